@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Kernels are hot loops: exclusivity checks cost there and buy nothing (no inout aliasing).
+let kernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"]),
+]
+
+let package = Package(
+    name: "swift-tflite",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "TFLite", targets: ["TFLite"]),
+        .library(name: "TFLiteReader", targets: ["TFLiteReader"]),
+        .executable(name: "tflite-run", targets: ["tflite-run"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // flatbuffers' Verifier over flatc's generated C++ for schema/schema.fbs, behind one C call.
+        .target(
+            name: "CTFLiteVerifier",
+            path: "Sources/CTFLiteVerifier",
+            cxxSettings: [.unsafeFlags(["-std=c++17", "-fno-exceptions"])]
+        ),
+        // Value types every layer shares: data types, quantization, options of the builtin ops.
+        .target(name: "TFLiteCore", path: "Sources/TFLiteCore"),
+        // Bytes → verified, typed model. Knows the file format, nothing of kernels.
+        .target(
+            name: "TFLiteReader",
+            dependencies: ["CTFLiteVerifier", "TFLiteCore"],
+            path: "Sources/TFLiteReader"
+        ),
+        // Kernels: prepare validates and precomputes, eval computes. Knows no file format.
+        .target(
+            name: "Ops",
+            dependencies: ["TFLiteCore"],
+            path: "Sources/Ops",
+            swiftSettings: kernelSettings
+        ),
+        // The interpreter: resolves ops, infers shapes, plans memory, runs. Module `TFLite`.
+        .target(
+            name: "TFLite",
+            dependencies: ["TFLiteReader", "Ops", "TFLiteCore"],
+            path: "Sources/Interpreter"
+        ),
+        .executableTarget(
+            name: "tflite-run",
+            dependencies: [
+                "TFLite", "TFLiteReader", "TFLiteCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/tflite-run"
+        ),
+        .testTarget(name: "TFLiteReaderTests", dependencies: ["TFLiteReader", "TFLiteCore"], path: "Tests/TFLiteReaderTests"),
+        .testTarget(name: "OpsTests", dependencies: ["Ops", "TFLiteCore"], path: "Tests/OpsTests"),
+        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "TFLiteReader", "TFLiteCore"], path: "Tests/TFLiteTests"),
+        .testTarget(name: "CLITests", dependencies: ["tflite-run"], path: "Tests/CLITests"),
+    ],
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
+)
