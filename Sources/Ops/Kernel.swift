@@ -1,0 +1,93 @@
+import Dispatch
+import TFLiteCore
+
+/// A prepared op: everything the constants allow was computed at prepare time; `eval` only
+/// computes. Kernels are classes so they can own packed weights and precomputed tables.
+package protocol Kernel: AnyObject {
+    /// Scratch bytes `eval` needs (for all threads together); the interpreter supplies them
+    /// 64-byte aligned in `KernelArguments.scratch`. Default 0.
+    var scratchByteCount: Int { get }
+    /// False for ops whose output depends on input shapes only (SHAPE): the interpreter can
+    /// then fold them at prepare time. Default true.
+    var readsInputData: Bool { get }
+    /// Computes the outputs. Does not throw and does not allocate.
+    func eval(_ args: KernelArguments)
+}
+
+extension Kernel {
+    package var scratchByteCount: Int { 0 }
+    package var readsInputData: Bool { true }
+}
+
+/// The memory an op runs on: a pointer per input (nil for an omitted optional input) and per
+/// output, in the op's order, plus scratch and the thread pool.
+package struct KernelArguments {
+    package let inputs: UnsafeBufferPointer<UnsafeRawPointer?>
+    package let outputs: UnsafeBufferPointer<UnsafeMutableRawPointer>
+    package let scratch: UnsafeMutableRawPointer?
+    package let runner: ParallelRunner
+
+    package init(inputs: UnsafeBufferPointer<UnsafeRawPointer?>, outputs: UnsafeBufferPointer<UnsafeMutableRawPointer>,
+                 scratch: UnsafeMutableRawPointer?, runner: ParallelRunner) {
+        self.inputs = inputs
+        self.outputs = outputs
+        self.scratch = scratch
+        self.runner = runner
+    }
+
+    /// Input `index` as typed elements. Prepare guaranteed the type and that the input exists.
+    @inline(__always)
+    package func input<T>(_ index: Int, as _: T.Type) -> UnsafePointer<T> {
+        inputs[index].unsafelyUnwrapped.assumingMemoryBound(to: T.self)
+    }
+
+    /// Input `index` if the op was given it (optional inputs are nil when omitted).
+    @inline(__always)
+    package func optionalInput<T>(_ index: Int, as _: T.Type) -> UnsafePointer<T>? {
+        index < inputs.count ? inputs[index]?.assumingMemoryBound(to: T.self) : nil
+    }
+
+    @inline(__always)
+    package func output<T>(_ index: Int, as _: T.Type) -> UnsafeMutablePointer<T> {
+        outputs[index].assumingMemoryBound(to: T.self)
+    }
+}
+
+/// Runs independent tasks on up to `threadCount` threads.
+package struct ParallelRunner: Sendable {
+    package let threadCount: Int
+
+    package init(threadCount: Int) { self.threadCount = max(1, threadCount) }
+
+    /// Calls `body(task)` for each task in 0..<tasks, spread over the threads (statically:
+    /// worker w takes tasks w, w + threads, …). Returns when all are done.
+    package func forEach(tasks: Int, _ body: (Int) -> Void) {
+        let workers = min(threadCount, tasks)
+        if workers <= 1 {
+            for task in 0..<tasks { body(task) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var task = worker
+            while task < tasks {
+                body(task)
+                task += workers
+            }
+        }
+    }
+
+    /// Splits `0..<count` into at most `threadCount` contiguous ranges of at least `grain`
+    /// items and runs `body` on each.
+    package func forEachRange(count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        let chunks = max(1, min(threadCount, count / max(grain, 1)))
+        if chunks <= 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        forEach(tasks: chunks) { chunk in
+            let start = count * chunk / chunks
+            let end = count * (chunk + 1) / chunks
+            if start < end { body(start..<end) }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import TFLiteCore
+
+/// What prepare is given: the op's input tensors (nil for an omitted optional input) and its
+/// output tensors, whose type and quantization come from the model and whose shapes prepare
+/// sets. Also the number of threads eval may use.
+package struct PrepareContext {
+    package var inputs: [TensorDescription?]
+    package var outputs: [TensorDescription]
+    package let threadCount: Int
+
+    package init(inputs: [TensorDescription?], outputs: [TensorDescription], threadCount: Int = 1) {
+        self.inputs = inputs
+        self.outputs = outputs
+        self.threadCount = threadCount
+    }
+
+    /// Input `index`, which must be present.
+    package func input(_ index: Int) throws(OpError) -> TensorDescription {
+        guard index < inputs.count, let tensor = inputs[index] else { throw .arity("input \(index) is missing") }
+        return tensor
+    }
+
+    /// Input `index`, or nil when omitted (−1) or beyond the op's input list.
+    package func optionalInput(_ index: Int) -> TensorDescription? {
+        index < inputs.count ? inputs[index] : nil
+    }
+
+    package func output(_ index: Int) throws(OpError) -> TensorDescription {
+        guard index < outputs.count else { throw .arity("output \(index) is missing") }
+        return outputs[index]
+    }
+
+    /// Checks the input and output counts.
+    package func expect(inputs inputRange: ClosedRange<Int>, outputs outputCount: Int) throws(OpError) {
+        guard inputRange.contains(inputs.count) else {
+            throw .arity("expects \(inputRange.lowerBound == inputRange.upperBound ? "\(inputRange.lowerBound)" : "\(inputRange.lowerBound)–\(inputRange.upperBound)") inputs, got \(inputs.count)")
+        }
+        guard outputs.count == outputCount else { throw .arity("expects \(outputCount) outputs, got \(outputs.count)") }
+    }
+
+    /// Sets output `index`'s shape.
+    package mutating func setOutputShape(_ index: Int, _ shape: [Int]) throws(OpError) {
+        guard index < outputs.count else { throw .arity("output \(index) is missing") }
+        try checkedElementCount(shape)
+        outputs[index].shape = shape
+    }
+}
+
+/// The product of `shape`, refusing negative dimensions and products that overflow.
+@discardableResult
+package func checkedElementCount(_ shape: [Int]) throws(OpError) -> Int {
+    var count = 1
+    for dim in shape {
+        guard dim >= 0 else { throw .invalidShape("negative dimension in \(shape)") }
+        let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+        guard !overflow, product < 1 << 40 else { throw .tooLarge("shape \(shape) has too many elements") }
+        count = product
+    }
+    return count
+}

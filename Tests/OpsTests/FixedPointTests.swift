@@ -1,0 +1,46 @@
+import Testing
+@testable import Ops
+
+@Suite struct FixedPointTests {
+    @Test func quantizeMultiplierMatchesTFLiteEncoding() {
+        // 0.5 = 2^30 × 2^(0 − 31)·2 → TFLite gives (1 << 30, 0).
+        #expect(QuantizedMultiplier(0.5) == QuantizedMultiplier(multiplier: 1 << 30, shift: 0))
+        #expect(QuantizedMultiplier(1.0) == QuantizedMultiplier(multiplier: 1 << 30, shift: 1))
+        #expect(QuantizedMultiplier(0.25) == QuantizedMultiplier(multiplier: 1 << 30, shift: -1))
+        #expect(QuantizedMultiplier(0) == QuantizedMultiplier(multiplier: 0, shift: 0))
+        // Values just under a power of two round up to 2^31 and renormalise.
+        #expect(QuantizedMultiplier(0.99999999999) == QuantizedMultiplier(multiplier: 1 << 30, shift: 1))
+        // Tiny factors flush to zero.
+        #expect(QuantizedMultiplier(1e-12) == QuantizedMultiplier(multiplier: 0, shift: 0))
+    }
+
+    @Test func roundingDoublingHighMul() {
+        #expect(saturatingRoundingDoublingHighMul(Int32.min, Int32.min) == Int32.max)
+        #expect(saturatingRoundingDoublingHighMul(1 << 30, 1 << 30) == 1 << 29)
+        // Ties round up for positive products; gemmlowp's nudge of 1 − 2^30 makes exact
+        // negative ties round toward zero (−1.5 → −1), and the reference kernels inherit that.
+        #expect(saturatingRoundingDoublingHighMul(3, 1 << 30) == 2)
+        #expect(saturatingRoundingDoublingHighMul(-3, 1 << 30) == -1)
+        #expect(saturatingRoundingDoublingHighMul(-5, 1 << 29) == -1)
+    }
+
+    @Test func roundingDivideByPowerOfTwo() {
+        #expect(roundingDivideByPOT(5, 1) == 3)
+        #expect(roundingDivideByPOT(-5, 1) == -3)
+        #expect(roundingDivideByPOT(4, 1) == 2)
+        #expect(roundingDivideByPOT(-4, 2) == -1)
+        #expect(roundingDivideByPOT(-6, 2) == -2)
+        #expect(roundingDivideByPOT(7, 0) == 7)
+    }
+
+    @Test func multiplyByQuantizedMultiplierScales() {
+        let half = QuantizedMultiplier(0.5)
+        #expect(half.apply(100) == 50)
+        #expect(half.apply(101) == 51)
+        #expect(half.apply(-101) == -50)
+        #expect(half.apply(-103) == -51)
+        let three = QuantizedMultiplier(3.0)
+        #expect(three.apply(7) == 21)
+        #expect(QuantizedMultiplier(0.0078125).apply(1000) == 8)
+    }
+}
