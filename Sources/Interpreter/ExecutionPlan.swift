@@ -1,0 +1,237 @@
+import Foundation
+import Ops
+import TFLiteCore
+import TFLiteReader
+
+/// A model prepared to run: a kernel per operator, every shape known, every non-constant
+/// tensor placed in one arena planned once, and the pointers each kernel runs on fixed.
+final class ExecutionPlan {
+    /// Where a tensor's bytes live.
+    enum Storage {
+        /// In the model file (weights) or in a buffer computed at prepare time.
+        case constant(UnsafeRawBufferPointer)
+        /// At an offset in the arena.
+        case arena(offset: Int)
+        /// Never used by any operator nor the graph (no storage).
+        case none
+    }
+
+    struct Step {
+        let kernel: any Kernel
+        let inputs: UnsafeMutableBufferPointer<UnsafeRawPointer?>
+        let outputs: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
+    }
+
+    private(set) var shapes: [[Int]]
+    private var storage: [Storage]
+    private var steps: [Step] = []
+    private var arena: UnsafeMutableRawBufferPointer
+    private var scratch: UnsafeMutableRawBufferPointer
+    /// Buffers computed at prepare time (folded constants), owned here.
+    private var foldedBuffers: [UnsafeMutableRawBufferPointer] = []
+    private let runner: ParallelRunner
+    private let types: [DataType]
+    private let model: Model
+
+    init(model: Model, subgraph: Model.Subgraph, inputShapes: [[Int]], options: Interpreter.Options) throws(InterpreterError) {
+        self.model = model
+        let tensors = subgraph.tensors
+        types = tensors.map(\.type)
+        runner = ParallelRunner(threadCount: options.threadCount)
+        shapes = tensors.map(\.shape)
+        storage = tensors.map { tensor in
+            if let data = model.constantData(of: tensor) { return .constant(data) }
+            return .none
+        }
+        for (position, index) in subgraph.inputs.enumerated() {
+            shapes[index] = inputShapes[position]
+        }
+        arena = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+
+        // 1. Prepare every operator in order, folding those computable now.
+        var budgetUsed = 0
+        var kernels: [(any Kernel)?] = []
+        var known = [Bool](repeating: false, count: tensors.count)   // defined before the current op
+        for index in subgraph.inputs { known[index] = true }
+        for (t, tensor) in tensors.enumerated() where model.constantData(of: tensor) != nil { known[t] = true }
+        var maxScratch = 0
+        for (opIndex, op) in subgraph.operators.enumerated() {
+            let opName = op.customCode.map { "CUSTOM \"\($0)\"" } ?? op.builtin.name
+            func fail(_ reason: String) -> InterpreterError { .operatorFailed(index: opIndex, name: opName, reason: reason) }
+            var inputs: [TensorDescription?] = []
+            for t in op.inputs {
+                guard t >= 0 else { inputs.append(nil); continue }
+                guard known[t] else { throw .invalidGraph("operator \(opIndex) (\(opName)) reads tensor \(t) \"\(tensors[t].name)\" before anything writes it") }
+                guard !tensors[t].isVariable else { throw fail("variable tensors are not supported") }
+                guard !tensors[t].isSparse else { throw fail("sparse tensors are not supported") }
+                var data: UnsafeRawBufferPointer?
+                if case .constant(let bytes) = storage[t] { data = bytes }
+                inputs.append(TensorDescription(type: tensors[t].type, shape: shapes[t], quantization: tensors[t].quantization, data: data))
+            }
+            for t in op.outputs {
+                guard case .none = storage[t], !subgraph.inputs.contains(t) else {
+                    throw .invalidGraph("operator \(opIndex) (\(opName)) writes tensor \(t), which is an input, a constant or already written")
+                }
+            }
+            let outputs = op.outputs.map { TensorDescription(type: tensors[$0].type, shape: tensors[$0].shape, quantization: tensors[$0].quantization) }
+            var context = PrepareContext(inputs: inputs, outputs: outputs, threadCount: options.threadCount)
+            let kernel: any Kernel
+            do {
+                guard let prepared = try OpResolver.prepare(op, &context) else { throw InterpreterError.unsupportedOperator(index: opIndex, name: opName) }
+                kernel = prepared
+            } catch let error as OpError {
+                throw fail(error.description)
+            } catch let error as InterpreterError {
+                throw error
+            } catch {
+                throw fail("\(error)")
+            }
+            for (position, t) in op.outputs.enumerated() {
+                let prepared = context.outputs[position]
+                guard prepared.type == tensors[t].type else { throw fail("output type \(prepared.type.schemaName) differs from the model's \(tensors[t].type.schemaName)") }
+                shapes[t] = prepared.shape
+                known[t] = true
+            }
+            maxScratch = max(maxScratch, kernel.scratchByteCount)
+            let foldable = !op.outputs.isEmpty && (!kernel.readsInputData || inputs.allSatisfy { $0 == nil || $0?.isConstant == true })
+            if foldable && !subgraph.outputs.contains(where: op.outputs.contains) {
+                var outputBuffers: [UnsafeMutableRawBufferPointer] = []
+                for t in op.outputs {
+                    let bytes = try Self.byteCount(shape: shapes[t], type: tensors[t].type)
+                    budgetUsed += bytes
+                    guard budgetUsed <= options.memoryBudget else { throw .memoryBudgetExceeded(needed: budgetUsed, budget: options.memoryBudget) }
+                    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
+                    foldedBuffers.append(buffer)
+                    outputBuffers.append(buffer)
+                }
+                let foldScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(kernel.scratchByteCount, 1), alignment: 64)
+                defer { foldScratch.deallocate() }
+                let inputPointers: [UnsafeRawPointer?] = inputs.map { description in
+                    guard let description else { return nil }
+                    return description.data?.baseAddress ?? UnsafeRawPointer(foldScratch.baseAddress)
+                }
+                let outputPointers = outputBuffers.map { $0.baseAddress.unsafelyUnwrapped }
+                inputPointers.withUnsafeBufferPointer { ins in
+                    outputPointers.withUnsafeBufferPointer { outs in
+                        kernel.eval(KernelArguments(inputs: ins, outputs: outs, scratch: foldScratch.baseAddress, runner: ParallelRunner(threadCount: 1)))
+                    }
+                }
+                for (position, t) in op.outputs.enumerated() {
+                    let bytes = try Self.byteCount(shape: shapes[t], type: tensors[t].type)
+                    storage[t] = .constant(UnsafeRawBufferPointer(rebasing: outputBuffers[position][0..<bytes]))
+                }
+                kernels.append(nil)
+            } else {
+                kernels.append(kernel)
+            }
+        }
+
+        // 2. Lifetimes of the tensors that live in the arena.
+        let stepCount = subgraph.operators.count
+        var firstUse = [Int](repeating: Int.max, count: tensors.count)
+        var lastUse = [Int](repeating: -1, count: tensors.count)
+        for index in subgraph.inputs {
+            firstUse[index] = 0
+            lastUse[index] = max(lastUse[index], 0)
+        }
+        for (opIndex, op) in subgraph.operators.enumerated() where kernels[opIndex] != nil {
+            for t in op.inputs where t >= 0 { lastUse[t] = max(lastUse[t], opIndex) }
+            for t in op.outputs {
+                firstUse[t] = min(firstUse[t], opIndex)
+                lastUse[t] = max(lastUse[t], opIndex)
+            }
+        }
+        for index in subgraph.outputs {
+            lastUse[index] = stepCount
+            if firstUse[index] == Int.max { firstUse[index] = 0 }
+        }
+        var arenaTensors: [Int] = []
+        var requests: [MemoryPlanner.Request] = []
+        for t in tensors.indices where lastUse[t] >= 0 {
+            if case .constant = storage[t] { continue }
+            arenaTensors.append(t)
+            requests.append(.init(bytes: try Self.byteCount(shape: shapes[t], type: tensors[t].type),
+                                  firstUse: firstUse[t], lastUse: lastUse[t]))
+        }
+        let (offsets, arenaBytes) = MemoryPlanner.plan(requests)
+        let totalBytes = arenaBytes + maxScratch + budgetUsed
+        guard totalBytes <= options.memoryBudget else { throw .memoryBudgetExceeded(needed: totalBytes, budget: options.memoryBudget) }
+        for (position, t) in arenaTensors.enumerated() { storage[t] = .arena(offset: offsets[position]) }
+        arena = UnsafeMutableRawBufferPointer.allocate(byteCount: max(arenaBytes, 1), alignment: 64)
+        arena.initializeMemory(as: UInt8.self, repeating: 0)
+        scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(maxScratch, 1), alignment: 64)
+
+        // 3. Fix every kernel's pointers once.
+        for (opIndex, op) in subgraph.operators.enumerated() {
+            guard let kernel = kernels[opIndex] else { continue }
+            let inputs = UnsafeMutableBufferPointer<UnsafeRawPointer?>.allocate(capacity: max(op.inputs.count, 1))
+            for (i, t) in op.inputs.enumerated() { inputs[i] = t >= 0 ? pointer(to: t) : nil }
+            let outputs = UnsafeMutableBufferPointer<UnsafeMutableRawPointer>.allocate(capacity: max(op.outputs.count, 1))
+            for (i, t) in op.outputs.enumerated() {
+                outputs[i] = mutablePointer(to: t) ?? UnsafeMutableRawPointer(scratch.baseAddress.unsafelyUnwrapped)
+            }
+            steps.append(Step(kernel: kernel,
+                              inputs: UnsafeMutableBufferPointer(rebasing: inputs[0..<op.inputs.count]),
+                              outputs: UnsafeMutableBufferPointer(rebasing: outputs[0..<op.outputs.count])))
+        }
+    }
+
+    deinit {
+        for step in steps {
+            UnsafeMutableRawPointer(step.inputs.baseAddress)?.deallocate()
+            UnsafeMutableRawPointer(step.outputs.baseAddress)?.deallocate()
+        }
+        foldedBuffers.forEach { $0.deallocate() }
+        arena.deallocate()
+        scratch.deallocate()
+    }
+
+    /// Runs every step in order.
+    func run() {
+        let scratchBase = scratch.baseAddress
+        for step in steps {
+            step.kernel.eval(KernelArguments(inputs: UnsafeBufferPointer(step.inputs), outputs: UnsafeBufferPointer(step.outputs),
+                                             scratch: scratchBase, runner: runner))
+        }
+    }
+
+    /// The steps' kernels in run order, for profiling.
+    var kernelCount: Int { steps.count }
+
+    func shape(of tensor: Int) -> [Int] { shapes[tensor] }
+
+    func byteCount(of tensor: Int) -> Int {
+        (try? Self.byteCount(shape: shapes[tensor], type: types[tensor])) ?? 0
+    }
+
+    func pointer(to tensor: Int) -> UnsafeRawPointer? {
+        switch storage[tensor] {
+        case .constant(let bytes): bytes.baseAddress ?? UnsafeRawPointer(scratch.baseAddress)
+        case .arena(let offset): UnsafeRawPointer(arena.baseAddress.map { $0 + offset })
+        case .none: nil
+        }
+    }
+
+    func mutablePointer(to tensor: Int) -> UnsafeMutableRawPointer? {
+        guard case .arena(let offset) = storage[tensor] else { return nil }
+        return arena.baseAddress.map { $0 + offset }
+    }
+
+    func bytes(of tensor: Int) -> Data {
+        let count = byteCount(of: tensor)
+        guard count > 0, let base = pointer(to: tensor) else { return Data() }
+        return Data(bytes: base, count: count)
+    }
+
+    static func byteCount(shape: [Int], type: DataType) throws(InterpreterError) -> Int {
+        guard let elementSize = type.byteSize else { throw .invalidGraph("tensors of type \(type.schemaName) are not supported") }
+        var count = elementSize
+        for dim in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+            guard dim >= 0, !overflow else { throw .invalidShape("\(shape) is too large") }
+            count = product
+        }
+        return count
+    }
+}
