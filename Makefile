@@ -2,7 +2,7 @@
 # Debian machine with Swift installed: they install the Debian packages they need first.
 
 SWIFT ?= swift
-DEBIAN_PACKAGES = flatbuffers-compiler libflatbuffers-dev
+DEBIAN_PACKAGES = flatbuffers-compiler libflatbuffers-dev libjpeg-dev libpng-dev zlib1g-dev pkg-config
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_MODEL = Fixtures/models/mobilenet_v3_style_int8.tflite
 

@@ -45,10 +45,20 @@ let package = Package(
             dependencies: ["TFLiteReader", "Ops", "TFLiteCore"],
             path: "Sources/Interpreter"
         ),
+        // System libraries for images and the zip archive of TFLite metadata.
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Images (JPEG, PNG, BMP) → input tensors; labels and normalisation from model metadata.
+        .target(
+            name: "ImageInput",
+            dependencies: ["CJPEG", "CPNG", "CZlib", "TFLiteCore", "TFLiteReader"],
+            path: "Sources/ImageInput"
+        ),
         .executableTarget(
             name: "tflite-run",
             dependencies: [
-                "TFLite", "TFLiteReader", "TFLiteCore",
+                "TFLite", "TFLiteReader", "TFLiteCore", "ImageInput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/tflite-run"
@@ -56,6 +66,7 @@ let package = Package(
         .testTarget(name: "TFLiteReaderTests", dependencies: ["TFLiteReader", "TFLiteCore"], path: "Tests/TFLiteReaderTests"),
         .testTarget(name: "OpsTests", dependencies: ["Ops", "TFLiteCore"], path: "Tests/OpsTests"),
         .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "TFLiteReader", "TFLiteCore"], path: "Tests/TFLiteTests"),
+        .testTarget(name: "ImageInputTests", dependencies: ["ImageInput", "TFLiteCore", "TFLiteReader"], path: "Tests/ImageInputTests"),
         .testTarget(name: "CLITests", dependencies: ["tflite-run"], path: "Tests/CLITests"),
     ],
     swiftLanguageModes: [.v5],

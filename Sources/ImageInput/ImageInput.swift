@@ -1,0 +1,1 @@
+// The ImageInput module: decoding images and preparing them as model inputs.
