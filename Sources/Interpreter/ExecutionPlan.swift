@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Ops
 import TFLiteCore
@@ -17,6 +18,7 @@ final class ExecutionPlan {
     }
 
     struct Step {
+        let operatorIndex: Int
         let kernel: any Kernel
         let inputs: UnsafeMutableBufferPointer<UnsafeRawPointer?>
         let outputs: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
@@ -171,7 +173,7 @@ final class ExecutionPlan {
             for (i, t) in op.outputs.enumerated() {
                 outputs[i] = mutablePointer(to: t) ?? UnsafeMutableRawPointer(scratch.baseAddress.unsafelyUnwrapped)
             }
-            steps.append(Step(kernel: kernel,
+            steps.append(Step(operatorIndex: opIndex, kernel: kernel,
                               inputs: UnsafeMutableBufferPointer(rebasing: inputs[0..<op.inputs.count]),
                               outputs: UnsafeMutableBufferPointer(rebasing: outputs[0..<op.outputs.count])))
         }
@@ -196,8 +198,23 @@ final class ExecutionPlan {
         }
     }
 
-    /// The steps' kernels in run order, for profiling.
-    var kernelCount: Int { steps.count }
+    /// Runs every step in order, timing each: (operator index, seconds) per step. Operators
+    /// folded at prepare time do not run and are not listed.
+    func runProfiled() -> [(operatorIndex: Int, seconds: Double)] {
+        let scratchBase = scratch.baseAddress
+        var timings: [(operatorIndex: Int, seconds: Double)] = []
+        timings.reserveCapacity(steps.count)
+        for step in steps {
+            let start = DispatchTime.now().uptimeNanoseconds
+            step.kernel.eval(KernelArguments(inputs: UnsafeBufferPointer(step.inputs), outputs: UnsafeBufferPointer(step.outputs),
+                                             scratch: scratchBase, runner: runner))
+            timings.append((step.operatorIndex, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        }
+        return timings
+    }
+
+    /// Bytes of the arena plus constants computed at prepare time.
+    var allocatedBytes: Int { arena.count + scratch.count + foldedBuffers.reduce(0) { $0 + $1.count } }
 
     func shape(of tensor: Int) -> [Int] { shapes[tensor] }
 

@@ -127,6 +127,21 @@ public final class Interpreter {
         try allocatedPlan().run()
     }
 
+    /// Runs every operator once, like `invoke()`, and returns how long each took, in run order.
+    /// Operators computed once at prepare time (e.g. shape arithmetic, float16 weight
+    /// dequantization) do not run and are not listed.
+    public func invokeProfiled() throws(InterpreterError) -> [OperatorTiming] {
+        let plan = try allocatedPlan()
+        return plan.runProfiled().map { step in
+            let op = subgraph.operators[step.operatorIndex]
+            return OperatorTiming(operatorIndex: step.operatorIndex, operatorName: op.customCode ?? op.builtin.name, seconds: step.seconds)
+        }
+    }
+
+    /// Bytes of tensor memory the interpreter holds after `allocateTensors()`: the arena (all
+    /// activations, planned to share space), scratch, and constants computed at prepare time.
+    public var tensorMemoryBytes: Int { plan?.allocatedBytes ?? 0 }
+
     /// Input `index`: metadata and current bytes.
     public func input(at index: Int) throws(InterpreterError) -> Tensor {
         guard subgraph.inputs.indices.contains(index) else {

@@ -17,3 +17,13 @@ public struct Tensor: Equatable {
     /// The number of elements.
     public var elementCount: Int { shape.reduce(1, *) }
 }
+
+/// How long one operator took in `Interpreter.invokeProfiled()`.
+public struct OperatorTiming: Equatable, Sendable {
+    /// The operator's index in the model's main graph.
+    public let operatorIndex: Int
+    /// The builtin operator's schema name (e.g. "CONV_2D").
+    public let operatorName: String
+    /// Wall-clock seconds.
+    public let seconds: Double
+}
