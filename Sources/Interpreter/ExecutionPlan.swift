@@ -144,6 +144,9 @@ final class ExecutionPlan {
                 lastUse[t] = max(lastUse[t], opIndex)
             }
         }
+        if options.preserveAllTensors {
+            for t in tensors.indices where lastUse[t] >= 0 { lastUse[t] = stepCount }
+        }
         for index in subgraph.outputs {
             lastUse[index] = stepCount
             if firstUse[index] == Int.max { firstUse[index] = 0 }

@@ -26,10 +26,15 @@ public final class Interpreter {
         /// The most bytes of tensor memory (arena plus constants computed at prepare time)
         /// the interpreter may allocate; also bounds the model file's size.
         public var memoryBudget: Int
+        /// Keep every intermediate tensor readable after `invoke()` (`tensor(at:)`), instead of
+        /// letting tensors with disjoint lifetimes share memory. For debugging and per-layer
+        /// comparisons; uses more memory.
+        public var preserveAllTensors: Bool
 
-        public init(threadCount: Int = 1, memoryBudget: Int = 2 << 30) {
+        public init(threadCount: Int = 1, memoryBudget: Int = 2 << 30, preserveAllTensors: Bool = false) {
             self.threadCount = threadCount
             self.memoryBudget = memoryBudget
+            self.preserveAllTensors = preserveAllTensors
         }
     }
 
@@ -156,6 +161,19 @@ public final class Interpreter {
             throw .invalidTensorIndex(kind: "output", index: index, count: subgraph.outputs.count)
         }
         return try tensor(subgraph.outputs[index])
+    }
+
+    /// The number of tensors in the main graph (inputs, outputs, intermediates, constants).
+    public var tensorCount: Int { subgraph.tensors.count }
+
+    /// Any tensor of the main graph by its index in the model. Intermediate tensors hold the
+    /// last `invoke()`'s values only with `Options.preserveAllTensors`; otherwise their memory
+    /// may have been reused by later operators.
+    public func tensor(at index: Int) throws(InterpreterError) -> Tensor {
+        guard subgraph.tensors.indices.contains(index) else {
+            throw .invalidTensorIndex(kind: "tensor", index: index, count: subgraph.tensors.count)
+        }
+        return try tensor(index)
     }
 
     func tensor(_ index: Int) throws(InterpreterError) -> Tensor {
