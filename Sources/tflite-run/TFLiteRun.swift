@@ -7,7 +7,7 @@ struct TFLiteRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tflite-run",
         abstract: "Run, inspect and measure TensorFlow Lite models.",
-        subcommands: [RunCommand.self, BenchCommand.self],
+        subcommands: [RunCommand.self, CompareCommand.self, BenchCommand.self],
         defaultSubcommand: nil
     )
 }
