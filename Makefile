@@ -4,7 +4,6 @@
 SWIFT ?= swift
 DEBIAN_PACKAGES = flatbuffers-compiler libflatbuffers-dev libjpeg-dev libpng-dev zlib1g-dev pkg-config
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEMO_MODEL = Fixtures/models/mobilenet_v3_style_int8.tflite
 
 .PHONY: deps build test demo schema-check clean
 
@@ -27,10 +26,11 @@ test: deps schema-check
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build
 
-## demo: build, show a shipped model's structure, and run it on its fixture input.
+## demo: build; classify a shipped handwritten digit with the int8 model; compare the int8
+## model's accuracy with its float original on the 360 shipped test digits.
 demo: build
-	.build/release/tflite-run dump $(DEMO_MODEL)
-	.build/release/tflite-run run $(DEMO_MODEL) --input-raw Fixtures/golden/mobilenet_v3_style_int8.input0.bin --top-k 5
+	.build/release/tflite-run run Fixtures/models/digits_int8.tflite --image Fixtures/digits/test/7/$$(ls Fixtures/digits/test/7 | head -1) --labels Fixtures/digits/labels.txt --top-k 3
+	.build/release/tflite-run compare Fixtures/models/digits_float.tflite Fixtures/models/digits_int8.tflite --images Fixtures/digits/test --labels Fixtures/digits/labels.txt
 
 clean:
 	rm -rf .build
