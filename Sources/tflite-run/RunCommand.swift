@@ -7,13 +7,18 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a model once and print its top classes.",
-        discussion: "Input 0 comes from --input-raw (its exact little-endian bytes). Output 0 is printed as its top-k indices and values, dequantized when quantized, named by --labels.")
+        discussion: "Input 0 comes from --image (JPEG, PNG or BMP, resized and normalised to the input) or --input-raw (its exact little-endian bytes). Output 0 is printed as its top-k indices and values, dequantized when quantized, named by --labels or by the labels packed in the model's metadata.")
 
     @Argument(help: "The .tflite model file.")
     var model: String
 
+    @Option(help: "An image (JPEG, PNG, BMP) for input 0.")
+    var image: String?
+
     @Option(name: .customLong("input-raw"), help: "A file holding input 0's raw little-endian bytes.")
     var inputRaw: String?
+
+    @OptionGroup var preprocessing: PreprocessingOptions
 
     @Option(name: .customLong("output-raw"), help: "Write output 0's raw bytes to this file.")
     var outputRaw: String?
@@ -30,6 +35,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
         guard topK >= 0 else { throw ValidationError("--top-k must not be negative") }
+        guard image == nil || inputRaw == nil else { throw ValidationError("give either --image or --input-raw, not both") }
     }
 
     func run() throws {
@@ -37,7 +43,17 @@ struct RunCommand: ParsableCommand {
             let interpreter = try Interpreter(modelPath: model, options: .init(threadCount: threads))
             try interpreter.allocateTensors()
             let input = try interpreter.input(at: 0)
-            if let inputRaw {
+            if let image {
+                let data: Data
+                do {
+                    data = try ImageInputBridge.inputBytes(imagePath: image, interpreter: interpreter, preprocessing: preprocessing)
+                } catch let error as CLIError {
+                    throw failure(error.message)
+                } catch {
+                    throw failure("\(error)")
+                }
+                try interpreter.copy(data, toInputAt: 0)
+            } else if let inputRaw {
                 guard let data = FileManager.default.contents(atPath: inputRaw) else {
                     throw failure("cannot read input file \(inputRaw)")
                 }
@@ -46,7 +62,7 @@ struct RunCommand: ParsableCommand {
                 }
                 try interpreter.copy(data, toInputAt: 0)
             } else {
-                FileHandle.standardError.write(Data("note: no input given (--input-raw); running on zeros\n".utf8))
+                FileHandle.standardError.write(Data("note: no input given (--image or --input-raw); running on zeros\n".utf8))
             }
             try interpreter.invoke()
             let output = try interpreter.output(at: 0)
@@ -55,7 +71,7 @@ struct RunCommand: ParsableCommand {
                     throw failure("cannot write \(outputRaw)")
                 }
             }
-            let names = try labels.map(LabelFile.read) ?? []
+            let names = try labels.map(LabelFile.read) ?? ModelLabelsBridge.labels(interpreter.model) ?? []
             print("output 0: \(output.name) \(output.dataType.schemaName) \(output.shape)")
             for (rank, entry) in TopK.entries(of: output, k: topK).enumerated() {
                 let label = entry.index < names.count ? "  \(names[entry.index])" : ""
