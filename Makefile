@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEBIAN_PACKAGES = flatbuffers-compiler libflatbuffers-dev libjpeg-dev libpng-dev zlib1g-dev pkg-config
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test demo schema-check clean
+.PHONY: deps build test demo schema-check fuzz fuzz-ci sanitize clean
 
 ## deps: install the Debian packages the build needs (only when missing).
 deps:
@@ -31,6 +31,24 @@ test: deps schema-check
 demo: build
 	.build/release/tflite-run run Fixtures/models/digits_int8.tflite --image Fixtures/digits/test/7/$$(ls Fixtures/digits/test/7 | head -1) --labels Fixtures/digits/labels.txt --top-k 3
 	.build/release/tflite-run compare Fixtures/models/digits_float.tflite Fixtures/models/digits_int8.tflite --images Fixtures/digits/test --labels Fixtures/digits/labels.txt
+
+## fuzz: libFuzzer over model bytes (reader → prepare → invoke) for FUZZ_SECONDS, seeded with
+## the fixtures; crashers land in Fuzz/crashes/. fuzz-ci: a fixed number of runs, for CI.
+FUZZ_SECONDS ?= 300
+FUZZ_BIN = Fuzz/.build/debug/FuzzModel
+$(FUZZ_BIN): deps
+	cd Fuzz && $(SWIFT) build -c debug --product FuzzModel -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+fuzz: $(FUZZ_BIN)
+	mkdir -p Fuzz/corpus Fuzz/crashes && cp -n Fixtures/models/*.tflite Fuzz/corpus/ 2>/dev/null || true
+	$(FUZZ_BIN) Fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=200000 -rss_limit_mb=2048 -timeout=10 -artifact_prefix=Fuzz/crashes/
+fuzz-ci: $(FUZZ_BIN)
+	mkdir -p Fuzz/corpus Fuzz/crashes && cp -n Fixtures/models/*.tflite Fuzz/corpus/ 2>/dev/null || true
+	$(FUZZ_BIN) Fuzz/corpus -runs=20000 -seed=1 -max_len=200000 -rss_limit_mb=2048 -timeout=10 -artifact_prefix=Fuzz/crashes/
+
+## sanitize: the test suite under AddressSanitizer, then UndefinedBehaviorSanitizer (debug).
+sanitize: deps
+	$(SWIFT) test --scratch-path .build-asan --sanitize=address
+	$(SWIFT) test --scratch-path .build-ubsan --sanitize=undefined
 
 clean:
 	rm -rf .build
