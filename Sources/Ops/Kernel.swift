@@ -80,15 +80,21 @@ package struct ParallelRunner: Sendable {
     /// Splits `0..<count` into at most `threadCount` contiguous ranges of at least `grain`
     /// items and runs `body` on each.
     package func forEachRange(count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        forEachChunk(count: count, grain: grain) { _, range in body(range) }
+    }
+
+    /// Like `forEachRange`, also passing the chunk's number (< `threadCount`), so each chunk
+    /// can use its own slice of scratch memory.
+    package func forEachChunk(count: Int, grain: Int = 1, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
         let chunks = max(1, min(threadCount, count / max(grain, 1)))
         if chunks <= 1 {
-            if count > 0 { body(0..<count) }
+            if count > 0 { body(0, 0..<count) }
             return
         }
         forEach(tasks: chunks) { chunk in
             let start = count * chunk / chunks
             let end = count * (chunk + 1) / chunks
-            if start < end { body(start..<end) }
+            if start < end { body(chunk, start..<end) }
         }
     }
 }

@@ -1,0 +1,201 @@
+import TFLiteCore
+
+/// CONV_2D: `out[b][y][x][o] = act(bias[o] + Σ_{ky,kx,i} in[b][y·sh+ky·dh−ph][x·sw+kx·dw−pw][i] · w[o][ky][kx][i])`.
+///
+/// Inputs: NHWC input, OHWI filter (constant), optional bias. Types: FLOAT32 (float bias);
+/// INT8 with per-channel symmetric INT8 weights and INT32 bias; UINT8 with per-tensor
+/// asymmetric weights and INT32 bias. Evaluated as a matrix multiply over output pixels: 1×1
+/// stride-1 convolutions read the input rows directly, others gather each 4-pixel tile's
+/// patches (im2col) into per-thread scratch.
+package enum Conv2D {
+    package static func prepare(_ options: Conv2DOptions, _ context: inout PrepareContext) throws(OpError) -> any Kernel {
+        try context.expect(inputs: 2...3, outputs: 1)
+        let input = try context.input(0), filter = try context.input(1), output = try context.output(0)
+        let bias = context.optionalInput(2)
+        guard input.rank == 4 else { throw .invalidShape("input must be 4-D NHWC, got \(input.shape)") }
+        guard filter.rank == 4 else { throw .invalidShape("filter must be 4-D OHWI, got \(filter.shape)") }
+        let geometry = try ConvolutionShape(input: input.shape, filterHeight: filter.shape[1], filterWidth: filter.shape[2],
+                                            inputChannels: filter.shape[3], outputChannels: filter.shape[0],
+                                            padding: options.padding, strideHeight: options.strideHeight, strideWidth: options.strideWidth,
+                                            dilationHeight: options.dilationHeight, dilationWidth: options.dilationWidth)
+        try context.setOutputShape(0, geometry.outputShape)
+        let activation = try options.activation.kind()
+        switch (input.type, filter.type, output.type) {
+        case (.float32, .float32, .float32):
+            guard let weights = filter.constantValues(as: Float.self), weights.count >= filter.elementCount else {
+                throw .notConstant("the filter must be constant")
+            }
+            let packed = PackedFloatWeights(weights: weights, n: geometry.outputChannels, k: geometry.patchSize,
+                                            bias: try constantBiasFloat(bias, count: geometry.outputChannels))
+            let range = try options.activation.floatRange()
+            return FloatConv2DKernel(geometry: geometry, weights: packed, minimum: range.min, maximum: range.max, threads: context.threadCount)
+        case (.int8, .int8, .int8), (.uint8, .uint8, .uint8):
+            let quantization = try ConvolutionQuantization(input: input, weights: filter, output: output, channels: geometry.outputChannels,
+                                                           channelDimension: 0, activation: activation,
+                                                           floatScaleProduct: input.type == .uint8)
+            let packed = PackedQuantizedWeights(
+                weights: try widenedConstant(filter, "the filter"), weightZeroPoints: quantization.weightZeroPoints,
+                n: geometry.outputChannels, k: geometry.patchSize, bias: try constantBias32(bias, count: geometry.outputChannels),
+                requantization: quantization.requantization, outputZeroPoint: quantization.outputZeroPoint,
+                minimum: quantization.minimum, maximum: quantization.maximum)
+            if input.type == .int8 {
+                return QuantizedConv2DKernel<Int8>(geometry: geometry, weights: packed, inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount)
+            }
+            return QuantizedConv2DKernel<UInt8>(geometry: geometry, weights: packed, inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount)
+        case (.float32, .int8, .float32):
+            return try HybridConv2D.prepare(geometry: geometry, filter: filter, bias: bias, activation: options.activation, threads: context.threadCount)
+        default:
+            throw .unsupportedType("CONV_2D of \(input.type.schemaName) input, \(filter.type.schemaName) filter, \(output.type.schemaName) output")
+        }
+    }
+}
+
+/// The sizes of a 2-D convolution, checked and precomputed.
+package struct ConvolutionShape: Sendable {
+    package let batches: Int, inputHeight: Int, inputWidth: Int, inputChannels: Int
+    package let filterHeight: Int, filterWidth: Int, outputChannels: Int
+    package let outputHeight: Int, outputWidth: Int
+    package let strideHeight: Int, strideWidth: Int, dilationHeight: Int, dilationWidth: Int
+    package let padTop: Int, padLeft: Int
+
+    package var outputShape: [Int] { [batches, outputHeight, outputWidth, outputChannels] }
+    /// Elements of one im2col row: kh × kw × input channels.
+    package var patchSize: Int { filterHeight * filterWidth * inputChannels }
+    package var outputPixels: Int { batches * outputHeight * outputWidth }
+    /// True when each output pixel's patch is exactly one input pixel (1×1, stride 1, no pad).
+    package var isPointwise: Bool {
+        filterHeight == 1 && filterWidth == 1 && strideHeight == 1 && strideWidth == 1 && padTop == 0 && padLeft == 0
+            && outputHeight == inputHeight && outputWidth == inputWidth
+    }
+
+    package init(input: [Int], filterHeight: Int, filterWidth: Int, inputChannels: Int, outputChannels: Int, padding: Padding,
+                 strideHeight: Int, strideWidth: Int, dilationHeight: Int, dilationWidth: Int) throws(OpError) {
+        guard input.count == 4 else { throw .invalidShape("input must be 4-D") }
+        guard input[3] == inputChannels else {
+            throw .invalidShape("input has \(input[3]) channels but the filter takes \(inputChannels)")
+        }
+        guard outputChannels >= 1, inputChannels >= 1 else { throw .invalidShape("the filter has no channels") }
+        let h = try WindowGeometry(padding: padding, inputSize: input[1], filterSize: filterHeight, stride: strideHeight, dilation: dilationHeight)
+        let w = try WindowGeometry(padding: padding, inputSize: input[2], filterSize: filterWidth, stride: strideWidth, dilation: dilationWidth)
+        batches = input[0]; inputHeight = input[1]; inputWidth = input[2]; self.inputChannels = inputChannels
+        self.filterHeight = filterHeight; self.filterWidth = filterWidth; self.outputChannels = outputChannels
+        outputHeight = h.outputSize; outputWidth = w.outputSize
+        self.strideHeight = strideHeight; self.strideWidth = strideWidth
+        self.dilationHeight = dilationHeight; self.dilationWidth = dilationWidth
+        padTop = h.paddingBefore; padLeft = w.paddingBefore
+        try checkedElementCount([batches, outputHeight, outputWidth, outputChannels, filterHeight, filterWidth, inputChannels])
+    }
+
+    /// Copies output pixel `pixel`'s receptive field into `row` (patchSize values), writing
+    /// `pad` where the window leaves the input, converting each value with `convert`.
+    @inline(__always)
+    func gatherPatch<In, Out>(_ input: UnsafePointer<In>, pixel: Int, into row: UnsafeMutablePointer<Out>, pad: Out, convert: (In) -> Out) {
+        let ox = pixel % outputWidth
+        let rest = pixel / outputWidth
+        let oy = rest % outputHeight
+        let b = rest / outputHeight
+        var position = 0
+        for ky in 0..<filterHeight {
+            let iy = oy * strideHeight - padTop + ky * dilationHeight
+            for kx in 0..<filterWidth {
+                let ix = ox * strideWidth - padLeft + kx * dilationWidth
+                if iy >= 0 && iy < inputHeight && ix >= 0 && ix < inputWidth {
+                    let source = input + ((b * inputHeight + iy) * inputWidth + ix) * inputChannels
+                    for c in 0..<inputChannels { row[position + c] = convert(source[c]) }
+                } else {
+                    for c in 0..<inputChannels { row[position + c] = pad }
+                }
+                position += inputChannels
+            }
+        }
+    }
+}
+
+final class FloatConv2DKernel: Kernel {
+    let geometry: ConvolutionShape
+    let weights: PackedFloatWeights
+    let minimum: Float, maximum: Float
+    let threads: Int
+
+    init(geometry: ConvolutionShape, weights: PackedFloatWeights, minimum: Float, maximum: Float, threads: Int) {
+        self.geometry = geometry
+        self.weights = weights
+        self.minimum = minimum
+        self.maximum = maximum
+        self.threads = max(1, threads)
+    }
+
+    var scratchByteCount: Int { geometry.isPointwise ? 0 : threads * 4 * geometry.patchSize * 4 }
+
+    func eval(_ args: KernelArguments) {
+        let input = args.input(0, as: Float.self)
+        let output = args.output(0, as: Float.self)
+        let g = geometry
+        let k = g.patchSize, n = g.outputChannels
+        let tiles = (g.outputPixels + 3) / 4
+        let scratch = args.scratch
+        args.runner.forEachChunk(count: tiles, grain: 4) { chunk, range in
+            let rows = scratch.map { ($0 + chunk * 4 * k * 4).assumingMemoryBound(to: Float.self) }
+            for tile in range {
+                let first = tile * 4
+                let count = min(4, g.outputPixels - first)
+                var pointers: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)
+                if g.isPointwise {
+                    let p0 = input + first * k
+                    pointers = (p0, count > 1 ? p0 + k : p0, count > 2 ? p0 + 2 * k : p0, count > 3 ? p0 + 3 * k : p0)
+                } else {
+                    let buffer = rows.unsafelyUnwrapped
+                    for r in 0..<count { g.gatherPatch(input, pixel: first + r, into: buffer + r * k, pad: 0, convert: { $0 }) }
+                    let p0 = UnsafePointer(buffer)
+                    pointers = (p0, count > 1 ? p0 + k : p0, count > 2 ? p0 + 2 * k : p0, count > 3 ? p0 + 3 * k : p0)
+                }
+                weights.multiply(rows: count, a0: pointers.0, a1: pointers.1, a2: pointers.2, a3: pointers.3,
+                                 out: output + first * n, outStride: n, minimum: minimum, maximum: maximum)
+            }
+        }
+    }
+}
+
+final class QuantizedConv2DKernel<Input: FixedWidthInteger>: Kernel {
+    let geometry: ConvolutionShape
+    let weights: PackedQuantizedWeights
+    let inputZeroPoint: Int32
+    let threads: Int
+
+    init(geometry: ConvolutionShape, weights: PackedQuantizedWeights, inputZeroPoint: Int32, threads: Int) {
+        self.geometry = geometry
+        self.weights = weights
+        self.inputZeroPoint = inputZeroPoint
+        self.threads = max(1, threads)
+    }
+
+    var scratchByteCount: Int { threads * 4 * geometry.patchSize * 4 }
+
+    func eval(_ args: KernelArguments) {
+        let input = args.input(0, as: Input.self)
+        let output = args.output(0, as: Input.self)
+        let g = geometry
+        let k = g.patchSize, n = g.outputChannels
+        let tiles = (g.outputPixels + 3) / 4
+        let scratch = args.scratch.unsafelyUnwrapped
+        let zeroPoint = inputZeroPoint
+        args.runner.forEachChunk(count: tiles, grain: 4) { chunk, range in
+            let buffer = (scratch + chunk * 4 * k * 4).assumingMemoryBound(to: Int32.self)
+            for tile in range {
+                let first = tile * 4
+                let count = min(4, g.outputPixels - first)
+                if g.isPointwise {
+                    let source = input + first * k
+                    for i in 0..<(count * k) { buffer[i] = Int32(source[i]) &- zeroPoint }
+                } else {
+                    for r in 0..<count {
+                        g.gatherPatch(input, pixel: first + r, into: buffer + r * k, pad: 0, convert: { Int32($0) &- zeroPoint })
+                    }
+                }
+                let p0 = UnsafePointer(buffer)
+                weights.multiply(rows: count, a0: p0, a1: count > 1 ? p0 + k : p0, a2: count > 2 ? p0 + 2 * k : p0,
+                                 a3: count > 3 ? p0 + 3 * k : p0, out: output + first * n, outStride: n)
+            }
+        }
+    }
+}

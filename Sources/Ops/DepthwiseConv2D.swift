@@ -1,0 +1,219 @@
+import TFLiteCore
+
+/// DEPTHWISE_CONV_2D: each output channel `o` convolves input channel `o / multiplier` with its
+/// own `kh × kw` filter: `out[b][y][x][o] = act(bias[o] + Σ_{ky,kx} in[..][o / m] · w[0][ky][kx][o])`.
+///
+/// Inputs: NHWC input, filter `[1, kh, kw, outputs]` (constant; outputs = channels × multiplier,
+/// the multiplier derived from the shapes as TFLite does), optional bias. Types: FLOAT32; INT8
+/// (per-channel symmetric weights, INT32 bias); UINT8 (per-tensor asymmetric). Vectorised over
+/// 8 channels at a time when the multiplier is 1 (the MobileNet case).
+package enum DepthwiseConv2D {
+    package static func prepare(_ options: DepthwiseConv2DOptions, _ context: inout PrepareContext) throws(OpError) -> any Kernel {
+        try context.expect(inputs: 2...3, outputs: 1)
+        let input = try context.input(0), filter = try context.input(1), output = try context.output(0)
+        let bias = context.optionalInput(2)
+        guard input.rank == 4 else { throw .invalidShape("input must be 4-D NHWC, got \(input.shape)") }
+        guard filter.rank == 4, filter.shape[0] == 1 else { throw .invalidShape("filter must be [1, kh, kw, channels], got \(filter.shape)") }
+        let channels = input.shape[3], outputs = filter.shape[3]
+        guard channels >= 1, outputs >= channels, outputs % channels == 0 else {
+            throw .invalidShape("filter has \(outputs) channels, not a multiple of the input's \(channels)")
+        }
+        let multiplier = outputs / channels
+        // The geometry as a convolution whose "input channels" are the output channels.
+        let h = try WindowGeometry(padding: options.padding, inputSize: input.shape[1], filterSize: filter.shape[1],
+                                   stride: options.strideHeight, dilation: options.dilationHeight)
+        let w = try WindowGeometry(padding: options.padding, inputSize: input.shape[2], filterSize: filter.shape[2],
+                                   stride: options.strideWidth, dilation: options.dilationWidth)
+        let shape = DepthwiseShape(batches: input.shape[0], inputHeight: input.shape[1], inputWidth: input.shape[2], channels: channels,
+                                   multiplier: multiplier, filterHeight: filter.shape[1], filterWidth: filter.shape[2],
+                                   outputHeight: h.outputSize, outputWidth: w.outputSize,
+                                   strideHeight: options.strideHeight, strideWidth: options.strideWidth,
+                                   dilationHeight: options.dilationHeight, dilationWidth: options.dilationWidth,
+                                   padTop: h.paddingBefore, padLeft: w.paddingBefore)
+        try context.setOutputShape(0, [shape.batches, shape.outputHeight, shape.outputWidth, outputs])
+        let taps = shape.filterHeight * shape.filterWidth
+        switch (input.type, filter.type, output.type) {
+        case (.float32, .float32, .float32):
+            guard let weights = filter.constantValues(as: Float.self), weights.count >= filter.elementCount else {
+                throw .notConstant("the filter must be constant")
+            }
+            let range = try options.activation.floatRange()
+            let biasValues = try constantBiasFloat(bias, count: outputs)
+            return FloatDepthwiseKernel(shape: shape, weights: AlignedBuffer(Array(weights.prefix(taps * outputs)) + [0]),
+                                        bias: AlignedBuffer((0..<outputs).map { biasValues?[$0] ?? 0 } + [0]),
+                                        minimum: range.min, maximum: range.max)
+        case (.int8, .int8, .int8), (.uint8, .uint8, .uint8):
+            let q = try ConvolutionQuantization(input: input, weights: filter, output: output, channels: outputs, channelDimension: 3,
+                                                activation: try options.activation.kind(), floatScaleProduct: input.type == .uint8)
+            let raw = try widenedConstant(filter, "the filter")
+            var weights = [Int32](repeating: 0, count: taps * outputs + 1)
+            for t in 0..<taps {
+                for o in 0..<outputs {
+                    weights[t * outputs + o] = raw[t * outputs + o] - (q.weightZeroPoints.count == 1 ? q.weightZeroPoints[0] : q.weightZeroPoints[o])
+                }
+            }
+            let biasValues = try constantBias32(bias, count: outputs) ?? [Int32](repeating: 0, count: outputs)
+            let requantization = (0..<outputs).map { q.requantization.count == 1 ? q.requantization[0] : q.requantization[$0] }
+            let kernel = QuantizedDepthwiseParameters(
+                weights: AlignedBuffer(weights), bias: AlignedBuffer(biasValues + [0]),
+                multipliers: AlignedBuffer(requantization.map(\.multiplier) + [0]), shifts: AlignedBuffer(requantization.map { Int32($0.shift) } + [0]),
+                inputZeroPoint: q.inputZeroPoint, outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
+            if input.type == .int8 { return QuantizedDepthwiseKernel<Int8>(shape: shape, parameters: kernel, threads: context.threadCount) }
+            return QuantizedDepthwiseKernel<UInt8>(shape: shape, parameters: kernel, threads: context.threadCount)
+        default:
+            throw .unsupportedType("DEPTHWISE_CONV_2D of \(input.type.schemaName) input, \(filter.type.schemaName) filter, \(output.type.schemaName) output")
+        }
+    }
+}
+
+/// The sizes of a depthwise convolution.
+struct DepthwiseShape {
+    let batches: Int, inputHeight: Int, inputWidth: Int, channels: Int, multiplier: Int
+    let filterHeight: Int, filterWidth: Int, outputHeight: Int, outputWidth: Int
+    let strideHeight: Int, strideWidth: Int, dilationHeight: Int, dilationWidth: Int
+    let padTop: Int, padLeft: Int
+
+    var outputChannels: Int { channels * multiplier }
+    var outputRows: Int { batches * outputHeight }
+}
+
+final class FloatDepthwiseKernel: Kernel {
+    let shape: DepthwiseShape
+    let weights: AlignedBuffer<Float>
+    let bias: AlignedBuffer<Float>
+    let minimum: Float, maximum: Float
+
+    init(shape: DepthwiseShape, weights: AlignedBuffer<Float>, bias: AlignedBuffer<Float>, minimum: Float, maximum: Float) {
+        self.shape = shape
+        self.weights = weights
+        self.bias = bias
+        self.minimum = minimum
+        self.maximum = maximum
+    }
+
+    func eval(_ args: KernelArguments) {
+        let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
+        let s = shape
+        let oc = s.outputChannels, m = s.multiplier, c = s.channels
+        let w = weights.pointer, b = bias.pointer
+        let lo = SIMD8<Float>(repeating: minimum), hi = SIMD8<Float>(repeating: maximum)
+        let vectorChannels = m == 1 ? oc / 8 * 8 : 0
+        args.runner.forEachRange(count: s.outputRows) { rows in
+            for row in rows {
+                let batch = row / s.outputHeight, oy = row % s.outputHeight
+                let iy0 = oy * s.strideHeight - s.padTop
+                for ox in 0..<s.outputWidth {
+                    let ix0 = ox * s.strideWidth - s.padLeft
+                    let out = output + (row * s.outputWidth + ox) * oc
+                    var channel = 0
+                    while channel < vectorChannels {
+                        var acc = UnsafeRawPointer(b + channel).loadUnaligned(as: SIMD8<Float>.self)
+                        for ky in 0..<s.filterHeight {
+                            let iy = iy0 + ky * s.dilationHeight
+                            if iy < 0 || iy >= s.inputHeight { continue }
+                            let inRow = input + ((batch * s.inputHeight + iy) * s.inputWidth) * c
+                            for kx in 0..<s.filterWidth {
+                                let ix = ix0 + kx * s.dilationWidth
+                                if ix < 0 || ix >= s.inputWidth { continue }
+                                let x = UnsafeRawPointer(inRow + ix * c + channel).loadUnaligned(as: SIMD8<Float>.self)
+                                let f = UnsafeRawPointer(w + (ky * s.filterWidth + kx) * oc + channel).loadUnaligned(as: SIMD8<Float>.self)
+                                acc += x * f
+                            }
+                        }
+                        UnsafeMutableRawPointer(out + channel).storeBytes(of: acc.clamped(lowerBound: lo, upperBound: hi), as: SIMD8<Float>.self)
+                        channel += 8
+                    }
+                    while channel < oc {
+                        var acc = b[channel]
+                        let ic = channel / m
+                        for ky in 0..<s.filterHeight {
+                            let iy = iy0 + ky * s.dilationHeight
+                            if iy < 0 || iy >= s.inputHeight { continue }
+                            for kx in 0..<s.filterWidth {
+                                let ix = ix0 + kx * s.dilationWidth
+                                if ix < 0 || ix >= s.inputWidth { continue }
+                                acc += input[((batch * s.inputHeight + iy) * s.inputWidth + ix) * c + ic] * w[(ky * s.filterWidth + kx) * oc + channel]
+                            }
+                        }
+                        out[channel] = min(max(acc, minimum), maximum)
+                        channel += 1
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct QuantizedDepthwiseParameters {
+    let weights: AlignedBuffer<Int32>
+    let bias: AlignedBuffer<Int32>
+    let multipliers: AlignedBuffer<Int32>
+    let shifts: AlignedBuffer<Int32>
+    let inputZeroPoint: Int32, outputZeroPoint: Int32, minimum: Int32, maximum: Int32
+}
+
+final class QuantizedDepthwiseKernel<Element: FixedWidthInteger>: Kernel {
+    let shape: DepthwiseShape
+    let p: QuantizedDepthwiseParameters
+    let threads: Int
+
+    init(shape: DepthwiseShape, parameters: QuantizedDepthwiseParameters, threads: Int) {
+        self.shape = shape
+        p = parameters
+        self.threads = max(1, threads)
+    }
+
+    /// One Int32 accumulator per output channel, per thread.
+    var scratchByteCount: Int { threads * (shape.outputChannels + 8) * 4 }
+
+    func eval(_ args: KernelArguments) {
+        let input = args.input(0, as: Element.self), output = args.output(0, as: Element.self)
+        let s = shape, p = self.p
+        let oc = s.outputChannels, m = s.multiplier, c = s.channels
+        let w = p.weights.pointer, zin = p.inputZeroPoint
+        let vectorChannels = m == 1 ? oc / 8 * 8 : 0
+        let scratch = args.scratch.unsafelyUnwrapped
+        args.runner.forEachChunk(count: s.outputRows) { chunk, rows in
+            let acc = (scratch + chunk * (oc + 8) * 4).assumingMemoryBound(to: Int32.self)
+            for row in rows {
+                let batch = row / s.outputHeight, oy = row % s.outputHeight
+                let iy0 = oy * s.strideHeight - s.padTop
+                for ox in 0..<s.outputWidth {
+                    let ix0 = ox * s.strideWidth - s.padLeft
+                    acc.update(from: p.bias.pointer, count: oc)
+                    for ky in 0..<s.filterHeight {
+                        let iy = iy0 + ky * s.dilationHeight
+                        if iy < 0 || iy >= s.inputHeight { continue }
+                        let inRow = input + ((batch * s.inputHeight + iy) * s.inputWidth) * c
+                        for kx in 0..<s.filterWidth {
+                            let ix = ix0 + kx * s.dilationWidth
+                            if ix < 0 || ix >= s.inputWidth { continue }
+                            let x = inRow + ix * c
+                            let f = w + (ky * s.filterWidth + kx) * oc
+                            var channel = 0
+                            let zero = SIMD8<Int32>(repeating: zin)
+                            while channel < vectorChannels {
+                                var xv = SIMD8<Int32>()
+                                for lane in 0..<8 { xv[lane] = Int32(truncatingIfNeeded: x[channel + lane]) }
+                                let fv = UnsafeRawPointer(f + channel).loadUnaligned(as: SIMD8<Int32>.self)
+                                let a = UnsafeMutableRawPointer(acc + channel)
+                                a.storeBytes(of: a.loadUnaligned(as: SIMD8<Int32>.self) &+ (xv &- zero) &* fv, as: SIMD8<Int32>.self)
+                                channel += 8
+                            }
+                            while channel < oc {
+                                acc[channel] = acc[channel] &+ (Int32(truncatingIfNeeded: x[channel / m]) &- zin) &* f[channel]
+                                channel += 1
+                            }
+                        }
+                    }
+                    let out = output + (row * s.outputWidth + ox) * oc
+                    for channel in 0..<oc {
+                        var v = multiplyByQuantizedMultiplier(acc[channel], p.multipliers.pointer[channel], Int(p.shifts.pointer[channel]))
+                        v = min(max(v &+ p.outputZeroPoint, p.minimum), p.maximum)
+                        out[channel] = Element(truncatingIfNeeded: v)
+                    }
+                }
+            }
+        }
+    }
+}

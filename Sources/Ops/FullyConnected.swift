@@ -1,0 +1,110 @@
+import TFLiteCore
+
+/// FULLY_CONNECTED: `out[r][o] = act(bias[o] + Σ_i in[r][i] · w[o][i])`, rows r over every
+/// leading dimension of the input (elements / input depth).
+///
+/// Inputs: input (any rank), weights `[outputs, depth]` (constant), optional bias. Types:
+/// FLOAT32; INT8 (per-tensor or per-channel INT8 weights, INT32 bias); UINT8 (per-tensor
+/// asymmetric). The same packed matrix multiply as CONV_2D.
+package enum FullyConnected {
+    package static func prepare(_ options: FullyConnectedOptions, _ context: inout PrepareContext) throws(OpError) -> any Kernel {
+        try context.expect(inputs: 2...3, outputs: 1)
+        let input = try context.input(0), weights = try context.input(1), output = try context.output(0)
+        let bias = context.optionalInput(2)
+        guard options.weightsFormat == 0 else { throw .invalidOptions("shuffled FULLY_CONNECTED weights are not supported") }
+        guard weights.rank == 2, weights.shape[0] >= 1, weights.shape[1] >= 1 else {
+            throw .invalidShape("weights must be 2-D [outputs, depth], got \(weights.shape)")
+        }
+        let units = weights.shape[0], depth = weights.shape[1]
+        guard input.rank >= 1, input.elementCount % depth == 0 else {
+            throw .invalidShape("input \(input.shape) does not divide into rows of depth \(depth)")
+        }
+        let rows = input.elementCount / depth
+        if options.keepNumDims {
+            guard input.shape.last == depth else { throw .invalidShape("keep_num_dims needs the input's last dimension to be \(depth)") }
+            try context.setOutputShape(0, Array(input.shape.dropLast()) + [units])
+        } else {
+            try context.setOutputShape(0, [rows, units])
+        }
+        let activation = try options.activation.kind()
+        switch (input.type, weights.type, output.type) {
+        case (.float32, .float32, .float32):
+            guard let values = weights.constantValues(as: Float.self), values.count >= weights.elementCount else {
+                throw .notConstant("the weights must be constant")
+            }
+            let packed = PackedFloatWeights(weights: values, n: units, k: depth, bias: try constantBiasFloat(bias, count: units))
+            let range = try options.activation.floatRange()
+            return FloatFullyConnectedKernel(rows: rows, weights: packed, minimum: range.min, maximum: range.max)
+        case (.int8, .int8, .int8), (.uint8, .uint8, .uint8):
+            let perTensor = (weights.quantization?.scales.count ?? 0) == 1
+            let quantization = try ConvolutionQuantization(input: input, weights: weights, output: output, channels: units,
+                                                           channelDimension: 0, activation: activation, floatScaleProduct: perTensor)
+            let packed = PackedQuantizedWeights(
+                weights: try widenedConstant(weights, "the weights"), weightZeroPoints: quantization.weightZeroPoints,
+                n: units, k: depth, bias: try constantBias32(bias, count: units), requantization: quantization.requantization,
+                outputZeroPoint: quantization.outputZeroPoint, minimum: quantization.minimum, maximum: quantization.maximum)
+            if input.type == .int8 {
+                return QuantizedFullyConnectedKernel<Int8>(rows: rows, weights: packed, inputZeroPoint: quantization.inputZeroPoint)
+            }
+            return QuantizedFullyConnectedKernel<UInt8>(rows: rows, weights: packed, inputZeroPoint: quantization.inputZeroPoint)
+        default:
+            throw .unsupportedType("FULLY_CONNECTED of \(input.type.schemaName) input, \(weights.type.schemaName) weights, \(output.type.schemaName) output")
+        }
+    }
+}
+
+final class FloatFullyConnectedKernel: Kernel {
+    let rows: Int
+    let weights: PackedFloatWeights
+    let minimum: Float, maximum: Float
+
+    init(rows: Int, weights: PackedFloatWeights, minimum: Float, maximum: Float) {
+        self.rows = rows
+        self.weights = weights
+        self.minimum = minimum
+        self.maximum = maximum
+    }
+
+    func eval(_ args: KernelArguments) {
+        let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
+        let k = weights.k, n = weights.n
+        var first = 0
+        while first < rows {
+            let count = min(4, rows - first)
+            let p0 = input + first * k
+            weights.multiply(rows: count, a0: p0, a1: count > 1 ? p0 + k : p0, a2: count > 2 ? p0 + 2 * k : p0, a3: count > 3 ? p0 + 3 * k : p0,
+                             out: output + first * n, outStride: n, minimum: minimum, maximum: maximum)
+            first += 4
+        }
+    }
+}
+
+final class QuantizedFullyConnectedKernel<Input: FixedWidthInteger>: Kernel {
+    let rows: Int
+    let weights: PackedQuantizedWeights
+    let inputZeroPoint: Int32
+
+    init(rows: Int, weights: PackedQuantizedWeights, inputZeroPoint: Int32) {
+        self.rows = rows
+        self.weights = weights
+        self.inputZeroPoint = inputZeroPoint
+    }
+
+    var scratchByteCount: Int { 4 * weights.k * 4 }
+
+    func eval(_ args: KernelArguments) {
+        let input = args.input(0, as: Input.self), output = args.output(0, as: Input.self)
+        let buffer = args.scratch.unsafelyUnwrapped.assumingMemoryBound(to: Int32.self)
+        let k = weights.k, n = weights.n
+        var first = 0
+        while first < rows {
+            let count = min(4, rows - first)
+            let source = input + first * k
+            for i in 0..<(count * k) { buffer[i] = Int32(source[i]) &- inputZeroPoint }
+            let p0 = UnsafePointer(buffer)
+            weights.multiply(rows: count, a0: p0, a1: count > 1 ? p0 + k : p0, a2: count > 2 ? p0 + 2 * k : p0, a3: count > 3 ? p0 + 3 * k : p0,
+                             out: output + first * n, outStride: n)
+            first += 4
+        }
+    }
+}
