@@ -213,7 +213,12 @@ private struct ModelParser {
             throw invalid("\(scales.count) scales but \(zeroPoints.count) zero points")
         }
         guard scales.allSatisfy({ $0.isFinite }) else { throw invalid("a scale is not finite") }
-        let dimension = Int(try table.scalar(QuantizationField.quantizedDimension, default: Int32(0)))
+        var dimension = Int(try table.scalar(QuantizationField.quantizedDimension, default: Int32(0)))
+        if scales.count > 1, shape.count == 1, dimension >= 1, shape[0] == scales.count {
+            // A per-channel 1-D tensor (a bias) carrying its weights' quantized_dimension, as
+            // TFLite Micro's person detector does: the only dimension is the channel one.
+            dimension = 0
+        }
         if scales.count > 1 {
             // Per-channel: the arrays must run along a real dimension of matching size. A single
             // (per-tensor) scale with a stale quantized_dimension is tolerated, as TFLite Micro does.

@@ -1,0 +1,35 @@
+import TFLiteCore
+
+/// SHAPE: the input's shape as a 1-D INT32 or INT64 tensor. Reads no input data, so the
+/// interpreter computes it at prepare time.
+package enum Shape {
+    package static func prepare(_ options: ShapeOptions, _ context: inout PrepareContext) throws(OpError) -> any Kernel {
+        try context.expect(inputs: 1...1, outputs: 1)
+        let input = try context.input(0), output = try context.output(0)
+        guard output.type == .int32 || output.type == .int64 else { throw .unsupportedType("SHAPE output must be INT32 or INT64") }
+        try context.setOutputShape(0, [input.rank])
+        return ShapeKernel(shape: input.shape, wide: output.type == .int64)
+    }
+}
+
+final class ShapeKernel: Kernel {
+    let shape: [Int]
+    let wide: Bool
+
+    init(shape: [Int], wide: Bool) {
+        self.shape = shape
+        self.wide = wide
+    }
+
+    var readsInputData: Bool { false }
+
+    func eval(_ args: KernelArguments) {
+        if wide {
+            let out = args.output(0, as: Int64.self)
+            for (i, d) in shape.enumerated() { out[i] = Int64(d) }
+        } else {
+            let out = args.output(0, as: Int32.self)
+            for (i, d) in shape.enumerated() { out[i] = Int32(truncatingIfNeeded: d) }
+        }
+    }
+}
