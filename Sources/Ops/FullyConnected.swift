@@ -36,13 +36,14 @@ package enum FullyConnected {
             let range = try options.activation.floatRange()
             return FloatFullyConnectedKernel(rows: rows, weights: packed, minimum: range.min, maximum: range.max)
         case (.int8, .int8, .int8), (.uint8, .uint8, .uint8):
-            let perTensor = (weights.quantization?.scales.count ?? 0) == 1
+            let perTensor = (weights.quantization?.scales.count ?? 0) == 1 && input.type == .uint8
             let quantization = try ConvolutionQuantization(input: input, weights: weights, output: output, channels: units,
                                                            channelDimension: 0, activation: activation, floatScaleProduct: perTensor)
             let packed = PackedQuantizedWeights(
                 weights: try widenedConstant(weights, "the weights"), weightZeroPoints: quantization.weightZeroPoints,
                 n: units, k: depth, bias: try constantBias32(bias, count: units), requantization: quantization.requantization,
-                outputZeroPoint: quantization.outputZeroPoint, minimum: quantization.minimum, maximum: quantization.maximum)
+                outputZeroPoint: quantization.outputZeroPoint, minimum: quantization.minimum, maximum: quantization.maximum,
+                doubleScales: input.type == .int8 ? try doubleRequantizationScales(input: input, weights: weights, output: output) : nil)
             if input.type == .int8 {
                 return QuantizedFullyConnectedKernel<Int8>(rows: rows, weights: packed, inputZeroPoint: quantization.inputZeroPoint)
             }
@@ -51,6 +52,13 @@ package enum FullyConnected {
             throw .unsupportedType("FULLY_CONNECTED of \(input.type.schemaName) input, \(weights.type.schemaName) weights, \(output.type.schemaName) output")
         }
     }
+}
+
+/// LiteRT's reference int8 FULLY_CONNECTED requantizes in double: `s_in · s_w[c] / s_out`.
+private func doubleRequantizationScales(input: TensorDescription, weights: TensorDescription, output: TensorDescription) throws(OpError) -> [Double] {
+    let (si, _) = try input.perTensorQuantization("input")
+    let (so, _) = try output.perTensorQuantization("output")
+    return (weights.quantization?.scales ?? []).map { Double(si) * Double($0) / Double(so) }
 }
 
 final class FloatFullyConnectedKernel: Kernel {

@@ -1,9 +1,8 @@
 import TFLiteCore
 
 /// MEAN over the constant `axes` input (negative axes allowed, duplicates ignored), keeping
-/// reduced dimensions as 1 when `keep_dims`. FLOAT32; INT8 and UINT8 as TFLite's reference
-/// kernels compute it: the 4-D mean over height and width with a requantizing multiplier,
-/// otherwise an integer mean (equal quantization) or a float rescale.
+/// reduced dimensions as 1 when `keep_dims`. FLOAT32; INT8 and UINT8 as LiteRT's reference
+/// kernel computes it (an integer sum requantized by one multiplier that folds in 1/count).
 package enum Mean {
     package static func prepare(_ options: ReducerOptions, _ context: inout PrepareContext) throws(OpError) -> any Kernel {
         try context.expect(inputs: 2...2, outputs: 1)
@@ -28,21 +27,18 @@ package enum Mean {
         let (si, zi) = try input.perTensorQuantization("input")
         let (so, zo) = try output.perTensorQuantization("output")
         guard let range = input.type.quantizedRange else { throw .unsupportedType("\(input.type.schemaName)") }
-        let count = Float(plan.reducedCount)
-        let mode: QuantizedMeanMode
-        if input.rank == 4 && Set(axes) == [1, 2] {
-            // reference_ops::Mean (4-D, axes {1, 2}): all in float, as the reference.
-            var temp = Float(zi) * si / so
-            temp = temp > 0 ? temp + 0.5 : temp - 0.5
-            let bias = zo - Int32(temp)
-            let realScale = si / (count * so)
-            mode = .heightWidth(QuantizedMultiplier(Double(realScale)), bias: bias, min: range.min, max: range.max)
-        } else if si == so && zi == zo {
-            mode = .integer(min: range.min, max: range.max)
-        } else {
-            let scale = si / so
-            mode = .rescale(scale: scale, bias: -Float(zi) * scale, outputZeroPoint: Float(zo), min: Float(range.min), max: Float(range.max))
-        }
+        // LiteRT's reference QuantizedMeanOrSum: Σ(x − zp_in) times s_in/s_out with the
+        // 1/count folded into the multiplier (shifted up by ⌊log2 count⌋ first, as LiteRT does),
+        // plus zp_out, clamped to the type.
+        let base = QuantizedMultiplier(Double(si) / Double(so))
+        let n = Int64(plan.reducedCount)
+        var shift = n > 0 ? 63 - UInt64(n).leadingZeroBitCount : 0
+        shift = min(shift, 32)
+        shift = min(shift, 31 + base.shift)
+        let folded = n > 0 ? QuantizedMultiplier(multiplier: Int32(truncatingIfNeeded: (Int64(base.multiplier) << Int64(max(shift, 0))) / n),
+                                                 shift: base.shift - shift) : base
+        let mode = QuantizedMeanMode(multiplier: folded, inputZeroPoint: zi, outputZeroPoint: zo, count: Int32(clamping: n),
+                                     min: range.min, max: range.max)
         if input.type == .int8 { return QuantizedMeanKernel<Int8>(plan: plan, mode: mode) }
         return QuantizedMeanKernel<UInt8>(plan: plan, mode: mode)
     }
@@ -102,10 +98,9 @@ final class MeanKernel: Kernel {
 }
 
 /// How a quantized mean turns a sum into an output value.
-enum QuantizedMeanMode {
-    case heightWidth(QuantizedMultiplier, bias: Int32, min: Int32, max: Int32)
-    case integer(min: Int32, max: Int32)
-    case rescale(scale: Float, bias: Float, outputZeroPoint: Float, min: Float, max: Float)
+struct QuantizedMeanMode {
+    let multiplier: QuantizedMultiplier
+    let inputZeroPoint: Int32, outputZeroPoint: Int32, count: Int32, min: Int32, max: Int32
 }
 
 final class QuantizedMeanKernel<Element: FixedWidthInteger>: Kernel {
@@ -125,16 +120,8 @@ final class QuantizedMeanKernel<Element: FixedWidthInteger>: Kernel {
                 for (o, base) in bases.enumerated() {
                     var sum: Int32 = 0
                     for offset in offsets { sum = sum &+ Int32(input[base + offset]) }
-                    let value: Int32
-                    switch mode {
-                    case .heightWidth(let m, let bias, let lo, let hi):
-                        value = min(max(m.apply(sum) &+ bias, lo), hi)
-                    case .integer(let lo, let hi):
-                        value = min(max(sum / Int32(count), lo), hi)
-                    case .rescale(let scale, let bias, let zp, let lo, let hi):
-                        let mean = Float(sum) / Float(count)
-                        value = Int32(min(max((mean * scale + bias).rounded(.toNearestOrAwayFromZero) + zp, lo), hi))
-                    }
+                    let m = mode
+                    let value = Swift.min(Swift.max(m.multiplier.apply(sum &- m.inputZeroPoint &* m.count) &+ m.outputZeroPoint, m.min), m.max)
                     output[o] = Element(truncatingIfNeeded: value)
                 }
             }

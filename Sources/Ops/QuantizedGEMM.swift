@@ -16,13 +16,16 @@ package final class PackedQuantizedWeights {
     let outputZeroPoint: Int32
     let minimum: Int32
     let maximum: Int32
+    /// When set, the accumulator is requantized as `round(Double(acc) × scale[n])` (LiteRT's
+    /// reference int8 FULLY_CONNECTED) instead of by the fixed-point multiplier.
+    let doubleScales: AlignedBuffer<Double>?
 
     /// - Parameters:
     ///   - weights: `[n][k]` raw weight values, already widened.
     ///   - weightZeroPoints: one per channel (or one for all).
     ///   - scales: per-channel (multiplier, shift) for the requantization.
     init(weights: [Int32], weightZeroPoints: [Int32], n: Int, k: Int, bias: [Int32]?, requantization: [QuantizedMultiplier],
-         outputZeroPoint: Int32, minimum: Int32, maximum: Int32) {
+         outputZeroPoint: Int32, minimum: Int32, maximum: Int32, doubleScales: [Double]? = nil) {
         self.k = k
         self.n = n
         panels = (n + 7) / 8
@@ -44,6 +47,13 @@ package final class PackedQuantizedWeights {
         self.outputZeroPoint = outputZeroPoint
         self.minimum = minimum
         self.maximum = maximum
+        if let doubleScales {
+            let buffer = AlignedBuffer<Double>(count: panels * 8, repeating: 0)
+            for channel in 0..<n { buffer.pointer[channel] = doubleScales.count == 1 ? doubleScales[0] : doubleScales[channel] }
+            self.doubleScales = buffer
+        } else {
+            self.doubleScales = nil
+        }
     }
 
     /// Computes up to 4 rows of output (`rows` 1…4) from rows of `k` zero-point-free values.
@@ -75,6 +85,14 @@ package final class PackedQuantizedWeights {
 
     @inline(__always)
     private func requantize<Output: FixedWidthInteger>(_ acc: SIMD8<Int32>, _ to: UnsafeMutablePointer<Output>, _ column: Int, _ width: Int) {
+        if let doubleScales {
+            for lane in 0..<width {
+                let scaled = (Double(acc[lane]) * doubleScales.pointer[column + lane]).rounded(.toNearestOrAwayFromZero)
+                let value = Int32(clamping: Int64(max(min(scaled, 4e9), -4e9))) &+ outputZeroPoint
+                to[lane] = Output(truncatingIfNeeded: min(max(value, minimum), maximum))
+            }
+            return
+        }
         for lane in 0..<width {
             let channel = column + lane
             var value = multiplyByQuantizedMultiplier(acc[lane], multipliers.pointer[channel], Int(shifts.pointer[channel]))

@@ -26,6 +26,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Threads the kernels may use.")
     var threads: Int = 1
 
+    @Option(name: .customLong("dump-tensors"), help: "Write every tensor's bytes after the run into this folder, as <index>.bin (for debugging).")
+    var dumpTensors: String?
+
     @Option(name: .customLong("top-k"), help: "How many of the highest-scoring classes to print.")
     var topK: Int = 5
 
@@ -40,7 +43,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let interpreter = try Interpreter(modelPath: model, options: .init(threadCount: threads))
+            let interpreter = try Interpreter(modelPath: model, options: .init(threadCount: threads, preserveAllTensors: dumpTensors != nil))
             try interpreter.allocateTensors()
             let input = try interpreter.input(at: 0)
             if let image {
@@ -66,6 +69,15 @@ struct RunCommand: ParsableCommand {
             }
             try interpreter.invoke()
             let output = try interpreter.output(at: 0)
+            if let dumpTensors {
+                try? FileManager.default.createDirectory(atPath: dumpTensors, withIntermediateDirectories: true)
+                for index in 0..<interpreter.tensorCount {
+                    let tensor = try interpreter.tensor(at: index)
+                    guard FileManager.default.createFile(atPath: "\(dumpTensors)/\(index).bin", contents: tensor.data) else {
+                        throw failure("cannot write into \(dumpTensors)")
+                    }
+                }
+            }
             if let outputRaw {
                 guard FileManager.default.createFile(atPath: outputRaw, contents: output.data) else {
                     throw failure("cannot write \(outputRaw)")

@@ -1,5 +1,5 @@
 import Testing
-@testable import Ops
+import Ops
 
 @Suite struct FixedPointTests {
     @Test func quantizeMultiplierMatchesTFLiteEncoding() {

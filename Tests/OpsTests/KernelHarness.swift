@@ -1,4 +1,4 @@
-@testable import Ops
+import Ops
 import TFLiteCore
 
 /// Runs one op outside any interpreter: prepare with the given tensors, then eval on buffers

@@ -1,5 +1,5 @@
 import Testing
-@testable import Ops
+import Ops
 import TFLiteCore
 
 @Suite struct ReshapeTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import TFLite
+import TFLite
 import TFLiteReader
 
 /// The interpreter's contract on small models built in the test: shapes, memory, errors.

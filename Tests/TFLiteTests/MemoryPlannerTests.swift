@@ -1,5 +1,5 @@
 import Testing
-@testable import TFLite
+import TFLite
 
 @Suite struct MemoryPlannerTests {
     @Test func buffersAliveTogetherNeverOverlap() {
