@@ -38,10 +38,8 @@ package enum Conv2D {
                 n: geometry.outputChannels, k: geometry.patchSize, bias: try constantBias32(bias, count: geometry.outputChannels),
                 requantization: quantization.requantization, outputZeroPoint: quantization.outputZeroPoint,
                 minimum: quantization.minimum, maximum: quantization.maximum)
-            if input.type == .int8 {
-                return QuantizedConv2DKernel<Int8>(geometry: geometry, weights: packed, inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount)
-            }
-            return QuantizedConv2DKernel<UInt8>(geometry: geometry, weights: packed, inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount)
+            return QuantizedConv2DKernel(signed: input.type == .int8, geometry: geometry, weights: packed,
+                                         inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount)
         case (.float32, .int8, .float32):
             return try HybridConv2D.prepare(geometry: geometry, filter: filter, bias: bias, activation: options.activation, threads: context.threadCount)
         default:
@@ -156,13 +154,15 @@ final class FloatConv2DKernel: Kernel {
     }
 }
 
-final class QuantizedConv2DKernel<Input: FixedWidthInteger>: Kernel {
+final class QuantizedConv2DKernel: Kernel {
+    let signed: Bool
     let geometry: ConvolutionShape
     let weights: PackedQuantizedWeights
     let inputZeroPoint: Int32
     let threads: Int
 
-    init(geometry: ConvolutionShape, weights: PackedQuantizedWeights, inputZeroPoint: Int32, threads: Int) {
+    init(signed: Bool, geometry: ConvolutionShape, weights: PackedQuantizedWeights, inputZeroPoint: Int32, threads: Int) {
+        self.signed = signed
         self.geometry = geometry
         self.weights = weights
         self.inputZeroPoint = inputZeroPoint
@@ -172,6 +172,12 @@ final class QuantizedConv2DKernel<Input: FixedWidthInteger>: Kernel {
     var scratchByteCount: Int { threads * 4 * geometry.patchSize * 4 }
 
     func eval(_ args: KernelArguments) {
+        // Dispatch once to code specialized for the element type.
+        if signed { run(args, Int8.self) } else { run(args, UInt8.self) }
+    }
+
+    @inline(__always)
+    private func run<Input: FixedWidthInteger>(_ args: KernelArguments, _: Input.Type) {
         let input = args.input(0, as: Input.self)
         let output = args.output(0, as: Input.self)
         let g = geometry
@@ -179,11 +185,29 @@ final class QuantizedConv2DKernel<Input: FixedWidthInteger>: Kernel {
         let tiles = (g.outputPixels + 3) / 4
         let scratch = args.scratch.unsafelyUnwrapped
         let zeroPoint = inputZeroPoint
+        let narrow = Input.self == Int8.self && weights.narrowData != nil
         args.runner.forEachChunk(count: tiles, grain: 4) { chunk, range in
-            let buffer = (scratch + chunk * 4 * k * 4).assumingMemoryBound(to: Int32.self)
+            let raw = scratch + chunk * 4 * k * 4
             for tile in range {
                 let first = tile * 4
                 let count = min(4, g.outputPixels - first)
+                if narrow {
+                    let buffer = raw.assumingMemoryBound(to: Int16.self)
+                    if g.isPointwise {
+                        let source = input + first * k
+                        for i in 0..<(count * k) { buffer[i] = Int16(truncatingIfNeeded: Int32(source[i]) &- zeroPoint) }
+                    } else {
+                        for r in 0..<count {
+                            g.gatherPatch(input, pixel: first + r, into: buffer + r * k, pad: 0,
+                                          convert: { Int16(truncatingIfNeeded: Int32($0) &- zeroPoint) })
+                        }
+                    }
+                    let p0 = UnsafePointer(buffer)
+                    weights.multiplyNarrow(rows: count, a0: p0, a1: count > 1 ? p0 + k : p0, a2: count > 2 ? p0 + 2 * k : p0,
+                                           a3: count > 3 ? p0 + 3 * k : p0, out: output + first * n, outStride: n)
+                    continue
+                }
+                let buffer = raw.assumingMemoryBound(to: Int32.self)
                 if g.isPointwise {
                     let source = input + first * k
                     for i in 0..<(count * k) { buffer[i] = Int32(source[i]) &- zeroPoint }

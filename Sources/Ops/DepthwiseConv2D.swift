@@ -58,8 +58,7 @@ package enum DepthwiseConv2D {
                 weights: AlignedBuffer(weights), bias: AlignedBuffer(biasValues + [0]),
                 multipliers: AlignedBuffer(requantization.map(\.multiplier) + [0]), shifts: AlignedBuffer(requantization.map { Int32($0.shift) } + [0]),
                 inputZeroPoint: q.inputZeroPoint, outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
-            if input.type == .int8 { return QuantizedDepthwiseKernel<Int8>(shape: shape, parameters: kernel, threads: context.threadCount) }
-            return QuantizedDepthwiseKernel<UInt8>(shape: shape, parameters: kernel, threads: context.threadCount)
+            return QuantizedDepthwiseKernel(signed: input.type == .int8, shape: shape, parameters: kernel)
         default:
             throw .unsupportedType("DEPTHWISE_CONV_2D of \(input.type.schemaName) input, \(filter.type.schemaName) filter, \(output.type.schemaName) output")
         }
@@ -152,65 +151,81 @@ struct QuantizedDepthwiseParameters {
     let inputZeroPoint: Int32, outputZeroPoint: Int32, minimum: Int32, maximum: Int32
 }
 
-final class QuantizedDepthwiseKernel<Element: FixedWidthInteger>: Kernel {
+final class QuantizedDepthwiseKernel: Kernel {
+    let signed: Bool
     let shape: DepthwiseShape
     let p: QuantizedDepthwiseParameters
-    let threads: Int
 
-    init(shape: DepthwiseShape, parameters: QuantizedDepthwiseParameters, threads: Int) {
+    init(signed: Bool, shape: DepthwiseShape, parameters: QuantizedDepthwiseParameters) {
+        self.signed = signed
         self.shape = shape
         p = parameters
-        self.threads = max(1, threads)
     }
 
-    /// One Int32 accumulator per output channel, per thread.
-    var scratchByteCount: Int { threads * (shape.outputChannels + 8) * 4 }
-
     func eval(_ args: KernelArguments) {
+        // Dispatch once to code specialized for the element type.
+        if signed { run(args, Int8.self) } else { run(args, UInt8.self) }
+    }
+
+    @inline(__always)
+    private func run<Element: FixedWidthInteger>(_ args: KernelArguments, _: Element.Type) {
         let input = args.input(0, as: Element.self), output = args.output(0, as: Element.self)
         let s = shape, p = self.p
         let oc = s.outputChannels, m = s.multiplier, c = s.channels
         let w = p.weights.pointer, zin = p.inputZeroPoint
         let vectorChannels = m == 1 ? oc / 8 * 8 : 0
-        let scratch = args.scratch.unsafelyUnwrapped
-        args.runner.forEachChunk(count: s.outputRows) { chunk, rows in
-            let acc = (scratch + chunk * (oc + 8) * 4).assumingMemoryBound(to: Int32.self)
+        let zero = SIMD8<Int32>(repeating: zin)
+        args.runner.forEachRange(count: s.outputRows) { rows in
             for row in rows {
                 let batch = row / s.outputHeight, oy = row % s.outputHeight
                 let iy0 = oy * s.strideHeight - s.padTop
                 for ox in 0..<s.outputWidth {
                     let ix0 = ox * s.strideWidth - s.padLeft
-                    acc.update(from: p.bias.pointer, count: oc)
-                    for ky in 0..<s.filterHeight {
-                        let iy = iy0 + ky * s.dilationHeight
-                        if iy < 0 || iy >= s.inputHeight { continue }
-                        let inRow = input + ((batch * s.inputHeight + iy) * s.inputWidth) * c
-                        for kx in 0..<s.filterWidth {
-                            let ix = ix0 + kx * s.dilationWidth
-                            if ix < 0 || ix >= s.inputWidth { continue }
-                            let x = inRow + ix * c
-                            let f = w + (ky * s.filterWidth + kx) * oc
-                            var channel = 0
-                            let zero = SIMD8<Int32>(repeating: zin)
-                            while channel < vectorChannels {
-                                var xv = SIMD8<Int32>()
-                                for lane in 0..<8 { xv[lane] = Int32(truncatingIfNeeded: x[channel + lane]) }
-                                let fv = UnsafeRawPointer(f + channel).loadUnaligned(as: SIMD8<Int32>.self)
-                                let a = UnsafeMutableRawPointer(acc + channel)
-                                a.storeBytes(of: a.loadUnaligned(as: SIMD8<Int32>.self) &+ (xv &- zero) &* fv, as: SIMD8<Int32>.self)
-                                channel += 8
-                            }
-                            while channel < oc {
-                                acc[channel] = acc[channel] &+ (Int32(truncatingIfNeeded: x[channel / m]) &- zin) &* f[channel]
-                                channel += 1
+                    let out = output + (row * s.outputWidth + ox) * oc
+                    var channel = 0
+                    // 8 channels at a time, accumulators in registers across the window.
+                    while channel < vectorChannels {
+                        var acc = UnsafeRawPointer(p.bias.pointer + channel).loadUnaligned(as: SIMD8<Int32>.self)
+                        for ky in 0..<s.filterHeight {
+                            let iy = iy0 + ky * s.dilationHeight
+                            if iy < 0 || iy >= s.inputHeight { continue }
+                            let inRow = input + ((batch * s.inputHeight + iy) * s.inputWidth) * c + channel
+                            for kx in 0..<s.filterWidth {
+                                let ix = ix0 + kx * s.dilationWidth
+                                if ix < 0 || ix >= s.inputWidth { continue }
+                                let raw = UnsafeRawPointer(inRow + ix * c)
+                                let x: SIMD8<Int32> = Element.self == Int8.self
+                                    ? SIMD8<Int32>(truncatingIfNeeded: raw.loadUnaligned(as: SIMD8<Int8>.self))
+                                    : SIMD8<Int32>(truncatingIfNeeded: raw.loadUnaligned(as: SIMD8<UInt8>.self))
+                                let f = UnsafeRawPointer(w + (ky * s.filterWidth + kx) * oc + channel).loadUnaligned(as: SIMD8<Int32>.self)
+                                acc &+= (x &- zero) &* f
                             }
                         }
+                        for lane in 0..<8 {
+                            let o = channel + lane
+                            var v = multiplyByQuantizedMultiplier(acc[lane], p.multipliers.pointer[o], Int(p.shifts.pointer[o]))
+                            v = min(max(v &+ p.outputZeroPoint, p.minimum), p.maximum)
+                            out[o] = Element(truncatingIfNeeded: v)
+                        }
+                        channel += 8
                     }
-                    let out = output + (row * s.outputWidth + ox) * oc
-                    for channel in 0..<oc {
-                        var v = multiplyByQuantizedMultiplier(acc[channel], p.multipliers.pointer[channel], Int(p.shifts.pointer[channel]))
+                    while channel < oc {
+                        var acc = p.bias.pointer[channel]
+                        let ic = channel / m
+                        for ky in 0..<s.filterHeight {
+                            let iy = iy0 + ky * s.dilationHeight
+                            if iy < 0 || iy >= s.inputHeight { continue }
+                            for kx in 0..<s.filterWidth {
+                                let ix = ix0 + kx * s.dilationWidth
+                                if ix < 0 || ix >= s.inputWidth { continue }
+                                let x = Int32(input[((batch * s.inputHeight + iy) * s.inputWidth + ix) * c + ic])
+                                acc = acc &+ (x &- zin) &* w[(ky * s.filterWidth + kx) * oc + channel]
+                            }
+                        }
+                        var v = multiplyByQuantizedMultiplier(acc, p.multipliers.pointer[channel], Int(p.shifts.pointer[channel]))
                         v = min(max(v &+ p.outputZeroPoint, p.minimum), p.maximum)
                         out[channel] = Element(truncatingIfNeeded: v)
+                        channel += 1
                     }
                 }
             }

@@ -44,10 +44,8 @@ package enum FullyConnected {
                 n: units, k: depth, bias: try constantBias32(bias, count: units), requantization: quantization.requantization,
                 outputZeroPoint: quantization.outputZeroPoint, minimum: quantization.minimum, maximum: quantization.maximum,
                 doubleScales: input.type == .int8 ? try doubleRequantizationScales(input: input, weights: weights, output: output) : nil)
-            if input.type == .int8 {
-                return QuantizedFullyConnectedKernel<Int8>(rows: rows, weights: packed, inputZeroPoint: quantization.inputZeroPoint)
-            }
-            return QuantizedFullyConnectedKernel<UInt8>(rows: rows, weights: packed, inputZeroPoint: quantization.inputZeroPoint)
+            return QuantizedFullyConnectedKernel(signed: input.type == .int8, rows: rows, weights: packed,
+                                                 inputZeroPoint: quantization.inputZeroPoint)
         default:
             throw .unsupportedType("FULLY_CONNECTED of \(input.type.schemaName) input, \(weights.type.schemaName) weights, \(output.type.schemaName) output")
         }
@@ -87,12 +85,14 @@ final class FloatFullyConnectedKernel: Kernel {
     }
 }
 
-final class QuantizedFullyConnectedKernel<Input: FixedWidthInteger>: Kernel {
+final class QuantizedFullyConnectedKernel: Kernel {
+    let signed: Bool
     let rows: Int
     let weights: PackedQuantizedWeights
     let inputZeroPoint: Int32
 
-    init(rows: Int, weights: PackedQuantizedWeights, inputZeroPoint: Int32) {
+    init(signed: Bool, rows: Int, weights: PackedQuantizedWeights, inputZeroPoint: Int32) {
+        self.signed = signed
         self.rows = rows
         self.weights = weights
         self.inputZeroPoint = inputZeroPoint
@@ -101,6 +101,11 @@ final class QuantizedFullyConnectedKernel<Input: FixedWidthInteger>: Kernel {
     var scratchByteCount: Int { 4 * weights.k * 4 }
 
     func eval(_ args: KernelArguments) {
+        if signed { run(args, Int8.self) } else { run(args, UInt8.self) }
+    }
+
+    @inline(__always)
+    private func run<Input: FixedWidthInteger>(_ args: KernelArguments, _: Input.Type) {
         let input = args.input(0, as: Input.self), output = args.output(0, as: Input.self)
         let buffer = args.scratch.unsafelyUnwrapped.assumingMemoryBound(to: Int32.self)
         let k = weights.k, n = weights.n

@@ -10,6 +10,10 @@ package final class PackedQuantizedWeights {
     let n: Int
     let panels: Int
     let data: AlignedBuffer<Int32>
+    /// The same panels as Int16 when every product of a zero-point-free INT8 input (|x| ≤ 255)
+    /// and weight fits in Int16 (|w| ≤ 128): then the tile multiplies in 16 bits and only
+    /// accumulates in 32.
+    let narrowData: AlignedBuffer<Int16>?
     let bias: AlignedBuffer<Int32>
     let multipliers: AlignedBuffer<Int32>
     let shifts: AlignedBuffer<Int32>
@@ -34,6 +38,14 @@ package final class PackedQuantizedWeights {
             let zp = weightZeroPoints.count == 1 ? weightZeroPoints[0] : weightZeroPoints[channel]
             let panel = channel / 8, lane = channel % 8
             for i in 0..<k { data.pointer[(panel * k + i) * 8 + lane] = weights[channel * k + i] - zp }
+        }
+        let packed = data.pointer, total = panels * k * 8
+        if (0..<total).allSatisfy({ abs(packed[$0]) <= 128 }) {
+            let narrow = AlignedBuffer<Int16>(count: total, repeating: 0)
+            for i in 0..<total { narrow.pointer[i] = Int16(truncatingIfNeeded: packed[i]) }
+            narrowData = narrow
+        } else {
+            narrowData = nil
         }
         self.bias = AlignedBuffer(count: panels * 8, repeating: 0)
         multipliers = AlignedBuffer(count: panels * 8, repeating: 0)
@@ -72,6 +84,34 @@ package final class PackedQuantizedWeights {
                 c1 &+= SIMD8(repeating: a1[i]) &* w
                 c2 &+= SIMD8(repeating: a2[i]) &* w
                 c3 &+= SIMD8(repeating: a3[i]) &* w
+                i &+= 1
+            }
+            let column = panel * 8
+            let width = min(8, n - column)
+            requantize(c0, out + column, column, width)
+            if rows > 1 { requantize(c1, out + outStride + column, column, width) }
+            if rows > 2 { requantize(c2, out + 2 * outStride + column, column, width) }
+            if rows > 3 { requantize(c3, out + 3 * outStride + column, column, width) }
+        }
+    }
+
+    /// `multiply` for INT8 inputs on narrow weights: rows of Int16 values (|x| ≤ 255).
+    @inline(__always)
+    func multiplyNarrow<Output: FixedWidthInteger>(rows: Int, a0: UnsafePointer<Int16>, a1: UnsafePointer<Int16>, a2: UnsafePointer<Int16>,
+                                                   a3: UnsafePointer<Int16>, out: UnsafeMutablePointer<Output>, outStride: Int) {
+        guard let narrowData else { return }
+        let k = self.k
+        for panel in 0..<panels {
+            let b = UnsafeRawPointer(narrowData.pointer + panel * k * 8)
+            let biasVector = UnsafeRawPointer(bias.pointer + panel * 8).load(as: SIMD8<Int32>.self)
+            var c0 = biasVector, c1 = biasVector, c2 = biasVector, c3 = biasVector
+            var i = 0
+            while i < k {
+                let w = b.load(fromByteOffset: i &* 16, as: SIMD8<Int16>.self)
+                c0 &+= SIMD8<Int32>(truncatingIfNeeded: SIMD8(repeating: a0[i]) &* w)
+                c1 &+= SIMD8<Int32>(truncatingIfNeeded: SIMD8(repeating: a1[i]) &* w)
+                c2 &+= SIMD8<Int32>(truncatingIfNeeded: SIMD8(repeating: a2[i]) &* w)
+                c3 &+= SIMD8<Int32>(truncatingIfNeeded: SIMD8(repeating: a3[i]) &* w)
                 i &+= 1
             }
             let column = panel * 8
