@@ -7,7 +7,7 @@ struct TFLiteRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tflite-run",
         abstract: "Run, inspect and measure TensorFlow Lite models.",
-        subcommands: [RunCommand.self, CompareCommand.self, BenchCommand.self],
+        subcommands: [RunCommand.self, DumpCommand.self, CompareCommand.self, BenchCommand.self],
         defaultSubcommand: nil
     )
 }
