@@ -5,25 +5,27 @@
 // only produce an error, never an out-of-bounds read.
 
 /// A view of flatbuffer bytes. The bytes must outlive the view (the `Model` keeps them alive).
-struct FlatBufferView {
-    let bytes: UnsafeRawBufferPointer
+package struct FlatBufferView {
+    package let bytes: UnsafeRawBufferPointer
 
-    var count: Int { bytes.count }
+    package init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    package var count: Int { bytes.count }
 
     /// Loads a little-endian scalar at `offset`, checking that it lies inside the buffer.
-    func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) throws(ModelError) -> T {
+    package func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) throws(ModelError) -> T {
         guard offset >= 0, offset <= bytes.count - MemoryLayout<T>.size else {
             throw .corrupt("read of \(MemoryLayout<T>.size) bytes at offset \(offset) is outside the \(bytes.count)-byte file")
         }
         return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
-    func loadFloat(at offset: Int) throws(ModelError) -> Float {
+    package func loadFloat(at offset: Int) throws(ModelError) -> Float {
         Float(bitPattern: try load(UInt32.self, at: offset))
     }
 
     /// Follows a `uoffset_t` stored at `offset` to the position it points at.
-    func follow(at offset: Int) throws(ModelError) -> Int {
+    package func follow(at offset: Int) throws(ModelError) -> Int {
         let relative = try load(UInt32.self, at: offset)
         let (target, overflow) = offset.addingReportingOverflow(Int(relative))
         guard !overflow, target < bytes.count else {
@@ -33,19 +35,19 @@ struct FlatBufferView {
     }
 
     /// The root table.
-    func root() throws(ModelError) -> FlatTable {
+    package func root() throws(ModelError) -> FlatTable {
         try FlatTable(view: self, position: follow(at: 0))
     }
 }
 
 /// A table: a position in the buffer and its vtable.
-struct FlatTable {
-    let view: FlatBufferView
-    let position: Int
+package struct FlatTable {
+    package let view: FlatBufferView
+    package let position: Int
     private let vtable: Int
     private let vtableSize: Int
 
-    init(view: FlatBufferView, position: Int) throws(ModelError) {
+    package init(view: FlatBufferView, position: Int) throws(ModelError) {
         self.view = view
         self.position = position
         let relative = Int(try view.load(Int32.self, at: position))
@@ -60,45 +62,45 @@ struct FlatTable {
     }
 
     /// The absolute position of field `id`, or nil when the field is absent.
-    func fieldPosition(_ id: Int) throws(ModelError) -> Int? {
+    package func fieldPosition(_ id: Int) throws(ModelError) -> Int? {
         let slot = 4 + 2 * id
         guard slot + 2 <= vtableSize else { return nil }
         let relative = Int(try view.load(UInt16.self, at: vtable + slot))
         return relative == 0 ? nil : position + relative
     }
 
-    func scalar<T: FixedWidthInteger>(_ id: Int, default value: T) throws(ModelError) -> T {
+    package func scalar<T: FixedWidthInteger>(_ id: Int, default value: T) throws(ModelError) -> T {
         guard let at = try fieldPosition(id) else { return value }
         return try view.load(T.self, at: at)
     }
 
-    func float(_ id: Int, default value: Float) throws(ModelError) -> Float {
+    package func float(_ id: Int, default value: Float) throws(ModelError) -> Float {
         guard let at = try fieldPosition(id) else { return value }
         return try view.loadFloat(at: at)
     }
 
-    func bool(_ id: Int, default value: Bool) throws(ModelError) -> Bool {
+    package func bool(_ id: Int, default value: Bool) throws(ModelError) -> Bool {
         guard let at = try fieldPosition(id) else { return value }
         return try view.load(UInt8.self, at: at) != 0
     }
 
-    func table(_ id: Int) throws(ModelError) -> FlatTable? {
+    package func table(_ id: Int) throws(ModelError) -> FlatTable? {
         guard let at = try fieldPosition(id) else { return nil }
         return try FlatTable(view: view, position: view.follow(at: at))
     }
 
-    func vector(_ id: Int, elementSize: Int) throws(ModelError) -> FlatVector? {
+    package func vector(_ id: Int, elementSize: Int) throws(ModelError) -> FlatVector? {
         guard let at = try fieldPosition(id) else { return nil }
         return try FlatVector(view: view, position: view.follow(at: at), elementSize: elementSize)
     }
 
-    func string(_ id: Int) throws(ModelError) -> String? {
+    package func string(_ id: Int) throws(ModelError) -> String? {
         guard let vector = try vector(id, elementSize: 1) else { return nil }
         return String(decoding: vector.rawBytes, as: UTF8.self)
     }
 
     /// A vector of 32-bit integers, widened to `Int`.
-    func int32s(_ id: Int) throws(ModelError) -> [Int]? {
+    package func int32s(_ id: Int) throws(ModelError) -> [Int]? {
         guard let vector = try vector(id, elementSize: 4) else { return nil }
         var values: [Int] = []
         values.reserveCapacity(vector.count)
@@ -107,7 +109,7 @@ struct FlatTable {
     }
 
     /// A vector of tables.
-    func tables(_ id: Int) throws(ModelError) -> [FlatTable] {
+    package func tables(_ id: Int) throws(ModelError) -> [FlatTable] {
         guard let vector = try vector(id, elementSize: 4) else { return [] }
         var tables: [FlatTable] = []
         tables.reserveCapacity(vector.count)
@@ -117,14 +119,14 @@ struct FlatTable {
 }
 
 /// A vector: a length-prefixed run of fixed-size elements.
-struct FlatVector {
-    let view: FlatBufferView
+package struct FlatVector {
+    package let view: FlatBufferView
     /// Position of the first element.
-    let start: Int
-    let count: Int
-    let elementSize: Int
+    package let start: Int
+    package let count: Int
+    package let elementSize: Int
 
-    init(view: FlatBufferView, position: Int, elementSize: Int) throws(ModelError) {
+    package init(view: FlatBufferView, position: Int, elementSize: Int) throws(ModelError) {
         self.view = view
         let length = Int(try view.load(UInt32.self, at: position))
         let start = position + 4
@@ -138,20 +140,20 @@ struct FlatVector {
     }
 
     /// The byte range of the elements within the buffer.
-    var byteRange: Range<Int> { start..<(start + count * elementSize) }
+    package var byteRange: Range<Int> { start..<(start + count * elementSize) }
 
-    var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: view.bytes[byteRange]) }
+    package var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: view.bytes[byteRange]) }
 
-    func scalar<T: FixedWidthInteger>(_: T.Type, at index: Int) throws(ModelError) -> T {
+    package func scalar<T: FixedWidthInteger>(_: T.Type, at index: Int) throws(ModelError) -> T {
         guard index >= 0, index < count else { throw .corrupt("vector index \(index) out of \(count)") }
         return try view.load(T.self, at: start + index * elementSize)
     }
 
-    func float(at index: Int) throws(ModelError) -> Float {
+    package func float(at index: Int) throws(ModelError) -> Float {
         Float(bitPattern: try scalar(UInt32.self, at: index))
     }
 
-    func table(at index: Int) throws(ModelError) -> FlatTable {
+    package func table(at index: Int) throws(ModelError) -> FlatTable {
         guard index >= 0, index < count else { throw .corrupt("vector index \(index) out of \(count)") }
         return try FlatTable(view: view, position: view.follow(at: start + index * 4))
     }

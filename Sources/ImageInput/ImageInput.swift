@@ -1,1 +1,0 @@
-// The ImageInput module: decoding images and preparing them as model inputs.
