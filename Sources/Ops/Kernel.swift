@@ -1,4 +1,3 @@
-// ENGINEERS WORKING IN PARALLEL: read /work/main/PARALLEL_WORK.md first (house rules, API, build and test).
 import Dispatch
 import TFLiteCore
 

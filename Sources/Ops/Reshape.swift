@@ -1,4 +1,3 @@
-// ENGINEERS WORKING IN PARALLEL: read /work/main/PARALLEL_WORK.md first (house rules, API, build and test).
 import TFLiteCore
 
 /// RESHAPE: the same elements under a new shape, from the constant (or folded) shape input 1,
