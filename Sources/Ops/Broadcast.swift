@@ -11,7 +11,8 @@ package struct BroadcastPlan {
     /// Start offset of each run in input 1 and input 2.
     package let offsets1: AlignedBuffer<Int32>
     package let offsets2: AlignedBuffer<Int32>
-    package var outerCount: Int { offsets1.count }
+    /// How many runs cover the output.
+    package let runCount: Int
 
     package init(_ shape1: [Int], _ shape2: [Int]) throws(OpError) {
         let rank = max(shape1.count, shape2.count)
@@ -36,23 +37,20 @@ package struct BroadcastPlan {
             innerStride2 = count2 == 1 && total != 1 ? 0 : 1
             offsets1 = AlignedBuffer(count: 1, repeating: 0)
             offsets2 = AlignedBuffer(count: 1, repeating: 0)
+            runCount = total > 0 ? 1 : 0
             return
         }
         // Runs along the last dimension; element strides of each input per output dimension.
+        // Broadcast dimensions do not advance.
         func strides(_ shape: [Int]) -> [Int] {
-            var result = [Int](repeating: 0, count: rank)
-            var step = 1
-            for i in (0..<rank).reversed() {
-                result[i] = shape[i] == 1 ? 0 : step
-                step *= shape[i]
-            }
-            return result
+            zip(shape, rowMajorStrides(shape)).map { $0 == 1 ? 0 : $1 }
         }
         let s1 = strides(a), s2 = strides(b)
         innerCount = out[rank - 1]
         innerStride1 = s1[rank - 1]
         innerStride2 = s2[rank - 1]
         let outer = innerCount == 0 ? 0 : total / innerCount
+        runCount = outer
         offsets1 = AlignedBuffer(count: max(outer, 1), repeating: 0)
         offsets2 = AlignedBuffer(count: max(outer, 1), repeating: 0)
         var index = [Int](repeating: 0, count: rank)
@@ -72,14 +70,12 @@ package struct BroadcastPlan {
                 d -= 1
             }
         }
-        if outer == 0 { offsets1.pointer[0] = 0; offsets2.pointer[0] = 0 }
     }
 
     /// Runs `body(outputOffset, offset1, offset2)` for every run, in order.
     @inline(__always)
     package func forEachRun(_ body: (Int, Int, Int) -> Void) {
-        let runs = innerCount == 0 ? 0 : (offsets1.count == 1 && innerCount == outputShape.reduce(1, *) ? 1 : offsets1.count)
-        for run in 0..<runs {
+        for run in 0..<runCount {
             body(run * innerCount, Int(offsets1.pointer[run]), Int(offsets2.pointer[run]))
         }
     }

@@ -54,12 +54,7 @@ struct ReductionPlan {
     var reducedCount: Int { reducedOffsets.count }
 
     init(shape: [Int], axes: [Int]) {
-        var strides = [Int](repeating: 1, count: shape.count)
-        var step = 1
-        for d in (0..<shape.count).reversed() {
-            strides[d] = step
-            step *= shape[d]
-        }
+        let strides = rowMajorStrides(shape)
         func offsets(over dims: [Int]) -> [Int] {
             var result = [0]
             for d in dims {

@@ -17,12 +17,7 @@ package enum StridedSlice {
         guard options.ellipsisMask == 0, options.newAxisMask == 0 else {
             throw .invalidOptions("STRIDED_SLICE ellipsis and new-axis masks are not supported")
         }
-        var inputStrides = [Int](repeating: 1, count: input.rank)
-        var step = 1
-        for d in (0..<input.rank).reversed() {
-            inputStrides[d] = step
-            step *= input.shape[d]
-        }
+        let inputStrides = rowMajorStrides(input.shape)
         var counts: [Int] = [], elementStrides: [Int] = [], outputShape: [Int] = []
         var start = 0
         for d in 0..<input.rank {

@@ -11,12 +11,7 @@ package enum Transpose {
         guard input.rank <= 6, perm.count == input.rank, Set(perm) == Set(0..<input.rank) else {
             throw .invalidOptions("\(perm) is not a permutation of the \(input.rank) dimensions")
         }
-        var inputStrides = [Int](repeating: 1, count: input.rank)
-        var step = 1
-        for d in (0..<input.rank).reversed() {
-            inputStrides[d] = step
-            step *= input.shape[d]
-        }
+        let inputStrides = rowMajorStrides(input.shape)
         let shape = perm.map { input.shape[$0] }
         try context.setOutputShape(0, shape)
         return GatherCopyKernel(plan: ElementCopyPlan(counts: shape, strides: perm.map { inputStrides[$0] }, start: 0, elementSize: size))
