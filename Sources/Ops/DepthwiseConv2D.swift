@@ -95,49 +95,52 @@ final class FloatDepthwiseKernel: Kernel {
         let s = shape
         let oc = s.outputChannels, m = s.multiplier, c = s.channels
         let w = weights.pointer, b = bias.pointer
-        let lo = SIMD8<Float>(repeating: minimum), hi = SIMD8<Float>(repeating: maximum)
+        let lo = minimum, hi = maximum
         let vectorChannels = m == 1 ? oc / 8 * 8 : 0
         args.runner.forEachRange(count: s.outputRows) { rows in
             for row in rows {
                 let batch = row / s.outputHeight, oy = row % s.outputHeight
                 let iy0 = oy * s.strideHeight - s.padTop
-                for ox in 0..<s.outputWidth {
-                    let ix0 = ox * s.strideWidth - s.padLeft
-                    let out = output + (row * s.outputWidth + ox) * oc
-                    var channel = 0
-                    while channel < vectorChannels {
-                        var acc = UnsafeRawPointer(b + channel).loadUnaligned(as: SIMD8<Float>.self)
-                        for ky in 0..<s.filterHeight {
-                            let iy = iy0 + ky * s.dilationHeight
-                            if iy < 0 || iy >= s.inputHeight { continue }
-                            let inRow = input + ((batch * s.inputHeight + iy) * s.inputWidth) * c
-                            for kx in 0..<s.filterWidth {
-                                let ix = ix0 + kx * s.dilationWidth
-                                if ix < 0 || ix >= s.inputWidth { continue }
-                                let x = UnsafeRawPointer(inRow + ix * c + channel).loadUnaligned(as: SIMD8<Float>.self)
-                                let f = UnsafeRawPointer(w + (ky * s.filterWidth + kx) * oc + channel).loadUnaligned(as: SIMD8<Float>.self)
-                                acc += x * f
+                let outRow = output + row * s.outputWidth * oc
+                // Start every output pixel at its bias, then add each tap's contribution across
+                // the row: the weight vector stays in registers while the row streams past.
+                for ox in 0..<s.outputWidth { (outRow + ox * oc).update(from: b, count: oc) }
+                for ky in 0..<s.filterHeight {
+                    let iy = iy0 + ky * s.dilationHeight
+                    if iy < 0 || iy >= s.inputHeight { continue }
+                    let inRow = input + (batch * s.inputHeight + iy) * s.inputWidth * c
+                    for kx in 0..<s.filterWidth {
+                        // Output columns whose input column is inside the image.
+                        let offset = kx * s.dilationWidth - s.padLeft
+                        let first = offset >= 0 ? 0 : (-offset + s.strideWidth - 1) / s.strideWidth
+                        let last = min(s.outputWidth, (s.inputWidth - 1 - offset) / s.strideWidth + 1)
+                        if first >= last { continue }
+                        let tap = w + (ky * s.filterWidth + kx) * oc
+                        let step = s.strideWidth * c
+                        var channel = 0
+                        while channel < vectorChannels {
+                            let f = UnsafeRawPointer(tap + channel).loadUnaligned(as: SIMD8<Float>.self)
+                            var x = UnsafeRawPointer(inRow + (first * s.strideWidth + offset) * c + channel)
+                            var o = UnsafeMutableRawPointer(outRow + first * oc + channel)
+                            for _ in first..<last {
+                                o.storeBytes(of: o.loadUnaligned(as: SIMD8<Float>.self) + x.loadUnaligned(as: SIMD8<Float>.self) * f,
+                                             as: SIMD8<Float>.self)
+                                x += step * 4
+                                o += oc * 4
                             }
+                            channel += 8
                         }
-                        UnsafeMutableRawPointer(out + channel).storeBytes(of: acc.clamped(lowerBound: lo, upperBound: hi), as: SIMD8<Float>.self)
-                        channel += 8
-                    }
-                    while channel < oc {
-                        var acc = b[channel]
-                        let ic = channel / m
-                        for ky in 0..<s.filterHeight {
-                            let iy = iy0 + ky * s.dilationHeight
-                            if iy < 0 || iy >= s.inputHeight { continue }
-                            for kx in 0..<s.filterWidth {
-                                let ix = ix0 + kx * s.dilationWidth
-                                if ix < 0 || ix >= s.inputWidth { continue }
-                                acc += input[((batch * s.inputHeight + iy) * s.inputWidth + ix) * c + ic] * w[(ky * s.filterWidth + kx) * oc + channel]
+                        while channel < oc {
+                            let f = tap[channel]
+                            let ic = channel / m
+                            for ox in first..<last {
+                                outRow[ox * oc + channel] += inRow[(ox * s.strideWidth + offset) * c + ic] * f
                             }
+                            channel += 1
                         }
-                        out[channel] = min(max(acc, minimum), maximum)
-                        channel += 1
                     }
                 }
+                for i in 0..<(s.outputWidth * oc) { outRow[i] = min(max(outRow[i], lo), hi) }
             }
         }
     }
