@@ -58,7 +58,7 @@ package enum DepthwiseConv2D {
                 weights: AlignedBuffer(weights), bias: AlignedBuffer(biasValues + [0]),
                 multipliers: AlignedBuffer(requantization.map(\.multiplier) + [0]), shifts: AlignedBuffer(requantization.map { Int32($0.shift) } + [0]),
                 inputZeroPoint: q.inputZeroPoint, outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
-            return QuantizedDepthwiseKernel(signed: input.type == .int8, shape: shape, parameters: kernel)
+            return QuantizedDepthwiseKernel(signed: input.type == .int8, shape: shape, parameters: kernel, threads: context.threadCount)
         default:
             throw .unsupportedType("DEPTHWISE_CONV_2D of \(input.type.schemaName) input, \(filter.type.schemaName) filter, \(output.type.schemaName) output")
         }
@@ -158,12 +158,17 @@ final class QuantizedDepthwiseKernel: Kernel {
     let signed: Bool
     let shape: DepthwiseShape
     let p: QuantizedDepthwiseParameters
+    let threads: Int
 
-    init(signed: Bool, shape: DepthwiseShape, parameters: QuantizedDepthwiseParameters) {
+    init(signed: Bool, shape: DepthwiseShape, parameters: QuantizedDepthwiseParameters, threads: Int) {
         self.signed = signed
         self.shape = shape
         p = parameters
+        self.threads = max(1, threads)
     }
+
+    /// One row of Int32 accumulators per thread.
+    var scratchByteCount: Int { threads * (shape.outputWidth * shape.outputChannels + 8) * 4 }
 
     func eval(_ args: KernelArguments) {
         // Dispatch once to code specialized for the element type.
@@ -178,57 +183,59 @@ final class QuantizedDepthwiseKernel: Kernel {
         let w = p.weights.pointer, zin = p.inputZeroPoint
         let vectorChannels = m == 1 ? oc / 8 * 8 : 0
         let zero = SIMD8<Int32>(repeating: zin)
-        args.runner.forEachRange(count: s.outputRows) { rows in
+        let rowElements = s.outputWidth * oc
+        let scratch = args.scratch.unsafelyUnwrapped
+        args.runner.forEachChunk(count: s.outputRows) { chunk, rows in
+            let acc = (scratch + chunk * (rowElements + 8) * 4).assumingMemoryBound(to: Int32.self)
             for row in rows {
                 let batch = row / s.outputHeight, oy = row % s.outputHeight
                 let iy0 = oy * s.strideHeight - s.padTop
-                for ox in 0..<s.outputWidth {
-                    let ix0 = ox * s.strideWidth - s.padLeft
-                    let out = output + (row * s.outputWidth + ox) * oc
-                    var channel = 0
-                    // 8 channels at a time, accumulators in registers across the window.
-                    while channel < vectorChannels {
-                        var acc = UnsafeRawPointer(p.bias.pointer + channel).loadUnaligned(as: SIMD8<Int32>.self)
-                        for ky in 0..<s.filterHeight {
-                            let iy = iy0 + ky * s.dilationHeight
-                            if iy < 0 || iy >= s.inputHeight { continue }
-                            let inRow = input + ((batch * s.inputHeight + iy) * s.inputWidth) * c + channel
-                            for kx in 0..<s.filterWidth {
-                                let ix = ix0 + kx * s.dilationWidth
-                                if ix < 0 || ix >= s.inputWidth { continue }
-                                let raw = UnsafeRawPointer(inRow + ix * c)
-                                let x: SIMD8<Int32> = Element.self == Int8.self
-                                    ? SIMD8<Int32>(truncatingIfNeeded: raw.loadUnaligned(as: SIMD8<Int8>.self))
-                                    : SIMD8<Int32>(truncatingIfNeeded: raw.loadUnaligned(as: SIMD8<UInt8>.self))
-                                let f = UnsafeRawPointer(w + (ky * s.filterWidth + kx) * oc + channel).loadUnaligned(as: SIMD8<Int32>.self)
-                                acc &+= (x &- zero) &* f
+                // Start every output pixel at its bias, then add each tap across the row.
+                for ox in 0..<s.outputWidth { (acc + ox * oc).update(from: p.bias.pointer, count: oc) }
+                for ky in 0..<s.filterHeight {
+                    let iy = iy0 + ky * s.dilationHeight
+                    if iy < 0 || iy >= s.inputHeight { continue }
+                    let inRow = input + (batch * s.inputHeight + iy) * s.inputWidth * c
+                    for kx in 0..<s.filterWidth {
+                        let offset = kx * s.dilationWidth - s.padLeft
+                        let first = offset >= 0 ? 0 : (-offset + s.strideWidth - 1) / s.strideWidth
+                        let last = min(s.outputWidth, (s.inputWidth - 1 - offset) / s.strideWidth + 1)
+                        if first >= last { continue }
+                        let tap = w + (ky * s.filterWidth + kx) * oc
+                        let step = s.strideWidth * c * MemoryLayout<Element>.stride
+                        var channel = 0
+                        while channel < vectorChannels {
+                            let f = UnsafeRawPointer(tap + channel).loadUnaligned(as: SIMD8<Int32>.self)
+                            var x = UnsafeRawPointer(inRow + (first * s.strideWidth + offset) * c + channel)
+                            var o = UnsafeMutableRawPointer(acc + first * oc + channel)
+                            for _ in first..<last {
+                                let v: SIMD8<Int32> = Element.self == Int8.self
+                                    ? SIMD8<Int32>(truncatingIfNeeded: x.loadUnaligned(as: SIMD8<Int8>.self))
+                                    : SIMD8<Int32>(truncatingIfNeeded: x.loadUnaligned(as: SIMD8<UInt8>.self))
+                                o.storeBytes(of: o.loadUnaligned(as: SIMD8<Int32>.self) &+ (v &- zero) &* f, as: SIMD8<Int32>.self)
+                                x += step
+                                o += oc * 4
                             }
+                            channel += 8
                         }
-                        for lane in 0..<8 {
-                            let o = channel + lane
-                            var v = multiplyByQuantizedMultiplier(acc[lane], p.multipliers.pointer[o], Int(p.shifts.pointer[o]))
-                            v = min(max(v &+ p.outputZeroPoint, p.minimum), p.maximum)
-                            out[o] = Element(truncatingIfNeeded: v)
+                        while channel < oc {
+                            let f = tap[channel]
+                            let ic = channel / m
+                            for ox in first..<last {
+                                let x = Int32(inRow[(ox * s.strideWidth + offset) * c + ic])
+                                acc[ox * oc + channel] = acc[ox * oc + channel] &+ (x &- zin) &* f
+                            }
+                            channel += 1
                         }
-                        channel += 8
                     }
-                    while channel < oc {
-                        var acc = p.bias.pointer[channel]
-                        let ic = channel / m
-                        for ky in 0..<s.filterHeight {
-                            let iy = iy0 + ky * s.dilationHeight
-                            if iy < 0 || iy >= s.inputHeight { continue }
-                            for kx in 0..<s.filterWidth {
-                                let ix = ix0 + kx * s.dilationWidth
-                                if ix < 0 || ix >= s.inputWidth { continue }
-                                let x = Int32(input[((batch * s.inputHeight + iy) * s.inputWidth + ix) * c + ic])
-                                acc = acc &+ (x &- zin) &* w[(ky * s.filterWidth + kx) * oc + channel]
-                            }
-                        }
-                        var v = multiplyByQuantizedMultiplier(acc, p.multipliers.pointer[channel], Int(p.shifts.pointer[channel]))
+                }
+                let out = output + row * rowElements
+                for ox in 0..<s.outputWidth {
+                    for channel in 0..<oc {
+                        let i = ox * oc + channel
+                        var v = multiplyByQuantizedMultiplier(acc[i], p.multipliers.pointer[channel], Int(p.shifts.pointer[channel]))
                         v = min(max(v &+ p.outputZeroPoint, p.minimum), p.maximum)
-                        out[channel] = Element(truncatingIfNeeded: v)
-                        channel += 1
+                        out[i] = Element(truncatingIfNeeded: v)
                     }
                 }
             }
