@@ -41,7 +41,7 @@ package enum Conv2D {
             return QuantizedConv2DKernel(signed: input.type == .int8, geometry: geometry, weights: packed,
                                          inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount)
         case (.float32, .int8, .float32):
-            return try HybridConv2D.prepare(geometry: geometry, filter: filter, bias: bias, activation: options.activation, threads: context.threadCount)
+            throw .unsupportedType("CONV_2D with INT8 weights on FLOAT32 input (a dynamic-range quantized model) is not supported yet")
         default:
             throw .unsupportedType("CONV_2D of \(input.type.schemaName) input, \(filter.type.schemaName) filter, \(output.type.schemaName) output")
         }
@@ -185,35 +185,17 @@ final class QuantizedConv2DKernel: Kernel {
         let tiles = (g.outputPixels + 3) / 4
         let scratch = args.scratch.unsafelyUnwrapped
         let zeroPoint = inputZeroPoint
-        let narrow = Input.self == Int8.self && weights.narrowData != nil
         args.runner.forEachChunk(count: tiles, grain: 4) { chunk, range in
-            let raw = scratch + chunk * 4 * k * 4
+            let buffer = (scratch + chunk * 4 * k * 4).assumingMemoryBound(to: Float.self)
             for tile in range {
                 let first = tile * 4
                 let count = min(4, g.outputPixels - first)
-                if narrow {
-                    let buffer = raw.assumingMemoryBound(to: Int16.self)
-                    if g.isPointwise {
-                        let source = input + first * k
-                        for i in 0..<(count * k) { buffer[i] = Int16(truncatingIfNeeded: Int32(source[i]) &- zeroPoint) }
-                    } else {
-                        for r in 0..<count {
-                            g.gatherPatch(input, pixel: first + r, into: buffer + r * k, pad: 0,
-                                          convert: { Int16(truncatingIfNeeded: Int32($0) &- zeroPoint) })
-                        }
-                    }
-                    let p0 = UnsafePointer(buffer)
-                    weights.multiplyNarrow(rows: count, a0: p0, a1: count > 1 ? p0 + k : p0, a2: count > 2 ? p0 + 2 * k : p0,
-                                           a3: count > 3 ? p0 + 3 * k : p0, out: output + first * n, outStride: n)
-                    continue
-                }
-                let buffer = raw.assumingMemoryBound(to: Int32.self)
                 if g.isPointwise {
                     let source = input + first * k
-                    for i in 0..<(count * k) { buffer[i] = Int32(source[i]) &- zeroPoint }
+                    for i in 0..<(count * k) { buffer[i] = Float(Int32(source[i]) &- zeroPoint) }
                 } else {
                     for r in 0..<count {
-                        g.gatherPatch(input, pixel: first + r, into: buffer + r * k, pad: 0, convert: { Int32($0) &- zeroPoint })
+                        g.gatherPatch(input, pixel: first + r, into: buffer + r * k, pad: 0, convert: { Float(Int32($0) &- zeroPoint) })
                     }
                 }
                 let p0 = UnsafePointer(buffer)

@@ -107,13 +107,13 @@ final class QuantizedFullyConnectedKernel: Kernel {
     @inline(__always)
     private func run<Input: FixedWidthInteger>(_ args: KernelArguments, _: Input.Type) {
         let input = args.input(0, as: Input.self), output = args.output(0, as: Input.self)
-        let buffer = args.scratch.unsafelyUnwrapped.assumingMemoryBound(to: Int32.self)
+        let buffer = args.scratch.unsafelyUnwrapped.assumingMemoryBound(to: Float.self)
         let k = weights.k, n = weights.n
         var first = 0
         while first < rows {
             let count = min(4, rows - first)
             let source = input + first * k
-            for i in 0..<(count * k) { buffer[i] = Int32(source[i]) &- inputZeroPoint }
+            for i in 0..<(count * k) { buffer[i] = Float(Int32(source[i]) &- inputZeroPoint) }
             let p0 = UnsafePointer(buffer)
             weights.multiply(rows: count, a0: p0, a1: count > 1 ? p0 + k : p0, a2: count > 2 ? p0 + 2 * k : p0, a3: count > 3 ? p0 + 3 * k : p0,
                              out: output + first * n, outStride: n)

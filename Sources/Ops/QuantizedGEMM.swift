@@ -2,18 +2,17 @@
 /// reference kernels: `acc = bias[n] + Σ_k (x[k] − x_zp)(w[n][k] − w_zp)` in Int32, then
 /// `out = clamp(MultiplyByQuantizedMultiplier(acc, m[n], s[n]) + out_zp)`.
 ///
-/// Integer accumulation is exact in any order, so the tile may run in SIMD. Weights are packed
-/// once, at prepare, with their zero point removed, into 8-channel panels `[panel][k][8]`; rows
-/// arrive with the input zero point already removed (padding is 0).
+/// The tile multiplies in float, exactly: with zero points removed, every product is an integer
+/// of magnitude ≤ 255 · 255, so a sum of up to 64 of them stays below 2^22 and is exact in
+/// float in any order. The tile sums chunks of 64 in float SIMD registers and adds each chunk
+/// to Int32 accumulators — the reference's integers, computed at float speed. Weights are
+/// packed once, at prepare, with their zero point removed, into 8-channel panels
+/// `[panel][k][8]`; rows arrive with the input zero point removed (padding is 0).
 package final class PackedQuantizedWeights {
     let k: Int
     let n: Int
     let panels: Int
-    let data: AlignedBuffer<Int32>
-    /// The same panels as Int16 when every product of a zero-point-free INT8 input (|x| ≤ 255)
-    /// and weight fits in Int16 (|w| ≤ 128): then the tile multiplies in 16 bits and only
-    /// accumulates in 32.
-    let narrowData: AlignedBuffer<Int16>?
+    let data: AlignedBuffer<Float>
     let bias: AlignedBuffer<Int32>
     let multipliers: AlignedBuffer<Int32>
     let shifts: AlignedBuffer<Int32>
@@ -37,15 +36,7 @@ package final class PackedQuantizedWeights {
         for channel in 0..<n {
             let zp = weightZeroPoints.count == 1 ? weightZeroPoints[0] : weightZeroPoints[channel]
             let panel = channel / 8, lane = channel % 8
-            for i in 0..<k { data.pointer[(panel * k + i) * 8 + lane] = weights[channel * k + i] - zp }
-        }
-        let packed = data.pointer, total = panels * k * 8
-        if (0..<total).allSatisfy({ abs(packed[$0]) <= 128 }) {
-            let narrow = AlignedBuffer<Int16>(count: total, repeating: 0)
-            for i in 0..<total { narrow.pointer[i] = Int16(truncatingIfNeeded: packed[i]) }
-            narrowData = narrow
-        } else {
-            narrowData = nil
+            for i in 0..<k { data.pointer[(panel * k + i) * 8 + lane] = Float(weights[channel * k + i] - zp) }
         }
         self.bias = AlignedBuffer(count: panels * 8, repeating: 0)
         multipliers = AlignedBuffer(count: panels * 8, repeating: 0)
@@ -68,51 +59,45 @@ package final class PackedQuantizedWeights {
         }
     }
 
-    /// Computes up to 4 rows of output (`rows` 1…4) from rows of `k` zero-point-free values.
+    /// The largest number of products summed in float before moving to Int32: 64 · 255² < 2^22,
+    /// the range in which `exactInteger` converts.
+    static let exactChunk = 64
+
+    /// An integer-valued float of magnitude < 2^22 as Int32, exactly: adding 1.5 · 2^23 puts the
+    /// integer in the low mantissa bits.
     @inline(__always)
-    func multiply<Output: FixedWidthInteger>(rows: Int, a0: UnsafePointer<Int32>, a1: UnsafePointer<Int32>, a2: UnsafePointer<Int32>,
-                                             a3: UnsafePointer<Int32>, out: UnsafeMutablePointer<Output>, outStride: Int) {
+    static func exactInteger(_ value: SIMD8<Float>) -> SIMD8<Int32> {
+        unsafeBitCast(value + SIMD8(repeating: 12_582_912), to: SIMD8<Int32>.self) &- SIMD8(repeating: 0x4B40_0000)
+    }
+
+    /// Computes up to 4 rows of output (`rows` 1…4) from rows of `k` zero-point-free values
+    /// (integers of magnitude ≤ 255, held as floats).
+    @inline(__always)
+    func multiply<Output: FixedWidthInteger>(rows: Int, a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
+                                             a3: UnsafePointer<Float>, out: UnsafeMutablePointer<Output>, outStride: Int) {
         let k = self.k
         for panel in 0..<panels {
             let b = UnsafeRawPointer(data.pointer + panel * k * 8)
             let biasVector = UnsafeRawPointer(bias.pointer + panel * 8).load(as: SIMD8<Int32>.self)
             var c0 = biasVector, c1 = biasVector, c2 = biasVector, c3 = biasVector
-            var i = 0
-            while i < k {
-                let w = b.load(fromByteOffset: i &* 32, as: SIMD8<Int32>.self)
-                c0 &+= SIMD8(repeating: a0[i]) &* w
-                c1 &+= SIMD8(repeating: a1[i]) &* w
-                c2 &+= SIMD8(repeating: a2[i]) &* w
-                c3 &+= SIMD8(repeating: a3[i]) &* w
-                i &+= 1
-            }
-            let column = panel * 8
-            let width = min(8, n - column)
-            requantize(c0, out + column, column, width)
-            if rows > 1 { requantize(c1, out + outStride + column, column, width) }
-            if rows > 2 { requantize(c2, out + 2 * outStride + column, column, width) }
-            if rows > 3 { requantize(c3, out + 3 * outStride + column, column, width) }
-        }
-    }
-
-    /// `multiply` for INT8 inputs on narrow weights: rows of Int16 values (|x| ≤ 255).
-    @inline(__always)
-    func multiplyNarrow<Output: FixedWidthInteger>(rows: Int, a0: UnsafePointer<Int16>, a1: UnsafePointer<Int16>, a2: UnsafePointer<Int16>,
-                                                   a3: UnsafePointer<Int16>, out: UnsafeMutablePointer<Output>, outStride: Int) {
-        guard let narrowData else { return }
-        let k = self.k
-        for panel in 0..<panels {
-            let b = UnsafeRawPointer(narrowData.pointer + panel * k * 8)
-            let biasVector = UnsafeRawPointer(bias.pointer + panel * 8).load(as: SIMD8<Int32>.self)
-            var c0 = biasVector, c1 = biasVector, c2 = biasVector, c3 = biasVector
-            var i = 0
-            while i < k {
-                let w = b.load(fromByteOffset: i &* 16, as: SIMD8<Int16>.self)
-                c0 &+= SIMD8<Int32>(truncatingIfNeeded: SIMD8(repeating: a0[i]) &* w)
-                c1 &+= SIMD8<Int32>(truncatingIfNeeded: SIMD8(repeating: a1[i]) &* w)
-                c2 &+= SIMD8<Int32>(truncatingIfNeeded: SIMD8(repeating: a2[i]) &* w)
-                c3 &+= SIMD8<Int32>(truncatingIfNeeded: SIMD8(repeating: a3[i]) &* w)
-                i &+= 1
+            var start = 0
+            while start < k {
+                let end = min(start + Self.exactChunk, k)
+                var f0 = SIMD8<Float>(), f1 = SIMD8<Float>(), f2 = SIMD8<Float>(), f3 = SIMD8<Float>()
+                var i = start
+                while i < end {
+                    let w = b.load(fromByteOffset: i &* 32, as: SIMD8<Float>.self)
+                    f0 += SIMD8(repeating: a0[i]) * w
+                    f1 += SIMD8(repeating: a1[i]) * w
+                    f2 += SIMD8(repeating: a2[i]) * w
+                    f3 += SIMD8(repeating: a3[i]) * w
+                    i &+= 1
+                }
+                c0 &+= Self.exactInteger(f0)
+                c1 &+= Self.exactInteger(f1)
+                c2 &+= Self.exactInteger(f2)
+                c3 &+= Self.exactInteger(f3)
+                start = end
             }
             let column = panel * 8
             let width = min(8, n - column)
