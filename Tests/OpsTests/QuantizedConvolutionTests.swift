@@ -1,0 +1,120 @@
+import Ops
+import Testing
+import TFLiteCore
+
+/// The fast quantized convolutions (packed float-exact GEMM, row-accumulating depthwise)
+/// against a plain scalar transliteration of TFLite's reference kernels, on seeded random
+/// shapes, options, data and quantization: identical bytes.
+@Suite struct QuantizedConvolutionTests {
+    struct Case {
+        var batches = 1, height = 0, width = 0, inputChannels = 0, outputChannels = 0, kernel = 0
+        var stride = 1, dilation = 1, padding = Padding.same, activation = FusedActivation.none
+    }
+
+    static func randomCase(_ g: inout SeededGenerator, depthwise: Bool) -> Case {
+        var c = Case()
+        c.batches = Int.random(in: 1...2, using: &g)
+        c.height = Int.random(in: 1...9, using: &g)
+        c.width = Int.random(in: 1...9, using: &g)
+        c.inputChannels = Int.random(in: 1...19, using: &g)
+        c.outputChannels = depthwise ? c.inputChannels * Int.random(in: 1...2, using: &g) : Int.random(in: 1...19, using: &g)
+        c.kernel = [1, 3, 5].randomElement(using: &g) ?? 3
+        c.stride = Int.random(in: 1...2, using: &g)
+        c.dilation = Int.random(in: 1...2, using: &g)
+        c.padding = Bool.random(using: &g) ? .same : .valid
+        c.activation = [.none, .relu, .relu6, .reluN1To1].randomElement(using: &g) ?? .none
+        return c
+    }
+
+    /// The reference: acc = bias + Σ (x − zx)(w − zw) over in-bounds taps, requantized.
+    static func reference(_ c: Case, depthwise: Bool, input: [Int32], weights: [Int32], bias: [Int32], zx: Int32, zw: Int32,
+                          multipliers: [QuantizedMultiplier], zo: Int32, range: (Int32, Int32), outH: Int, outW: Int, padTop: Int, padLeft: Int) -> [Int32] {
+        var out: [Int32] = []
+        let multiplier = c.outputChannels / c.inputChannels
+        for b in 0..<c.batches {
+            for oy in 0..<outH {
+                for ox in 0..<outW {
+                    for o in 0..<c.outputChannels {
+                        var acc = bias[o]
+                        for ky in 0..<c.kernel {
+                            for kx in 0..<c.kernel {
+                                let iy = oy * c.stride - padTop + ky * c.dilation, ix = ox * c.stride - padLeft + kx * c.dilation
+                                guard iy >= 0, iy < c.height, ix >= 0, ix < c.width else { continue }
+                                if depthwise {
+                                    let x = input[((b * c.height + iy) * c.width + ix) * c.inputChannels + o / multiplier]
+                                    acc += (x - zx) * (weights[(ky * c.kernel + kx) * c.outputChannels + o] - zw)
+                                } else {
+                                    for i in 0..<c.inputChannels {
+                                        let x = input[((b * c.height + iy) * c.width + ix) * c.inputChannels + i]
+                                        acc += (x - zx) * (weights[((o * c.kernel + ky) * c.kernel + kx) * c.inputChannels + i] - zw)
+                                    }
+                                }
+                            }
+                        }
+                        let m = multipliers.count == 1 ? multipliers[0] : multipliers[o]
+                        out.append(min(max(multiplyByQuantizedMultiplier(acc, m.multiplier, m.shift) + zo, range.0), range.1))
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    func check(signed: Bool, depthwise: Bool, seed: UInt64) throws {
+        var g = SeededGenerator(seed: seed)
+        for _ in 0..<60 {
+            let c = Self.randomCase(&g, depthwise: depthwise)
+            let type: DataType = signed ? .int8 : .uint8
+            let (qmin, qmax): (Int32, Int32) = signed ? (-128, 127) : (0, 255)
+            let inputScale = Float.random(in: 0.01...0.1, using: &g), outputScale = Float.random(in: 0.05...1, using: &g)
+            let zx = Int32.random(in: qmin...qmax, using: &g), zo = Int32.random(in: qmin...qmax, using: &g)
+            let zw: Int32 = signed ? 0 : Int32.random(in: 0...255, using: &g)
+            let channels = c.outputChannels
+            let weightScales = signed ? (0..<channels).map { _ in Float.random(in: 0.001...0.05, using: &g) } : [Float.random(in: 0.001...0.05, using: &g)]
+            let inputValues = (0..<(c.batches * c.height * c.width * c.inputChannels)).map { _ in Int32.random(in: qmin...qmax, using: &g) }
+            let weightShape = depthwise ? [1, c.kernel, c.kernel, channels] : [channels, c.kernel, c.kernel, c.inputChannels]
+            let weightValues = (0..<weightShape.reduce(1, *)).map { _ in signed ? Int32.random(in: -127...127, using: &g) : Int32.random(in: 0...255, using: &g) }
+            let bias = (0..<channels).map { _ in Int32.random(in: -5000...5000, using: &g) }
+            func bytes(_ v: [Int32]) -> [UInt8] { v.map { signed ? UInt8(bitPattern: Int8($0)) : UInt8($0) } }
+            let weightQuantization = QuantizationParameters(scales: weightScales, zeroPoints: weightScales.map { _ in Int64(zw) },
+                                                            quantizedDimension: depthwise ? 3 : 0)
+            let h = try WindowGeometry(padding: c.padding, inputSize: c.height, filterSize: c.kernel, stride: c.stride, dilation: c.dilation)
+            let w = try WindowGeometry(padding: c.padding, inputSize: c.width, filterSize: c.kernel, stride: c.stride, dilation: c.dilation)
+            let output = TensorDescription(type: type, shape: [], quantization: QuantizationParameters(scales: [outputScale], zeroPoints: [Int64(zo)]))
+            let inputs: [KernelHarness.Input?] = [
+                .init(type, [c.batches, c.height, c.width, c.inputChannels], bytes(inputValues),
+                      quantization: QuantizationParameters(scales: [inputScale], zeroPoints: [Int64(zx)])),
+                .init(type, weightShape, bytes(weightValues), quantization: weightQuantization, constant: true),
+                .init(.int32, [channels], bias, constant: true),
+            ]
+            let actual: [UInt8]
+            if depthwise {
+                let options = DepthwiseConv2DOptions(padding: c.padding, strideWidth: c.stride, strideHeight: c.stride, dilationWidth: c.dilation,
+                                                     dilationHeight: c.dilation, depthMultiplier: channels / c.inputChannels, activation: c.activation)
+                actual = try KernelHarness.run(threads: 2, inputs: inputs, outputs: [output]) { (ctx: inout PrepareContext) throws(OpError) in
+                    try DepthwiseConv2D.prepare(options, &ctx) }[0]
+            } else {
+                let options = Conv2DOptions(padding: c.padding, strideWidth: c.stride, strideHeight: c.stride, dilationWidth: c.dilation,
+                                            dilationHeight: c.dilation, activation: c.activation)
+                actual = try KernelHarness.run(threads: 2, inputs: inputs, outputs: [output]) { (ctx: inout PrepareContext) throws(OpError) in
+                    try Conv2D.prepare(options, &ctx) }[0]
+            }
+            // TFLite's multipliers: double product for int8, float product for uint8.
+            let multipliers = weightScales.map { s in
+                signed ? QuantizedMultiplier(Double(inputScale) * Double(s) / Double(outputScale))
+                       : QuantizedMultiplier(Double(inputScale * s) / Double(outputScale))
+            }
+            let kind = try c.activation.kind()
+            let range = quantizedActivationRange(kind, scale: outputScale, zeroPoint: zo, qmin: qmin, qmax: qmax)
+            let expected = Self.reference(c, depthwise: depthwise, input: inputValues, weights: weightValues, bias: bias, zx: zx, zw: zw,
+                                          multipliers: multipliers, zo: zo, range: range, outH: h.outputSize, outW: w.outputSize,
+                                          padTop: h.paddingBefore, padLeft: w.paddingBefore)
+            #expect(actual == bytes(expected), "\(c)")
+        }
+    }
+
+    @Test func int8ConvolutionMatchesTheReference() throws { try check(signed: true, depthwise: false, seed: 1) }
+    @Test func uint8ConvolutionMatchesTheReference() throws { try check(signed: false, depthwise: false, seed: 2) }
+    @Test func int8DepthwiseMatchesTheReference() throws { try check(signed: true, depthwise: true, seed: 3) }
+    @Test func uint8DepthwiseMatchesTheReference() throws { try check(signed: false, depthwise: true, seed: 4) }
+}
