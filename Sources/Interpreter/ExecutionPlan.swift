@@ -67,6 +67,10 @@ final class ExecutionPlan {
                 guard known[t] else { throw .invalidGraph("operator \(opIndex) (\(opName)) reads tensor \(t) \"\(tensors[t].name)\" before anything writes it") }
                 guard !tensors[t].isVariable else { throw fail("variable tensors are not supported") }
                 guard !tensors[t].isSparse else { throw fail("sparse tensors are not supported") }
+                // Kernels may precompute in proportion to their inputs: no input may exceed the budget.
+                guard try Self.byteCount(shape: shapes[t], type: tensors[t].type) <= options.memoryBudget else {
+                    throw .memoryBudgetExceeded(needed: try Self.byteCount(shape: shapes[t], type: tensors[t].type), budget: options.memoryBudget)
+                }
                 var data: UnsafeRawBufferPointer?
                 if case .constant(let bytes) = storage[t] { data = bytes }
                 inputs.append(TensorDescription(type: tensors[t].type, shape: shapes[t], quantization: tensors[t].quantization, data: data))

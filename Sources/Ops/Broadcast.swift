@@ -50,6 +50,7 @@ package struct BroadcastPlan {
         innerStride1 = s1[rank - 1]
         innerStride2 = s2[rank - 1]
         let outer = innerCount == 0 ? 0 : total / innerCount
+        guard outer <= 1 << 24 else { throw .tooLarge("broadcasting \(shape1) with \(shape2) needs \(outer) runs") }
         runCount = outer
         offsets1 = AlignedBuffer(count: max(outer, 1), repeating: 0)
         offsets2 = AlignedBuffer(count: max(outer, 1), repeating: 0)

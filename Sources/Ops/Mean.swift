@@ -23,7 +23,7 @@ package enum Mean {
         }
         try context.setOutputShape(0, shape)
         let plan = ReductionPlan(shape: input.shape, axes: axes)
-        if input.type == .float32 { return MeanKernel(plan: plan, mode: .float) }
+        if input.type == .float32 { return MeanKernel(plan: plan) }
         let (si, zi) = try input.perTensorQuantization("input")
         let (so, zo) = try output.perTensorQuantization("output")
         guard let range = input.type.quantizedRange else { throw .unsupportedType("\(input.type.schemaName)") }
@@ -44,51 +44,75 @@ package enum Mean {
     }
 }
 
-/// Which input elements feed which output element: the input viewed as
-/// [outer][reduced][inner] after moving reduced axes together is not always possible, so the
-/// plan keeps, for every output element, the offset of its first input, and for the reduced
-/// positions the offsets to add.
+/// Which input elements feed which output element: the kept dimensions (in order) walk the
+/// outputs, the reduced dimensions walk the elements summed into each. Nothing proportional to
+/// the tensor is stored, so a hostile shape costs no memory at prepare time.
 struct ReductionPlan {
-    let outputBases: [Int]
-    let reducedOffsets: [Int]
-    var reducedCount: Int { reducedOffsets.count }
+    let keptSizes: [Int], keptStrides: [Int]
+    let reducedSizes: [Int], reducedStrides: [Int]
+    let reducedCount: Int
+    let outputCount: Int
 
     init(shape: [Int], axes: [Int]) {
         let strides = rowMajorStrides(shape)
-        func offsets(over dims: [Int]) -> [Int] {
-            var result = [0]
-            for d in dims {
-                var next: [Int] = []
-                next.reserveCapacity(result.count * shape[d])
-                for base in result { for i in 0..<shape[d] { next.append(base + i * strides[d]) } }
-                result = next
-            }
-            return result
-        }
         let kept = (0..<shape.count).filter { !axes.contains($0) }
-        outputBases = offsets(over: kept)
-        reducedOffsets = offsets(over: axes.sorted())
+        let reduced = axes.sorted()
+        keptSizes = kept.map { shape[$0] }
+        keptStrides = kept.map { strides[$0] }
+        reducedSizes = reduced.map { shape[$0] }
+        reducedStrides = reduced.map { strides[$0] }
+        reducedCount = reducedSizes.reduce(1, *)
+        outputCount = keptSizes.reduce(1, *)
+    }
+
+    /// Calls `body(outputIndex, sum)` for every output, the sum taken by `add` over its inputs.
+    @inline(__always)
+    func forEachOutput<Accumulator>(zero: Accumulator, add: (Accumulator, Int) -> Accumulator, _ body: (Int, Accumulator) -> Void) {
+        guard reducedCount > 0 || outputCount > 0 else { return }
+        var keptIndex = [Int](repeating: 0, count: keptSizes.count)
+        var reducedIndex = [Int](repeating: 0, count: reducedSizes.count)
+        var base = 0
+        for output in 0..<outputCount {
+            var sum = zero
+            if reducedCount > 0 {
+                for d in reducedIndex.indices { reducedIndex[d] = 0 }
+                var offset = base
+                for _ in 0..<reducedCount {
+                    sum = add(sum, offset)
+                    var d = reducedSizes.count - 1
+                    while d >= 0 {
+                        reducedIndex[d] += 1
+                        offset += reducedStrides[d]
+                        if reducedIndex[d] < reducedSizes[d] { break }
+                        offset -= reducedStrides[d] * reducedSizes[d]
+                        reducedIndex[d] = 0
+                        d -= 1
+                    }
+                }
+            }
+            body(output, sum)
+            var d = keptSizes.count - 1
+            while d >= 0 {
+                keptIndex[d] += 1
+                base += keptStrides[d]
+                if keptIndex[d] < keptSizes[d] { break }
+                base -= keptStrides[d] * keptSizes[d]
+                keptIndex[d] = 0
+                d -= 1
+            }
+        }
     }
 }
 
 final class MeanKernel: Kernel {
-    enum Mode { case float }
     let plan: ReductionPlan
 
-    init(plan: ReductionPlan, mode: Mode) { self.plan = plan }
+    init(plan: ReductionPlan) { self.plan = plan }
 
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let count = Float(plan.reducedCount)
-        plan.outputBases.withUnsafeBufferPointer { bases in
-            plan.reducedOffsets.withUnsafeBufferPointer { offsets in
-                for (o, base) in bases.enumerated() {
-                    var sum: Float = 0
-                    for offset in offsets { sum += input[base + offset] }
-                    output[o] = sum / count
-                }
-            }
-        }
+        plan.forEachOutput(zero: Float(0), add: { $0 + input[$1] }) { o, sum in output[o] = sum / count }
     }
 }
 
@@ -109,17 +133,10 @@ final class QuantizedMeanKernel<Element: FixedWidthInteger>: Kernel {
 
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Element.self), output = args.output(0, as: Element.self)
-        let count = plan.reducedCount
-        plan.outputBases.withUnsafeBufferPointer { bases in
-            plan.reducedOffsets.withUnsafeBufferPointer { offsets in
-                for (o, base) in bases.enumerated() {
-                    var sum: Int32 = 0
-                    for offset in offsets { sum = sum &+ Int32(input[base + offset]) }
-                    let m = mode
-                    let value = Swift.min(Swift.max(m.multiplier.apply(sum &- m.inputZeroPoint &* m.count) &+ m.outputZeroPoint, m.min), m.max)
-                    output[o] = Element(truncatingIfNeeded: value)
-                }
-            }
+        let m = mode
+        plan.forEachOutput(zero: Int32(0), add: { $0 &+ Int32(input[$1]) }) { o, sum in
+            let value = Swift.min(Swift.max(m.multiplier.apply(sum &- m.inputZeroPoint &* m.count) &+ m.outputZeroPoint, m.min), m.max)
+            output[o] = Element(truncatingIfNeeded: value)
         }
     }
 }
