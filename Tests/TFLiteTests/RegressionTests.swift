@@ -25,7 +25,7 @@ import TFLite
             try interpreter.allocateTensors()
             try interpreter.invoke()
             for index in 0..<interpreter.outputTensorCount { _ = try interpreter.output(at: index) }
-        } catch let error as InterpreterError {
+        } catch {
             #expect(!error.description.isEmpty)
         }
     }
