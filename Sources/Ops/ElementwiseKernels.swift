@@ -86,7 +86,7 @@ final class FloatUnaryKernel: Kernel {
 /// Checks a one-input, one-output elementwise op: same shape out, the types given.
 func prepareElementwise(_ context: inout PrepareContext, types: Set<DataType>) throws(OpError) -> (TensorDescription, TensorDescription) {
     try context.expect(inputs: 1...1, outputs: 1)
-    let input = try context.input(0), output = try context.output(0)
+    let input = try context.input(0)
     guard types.contains(input.type) else { throw .unsupportedType("input type \(input.type.schemaName) is not supported") }
     try context.setOutputShape(0, input.shape)
     return (input, try context.output(0))
