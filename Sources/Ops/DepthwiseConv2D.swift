@@ -55,8 +55,8 @@ package enum DepthwiseConv2D {
             let biasValues = try constantBias32(bias, count: outputs) ?? [Int32](repeating: 0, count: outputs)
             let requantization = (0..<outputs).map { q.requantization.count == 1 ? q.requantization[0] : q.requantization[$0] }
             let kernel = QuantizedDepthwiseParameters(
-                weights: AlignedBuffer(weights), bias: AlignedBuffer(biasValues + [0]),
-                multipliers: AlignedBuffer(requantization.map(\.multiplier) + [0]), shifts: AlignedBuffer(requantization.map { Int32($0.shift) } + [0]),
+                weights: AlignedBuffer(weights.map(Float.init)), bias: AlignedBuffer(biasValues + [0]),
+                requantizers: requantization.map(PreparedMultiplier.init),
                 inputZeroPoint: q.inputZeroPoint, outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
             return QuantizedDepthwiseKernel(signed: input.type == .int8, shape: shape, parameters: kernel, threads: context.threadCount)
         default:
@@ -146,14 +146,18 @@ final class FloatDepthwiseKernel: Kernel {
     }
 }
 
+/// Quantized depthwise parameters: weights with their zero points removed, held as floats for
+/// the exact float accumulation (see `QuantizedDepthwiseKernel`).
 struct QuantizedDepthwiseParameters {
-    let weights: AlignedBuffer<Int32>
+    let weights: AlignedBuffer<Float>
     let bias: AlignedBuffer<Int32>
-    let multipliers: AlignedBuffer<Int32>
-    let shifts: AlignedBuffer<Int32>
+    let requantizers: [PreparedMultiplier]
     let inputZeroPoint: Int32, outputZeroPoint: Int32, minimum: Int32, maximum: Int32
 }
 
+/// Integer depthwise convolution computed exactly in float: each tap adds products of
+/// magnitude ≤ 255², so 64 taps stay below 2^22 and are exact in float; every 64 taps (and at
+/// the end) the float row is moved into the Int32 row that started at the bias.
 final class QuantizedDepthwiseKernel: Kernel {
     let signed: Bool
     let shape: DepthwiseShape
@@ -167,8 +171,10 @@ final class QuantizedDepthwiseKernel: Kernel {
         self.threads = max(1, threads)
     }
 
-    /// One row of Int32 accumulators per thread.
-    var scratchByteCount: Int { threads * (shape.outputWidth * shape.outputChannels + 8) * 4 }
+    private var rowElements: Int { shape.outputWidth * shape.outputChannels + 8 }
+
+    /// An Int32 and a Float accumulator row per thread.
+    var scratchByteCount: Int { threads * rowElements * 8 }
 
     func eval(_ args: KernelArguments) {
         // Dispatch once to code specialized for the element type.
@@ -183,15 +189,29 @@ final class QuantizedDepthwiseKernel: Kernel {
         let w = p.weights.pointer, zin = p.inputZeroPoint
         let vectorChannels = m == 1 ? oc / 8 * 8 : 0
         let zero = SIMD8<Int32>(repeating: zin)
-        let rowElements = s.outputWidth * oc
+        let count = s.outputWidth * oc, stride = rowElements
         let scratch = args.scratch.unsafelyUnwrapped
         args.runner.forEachChunk(count: s.outputRows) { chunk, rows in
-            let acc = (scratch + chunk * (rowElements + 8) * 4).assumingMemoryBound(to: Int32.self)
+            let acc = (scratch + chunk * stride * 8).assumingMemoryBound(to: Int32.self)
+            let facc = (scratch + chunk * stride * 8 + stride * 4).assumingMemoryBound(to: Float.self)
+            func flush() {
+                var i = 0
+                while i + 8 <= count {
+                    let f = UnsafeRawPointer(facc + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let a = UnsafeMutableRawPointer(acc + i)
+                    a.storeBytes(of: a.loadUnaligned(as: SIMD8<Int32>.self) &+ PackedQuantizedWeights.exactInteger(f), as: SIMD8<Int32>.self)
+                    i += 8
+                }
+                while i < count { acc[i] = acc[i] &+ Int32(facc[i]); i += 1 }
+                facc.update(repeating: 0, count: count)
+            }
+            p.requantizers.withUnsafeBufferPointer { requantizers in
             for row in rows {
                 let batch = row / s.outputHeight, oy = row % s.outputHeight
                 let iy0 = oy * s.strideHeight - s.padTop
-                // Start every output pixel at its bias, then add each tap across the row.
                 for ox in 0..<s.outputWidth { (acc + ox * oc).update(from: p.bias.pointer, count: oc) }
+                facc.update(repeating: 0, count: count)
+                var taps = 0
                 for ky in 0..<s.filterHeight {
                     let iy = iy0 + ky * s.dilationHeight
                     if iy < 0 || iy >= s.inputHeight { continue }
@@ -201,18 +221,20 @@ final class QuantizedDepthwiseKernel: Kernel {
                         let first = offset >= 0 ? 0 : (-offset + s.strideWidth - 1) / s.strideWidth
                         let last = min(s.outputWidth, (s.inputWidth - 1 - offset) / s.strideWidth + 1)
                         if first >= last { continue }
+                        if taps == PackedQuantizedWeights.exactChunk { flush(); taps = 0 }
+                        taps += 1
                         let tap = w + (ky * s.filterWidth + kx) * oc
                         let step = s.strideWidth * c * MemoryLayout<Element>.stride
                         var channel = 0
                         while channel < vectorChannels {
-                            let f = UnsafeRawPointer(tap + channel).loadUnaligned(as: SIMD8<Int32>.self)
+                            let f = UnsafeRawPointer(tap + channel).loadUnaligned(as: SIMD8<Float>.self)
                             var x = UnsafeRawPointer(inRow + (first * s.strideWidth + offset) * c + channel)
-                            var o = UnsafeMutableRawPointer(acc + first * oc + channel)
+                            var o = UnsafeMutableRawPointer(facc + first * oc + channel)
                             for _ in first..<last {
                                 let v: SIMD8<Int32> = Element.self == Int8.self
                                     ? SIMD8<Int32>(truncatingIfNeeded: x.loadUnaligned(as: SIMD8<Int8>.self))
                                     : SIMD8<Int32>(truncatingIfNeeded: x.loadUnaligned(as: SIMD8<UInt8>.self))
-                                o.storeBytes(of: o.loadUnaligned(as: SIMD8<Int32>.self) &+ (v &- zero) &* f, as: SIMD8<Int32>.self)
+                                o.storeBytes(of: o.loadUnaligned(as: SIMD8<Float>.self) + SIMD8<Float>(v &- zero) * f, as: SIMD8<Float>.self)
                                 x += step
                                 o += oc * 4
                             }
@@ -222,22 +244,22 @@ final class QuantizedDepthwiseKernel: Kernel {
                             let f = tap[channel]
                             let ic = channel / m
                             for ox in first..<last {
-                                let x = Int32(inRow[(ox * s.strideWidth + offset) * c + ic])
-                                acc[ox * oc + channel] = acc[ox * oc + channel] &+ (x &- zin) &* f
+                                facc[ox * oc + channel] += Float(Int32(inRow[(ox * s.strideWidth + offset) * c + ic]) &- zin) * f
                             }
                             channel += 1
                         }
                     }
                 }
-                let out = output + row * rowElements
+                flush()
+                let out = output + row * count
                 for ox in 0..<s.outputWidth {
                     for channel in 0..<oc {
                         let i = ox * oc + channel
-                        var v = multiplyByQuantizedMultiplier(acc[i], p.multipliers.pointer[channel], Int(p.shifts.pointer[channel]))
-                        v = min(max(v &+ p.outputZeroPoint, p.minimum), p.maximum)
+                        let v = min(max(requantizers[channel].apply(acc[i]) &+ p.outputZeroPoint, p.minimum), p.maximum)
                         out[i] = Element(truncatingIfNeeded: v)
                     }
                 }
+            }
             }
         }
     }

@@ -108,3 +108,32 @@ package func quantizedActivationRange(_ activation: FusedActivationKind, scale: 
 package enum FusedActivationKind: Sendable {
     case none, relu, relu6, reluN1To1
 }
+
+/// A `QuantizedMultiplier` prepared for hot loops: branch-free, and identical to
+/// `multiplyByQuantizedMultiplier` for the non-negative multipliers `QuantizedMultiplier` makes
+/// (so the one saturating case of the doubling high multiply, both operands Int32.min, cannot
+/// arise).
+package struct PreparedMultiplier: Sendable {
+    let multiplier: Int64
+    let leftShift: Int32
+    let rightShift: Int32
+    let mask: Int32
+
+    package init(_ q: QuantizedMultiplier) {
+        multiplier = Int64(max(q.multiplier, 0))
+        leftShift = Int32(max(q.shift, 0))
+        rightShift = Int32(max(-q.shift, 0))
+        mask = Int32(truncatingIfNeeded: (Int64(1) << Int64(max(-q.shift, 0))) - 1)
+    }
+
+    @inline(__always)
+    package func apply(_ x: Int32) -> Int32 {
+        let product = Int64(x &<< leftShift) &* multiplier
+        let nudged = product &+ (product >= 0 ? (1 << 30) : (1 - (1 << 30)))
+        // Division by 2^31 truncating toward zero: add 2^31 − 1 to negative values first.
+        let high = Int32(truncatingIfNeeded: (nudged &+ ((nudged &>> 63) & ((1 << 31) - 1))) &>> 31)
+        let remainder = high & mask
+        let threshold = (mask &>> 1) &+ ((high &>> 31) & 1)
+        return (high &>> rightShift) &+ (remainder > threshold ? 1 : 0)
+    }
+}

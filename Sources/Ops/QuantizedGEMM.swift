@@ -14,8 +14,7 @@ package final class PackedQuantizedWeights {
     let panels: Int
     let data: AlignedBuffer<Float>
     let bias: AlignedBuffer<Int32>
-    let multipliers: AlignedBuffer<Int32>
-    let shifts: AlignedBuffer<Int32>
+    let requantizers: [PreparedMultiplier]
     let outputZeroPoint: Int32
     let minimum: Int32
     let maximum: Int32
@@ -39,14 +38,10 @@ package final class PackedQuantizedWeights {
             for i in 0..<k { data.pointer[(panel * k + i) * 8 + lane] = Float(weights[channel * k + i] - zp) }
         }
         self.bias = AlignedBuffer(count: panels * 8, repeating: 0)
-        multipliers = AlignedBuffer(count: panels * 8, repeating: 0)
-        shifts = AlignedBuffer(count: panels * 8, repeating: 0)
-        for channel in 0..<n {
-            self.bias.pointer[channel] = bias?[channel] ?? 0
-            let q = requantization.count == 1 ? requantization[0] : requantization[channel]
-            multipliers.pointer[channel] = q.multiplier
-            shifts.pointer[channel] = Int32(q.shift)
+        requantizers = (0..<(panels * 8)).map { channel in
+            PreparedMultiplier(requantization.count == 1 ? requantization[0] : channel < requantization.count ? requantization[channel] : QuantizedMultiplier(0))
         }
+        for channel in 0..<n { self.bias.pointer[channel] = bias?[channel] ?? 0 }
         self.outputZeroPoint = outputZeroPoint
         self.minimum = minimum
         self.maximum = maximum
@@ -118,12 +113,13 @@ package final class PackedQuantizedWeights {
             }
             return
         }
+        requantizers.withUnsafeBufferPointer { requantizers in
         for lane in 0..<width {
-            let channel = column + lane
-            var value = multiplyByQuantizedMultiplier(acc[lane], multipliers.pointer[channel], Int(shifts.pointer[channel]))
+            var value = requantizers[column + lane].apply(acc[lane])
             value = value &+ outputZeroPoint
             value = min(max(value, minimum), maximum)
             to[lane] = Output(truncatingIfNeeded: value)
+        }
         }
     }
 }

@@ -44,3 +44,17 @@ import Ops
         #expect(QuantizedMultiplier(0.0078125).apply(1000) == 8)
     }
 }
+
+@Suite struct PreparedMultiplierTests {
+    /// The branch-free form agrees with the reference form on seeded random accumulators,
+    /// multipliers and shifts of both directions.
+    @Test func matchesMultiplyByQuantizedMultiplier() {
+        var generator = SeededGenerator(seed: 11)
+        for _ in 0..<200_000 {
+            let q = QuantizedMultiplier(Double.random(in: 1e-7...60, using: &generator))
+            let bound: Int32 = [300, 100_000, 1 << 24, Int32.max / 64].randomElement(using: &generator) ?? 300
+            let x = Int32.random(in: -bound...bound, using: &generator)
+            #expect(PreparedMultiplier(q).apply(x) == multiplyByQuantizedMultiplier(x, q.multiplier, q.shift))
+        }
+    }
+}
