@@ -33,17 +33,18 @@ demo: build
 	.build/release/tflite-run compare Fixtures/models/digits_float.tflite Fixtures/models/digits_int8.tflite --images Fixtures/digits/test --labels Fixtures/digits/labels.txt
 
 ## fuzz: libFuzzer over model bytes (reader → prepare → invoke) for FUZZ_SECONDS, seeded with
-## the fixtures; crashers land in Fuzz/crashes/. fuzz-ci: a fixed number of runs, for CI.
+## the fixtures; crashers land in Fuzz/crashes/ (minimise them into Tests/TFLiteTests/Regressions).
+## fuzz-ci: a short fixed number of seeded runs, for CI.
 FUZZ_SECONDS ?= 300
 FUZZ_BIN = Fuzz/.build/debug/FuzzModel
 $(FUZZ_BIN): deps
 	cd Fuzz && $(SWIFT) build -c debug --product FuzzModel -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 fuzz: $(FUZZ_BIN)
 	mkdir -p Fuzz/corpus Fuzz/crashes && cp -n Fixtures/models/*.tflite Fuzz/corpus/ 2>/dev/null || true
-	$(FUZZ_BIN) Fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=200000 -rss_limit_mb=2048 -timeout=10 -artifact_prefix=Fuzz/crashes/
+	$(FUZZ_BIN) Fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=120000 -rss_limit_mb=3000 -timeout=20 -artifact_prefix=Fuzz/crashes/
 fuzz-ci: $(FUZZ_BIN)
 	mkdir -p Fuzz/corpus Fuzz/crashes && cp -n Fixtures/models/*.tflite Fuzz/corpus/ 2>/dev/null || true
-	$(FUZZ_BIN) Fuzz/corpus -runs=20000 -seed=1 -max_len=200000 -rss_limit_mb=2048 -timeout=10 -artifact_prefix=Fuzz/crashes/
+	$(FUZZ_BIN) Fuzz/corpus -runs=3000 -seed=1 -max_len=120000 -rss_limit_mb=4096 -timeout=120 -artifact_prefix=Fuzz/crashes/
 
 ## sanitize: the test suite under AddressSanitizer, then UndefinedBehaviorSanitizer (debug).
 sanitize: deps
