@@ -32,7 +32,7 @@ package enum Conv2D {
         case (.int8, .int8, .int8), (.uint8, .uint8, .uint8):
             let quantization = try ConvolutionQuantization(input: input, weights: filter, output: output, channels: geometry.outputChannels,
                                                            channelDimension: 0, activation: activation,
-                                                           floatScaleProduct: input.type == .uint8)
+                                                           floatScaleProduct: input.type == .uint8, weightZeroPointsApply: input.type == .uint8)
             let packed = PackedQuantizedWeights(
                 weights: try widenedConstant(filter, "the filter"), weightZeroPoints: quantization.weightZeroPoints,
                 n: geometry.outputChannels, k: geometry.patchSize, bias: try constantBias32(bias, count: geometry.outputChannels),

@@ -44,7 +44,8 @@ package enum DepthwiseConv2D {
                                         minimum: range.min, maximum: range.max)
         case (.int8, .int8, .int8), (.uint8, .uint8, .uint8):
             let q = try ConvolutionQuantization(input: input, weights: filter, output: output, channels: outputs, channelDimension: 3,
-                                                activation: try options.activation.kind(), floatScaleProduct: input.type == .uint8)
+                                                activation: try options.activation.kind(), floatScaleProduct: input.type == .uint8,
+                                                weightZeroPointsApply: input.type == .uint8)
             let raw = try widenedConstant(filter, "the filter")
             var weights = [Int32](repeating: 0, count: taps * outputs + 1)
             for t in 0..<taps {
@@ -113,7 +114,9 @@ final class FloatDepthwiseKernel: Kernel {
                         // Output columns whose input column is inside the image.
                         let offset = kx * s.dilationWidth - s.padLeft
                         let first = offset >= 0 ? 0 : (-offset + s.strideWidth - 1) / s.strideWidth
-                        let last = min(s.outputWidth, (s.inputWidth - 1 - offset) / s.strideWidth + 1)
+                        // (Integer division truncates toward zero: a negative `rest` means no column.)
+                        let rest = s.inputWidth - 1 - offset
+                        let last = rest < 0 ? 0 : min(s.outputWidth, rest / s.strideWidth + 1)
                         if first >= last { continue }
                         let tap = w + (ky * s.filterWidth + kx) * oc
                         let step = s.strideWidth * c
@@ -219,7 +222,9 @@ final class QuantizedDepthwiseKernel: Kernel {
                     for kx in 0..<s.filterWidth {
                         let offset = kx * s.dilationWidth - s.padLeft
                         let first = offset >= 0 ? 0 : (-offset + s.strideWidth - 1) / s.strideWidth
-                        let last = min(s.outputWidth, (s.inputWidth - 1 - offset) / s.strideWidth + 1)
+                        // (Integer division truncates toward zero: a negative `rest` means no column.)
+                        let rest = s.inputWidth - 1 - offset
+                        let last = rest < 0 ? 0 : min(s.outputWidth, rest / s.strideWidth + 1)
                         if first >= last { continue }
                         if taps == PackedQuantizedWeights.exactChunk { flush(); taps = 0 }
                         taps += 1

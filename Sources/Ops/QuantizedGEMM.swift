@@ -139,8 +139,11 @@ package struct ConvolutionQuantization {
     ///   float before dividing in double, as TFLite's `GetQuantizedConvolutionMultipler` does
     ///   (the uint8 convolutions and per-tensor FULLY_CONNECTED); else all in double, as
     ///   `PopulateConvolutionQuantizationParams` does.
+    ///   `weightZeroPointsApply`: false for the INT8 convolutions, whose reference kernels take
+    ///   weights as symmetric and ignore any zero point the file gives them.
     package init(input: TensorDescription, weights: TensorDescription, output: TensorDescription, channels: Int,
-                 channelDimension: Int, activation: FusedActivationKind, floatScaleProduct: Bool) throws(OpError) {
+                 channelDimension: Int, activation: FusedActivationKind, floatScaleProduct: Bool,
+                 weightZeroPointsApply: Bool = true) throws(OpError) {
         let (inputScale, inputZeroPoint) = try input.perTensorQuantization("input")
         let (outputScale, outputZeroPoint) = try output.perTensorQuantization("output")
         guard let wq = weights.quantization, !wq.scales.isEmpty, wq.scales.count == wq.zeroPoints.count else {
@@ -157,7 +160,7 @@ package struct ConvolutionQuantization {
         }
         self.inputZeroPoint = inputZeroPoint
         self.outputZeroPoint = outputZeroPoint
-        weightZeroPoints = zeroPoints
+        weightZeroPoints = weightZeroPointsApply ? zeroPoints : zeroPoints.map { _ in 0 }
         if floatScaleProduct {
             requantization = wq.scales.map { scale in
                 QuantizedMultiplier(Double(inputScale * scale) / Double(outputScale))
