@@ -75,6 +75,17 @@ struct DepthwiseShape {
 
     var outputChannels: Int { channels * multiplier }
     var outputRows: Int { batches * outputHeight }
+
+    /// For horizontal tap `kx`: its input column offset (input column = output column ·
+    /// stride + offset) and the output columns whose input column lies inside the row.
+    func columns(tap kx: Int) -> (offset: Int, columns: Range<Int>) {
+        let offset = kx * dilationWidth - padLeft
+        let first = offset >= 0 ? 0 : (-offset + strideWidth - 1) / strideWidth
+        // Integer division truncates toward zero: a negative `rest` means no column at all.
+        let rest = inputWidth - 1 - offset
+        let last = rest < 0 ? 0 : min(outputWidth, rest / strideWidth + 1)
+        return (offset, first..<max(first, last))
+    }
 }
 
 final class FloatDepthwiseKernel: Kernel {
@@ -111,13 +122,9 @@ final class FloatDepthwiseKernel: Kernel {
                     if iy < 0 || iy >= s.inputHeight { continue }
                     let inRow = input + (batch * s.inputHeight + iy) * s.inputWidth * c
                     for kx in 0..<s.filterWidth {
-                        // Output columns whose input column is inside the image.
-                        let offset = kx * s.dilationWidth - s.padLeft
-                        let first = offset >= 0 ? 0 : (-offset + s.strideWidth - 1) / s.strideWidth
-                        // (Integer division truncates toward zero: a negative `rest` means no column.)
-                        let rest = s.inputWidth - 1 - offset
-                        let last = rest < 0 ? 0 : min(s.outputWidth, rest / s.strideWidth + 1)
-                        if first >= last { continue }
+                        let (offset, columns) = s.columns(tap: kx)
+                        if columns.isEmpty { continue }
+                        let first = columns.lowerBound, last = columns.upperBound
                         let tap = w + (ky * s.filterWidth + kx) * oc
                         let step = s.strideWidth * c
                         var channel = 0
@@ -220,12 +227,9 @@ final class QuantizedDepthwiseKernel: Kernel {
                     if iy < 0 || iy >= s.inputHeight { continue }
                     let inRow = input + (batch * s.inputHeight + iy) * s.inputWidth * c
                     for kx in 0..<s.filterWidth {
-                        let offset = kx * s.dilationWidth - s.padLeft
-                        let first = offset >= 0 ? 0 : (-offset + s.strideWidth - 1) / s.strideWidth
-                        // (Integer division truncates toward zero: a negative `rest` means no column.)
-                        let rest = s.inputWidth - 1 - offset
-                        let last = rest < 0 ? 0 : min(s.outputWidth, rest / s.strideWidth + 1)
-                        if first >= last { continue }
+                        let (offset, columns) = s.columns(tap: kx)
+                        if columns.isEmpty { continue }
+                        let first = columns.lowerBound, last = columns.upperBound
                         if taps == PackedQuantizedWeights.exactChunk { flush(); taps = 0 }
                         taps += 1
                         let tap = w + (ky * s.filterWidth + kx) * oc
