@@ -47,10 +47,15 @@ fuzz-ci: $(FUZZ_BIN)
 	$(FUZZ_BIN) Fuzz/corpus -runs=3000 -seed=1 -max_len=120000 -rss_limit_mb=4096 -timeout=120 -artifact_prefix=Fuzz/crashes/
 
 ## sanitize: the test suite under AddressSanitizer, then UndefinedBehaviorSanitizer (debug).
-## (XCTest's runner leaks 144 bytes at exit; .lsan-suppressions names it.)
+## (XCTest's runner leaks 144 bytes at exit; .lsan-suppressions names it.) Swift has no UBSan
+## mode on Linux — its own overflow and bounds checks are on in debug builds — so UBSan
+## instruments the C and C++ parts (the flatbuffers verifier, the libjpeg shim) with clang's
+## runtime from the Swift toolchain.
+CLANG_RT = $(shell dirname $$(dirname $$(readlink -f $$(which swift))))/lib/swift/clang/lib/linux
 sanitize: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/.lsan-suppressions $(SWIFT) test --scratch-path .build-asan --sanitize=address
-	$(SWIFT) test --scratch-path .build-ubsan --sanitize=undefined
+	UBSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --scratch-path .build-ubsan -Xcc -fsanitize=undefined -Xcxx -fsanitize=undefined \
+	  -Xlinker $(CLANG_RT)/libclang_rt.ubsan_standalone-x86_64.a -Xlinker $(CLANG_RT)/libclang_rt.ubsan_standalone_cxx-x86_64.a
 
 clean:
 	rm -rf .build
