@@ -11,7 +11,7 @@ inputs and outputs, per-channel weights), int8_float_io (the same with float inp
 outputs, so QUANTIZE and DEQUANTIZE run), float16 (float16 weights behind DEQUANTIZE), and a
 dynamic-batch float model run at batch 1 and at a resized batch 3.
 """
-import json, os, shutil
+import json, os, shutil, zlib
 
 import numpy as np
 
@@ -149,7 +149,8 @@ def run_reference(path, name, resize=None):
         for index, shape in enumerate(resize):
             interpreter.resize_tensor_input(interpreter.get_input_details()[index]["index"], shape)
     interpreter.allocate_tensors()
-    rng = np.random.RandomState(abs(hash(name)) % (2**31))
+    # crc32, not hash(): Python randomises string hashes per process.
+    rng = np.random.RandomState(zlib.crc32(name.encode()))
     inputs, outputs = [], []
     for k, d in enumerate(interpreter.get_input_details()):
         if np.issubdtype(d["dtype"], np.floating):
