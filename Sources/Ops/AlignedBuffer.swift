@@ -12,11 +12,9 @@ package final class AlignedBuffer<Element> {
         pointer.initialize(repeating: value, count: max(count, 1))
     }
 
-    package convenience init(_ values: [Element]) {
-        guard let first = values.first else {
-            fatalError("AlignedBuffer(_:) needs at least one element")  // internal use only: callers pass non-empty arrays
-        }
-        self.init(count: values.count, repeating: first)
+    /// A copy of `values` (an empty array gives an empty buffer).
+    package convenience init(_ values: [Element]) where Element: Numeric {
+        self.init(count: values.count, repeating: .zero)
         for (i, v) in values.enumerated() { pointer[i] = v }
     }
 
