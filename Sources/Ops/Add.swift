@@ -1,23 +1,155 @@
 import TFLiteCore
 
-/// ADD: `out = act(a + b)` with NumPy broadcasting. FLOAT32, INT8, UINT8 (TFLite's reference
-/// integer arithmetic, precomputed as a table over every input pair).
+/// ADD: `out = act(a + b)` with NumPy broadcasting (ranks up to 8). FLOAT32, INT32 (wrapping),
+/// INT8 and UINT8 with TFLite's reference integer arithmetic (add.cc, reference/add.h,
+/// reference/integer_ops/add.h), bit for bit.
 package enum Add {
     package static func prepare(_ options: ArithmeticOptions, _ context: inout PrepareContext) throws(OpError) -> any Kernel {
-        try BinaryArithmetic.prepare(.add, options, &context)
+        let prepared = try BinaryArithmetic.prepareShapes(.add, &context, types: [.float32, .int32, .int8, .uint8])
+        switch prepared.output.type {
+        case .int8, .uint8:
+            let parameters = try QuantizedAddParameters(prepared, activation: options.activation, subtract: false)
+            return parameters.kernel(plan: prepared.plan, signed: prepared.output.type == .int8)
+        default:
+            return try BinaryArithmetic.unquantizedKernel(.add, prepared, activation: options.activation)
+        }
     }
 }
 
-/// SUB: `out = act(a − b)` with broadcasting. FLOAT32, INT8, UINT8.
-package enum Sub {
-    package static func prepare(_ options: ArithmeticOptions, _ context: inout PrepareContext) throws(OpError) -> any Kernel {
-        try BinaryArithmetic.prepare(.sub, options, &context)
+/// The integer arithmetic of quantized ADD and SUB, as TFLite prepares it (add.cc `Prepare`,
+/// sub.cc `PrepareGeneralSubOp`): both inputs are brought to a common scale of twice the larger
+/// input scale with 20 bits of headroom, summed (or subtracted), and rescaled to the output.
+package struct QuantizedAddParameters: Sendable {
+    package static let leftShift: Int32 = 20
+    package var input1Offset: Int32       // −zero point
+    package var input2Offset: Int32
+    package var outputOffset: Int32       // +zero point
+    package var input1Multiplier: QuantizedMultiplier
+    package var input2Multiplier: QuantizedMultiplier
+    package var outputMultiplier: QuantizedMultiplier
+    package var activationMin: Int32
+    package var activationMax: Int32
+    /// SUB: scaled input 2 is subtracted (reference/sub.h) instead of added.
+    package var subtract: Bool
+
+    init(_ prepared: BinaryArithmetic.Prepared, activation: FusedActivation, subtract: Bool) throws(OpError) {
+        let op = subtract ? "SUB" : "ADD"
+        let (s1, z1) = try BinaryArithmetic.quantization(of: prepared.input1, "\(op) input 1")
+        let (s2, z2) = try BinaryArithmetic.quantization(of: prepared.input2, "\(op) input 2")
+        let (so, zo) = try BinaryArithmetic.quantization(of: prepared.output, "\(op) output")
+        guard let range = prepared.output.type.quantizedRange else { throw .unsupportedType("\(op) output \(prepared.output.type.schemaName)") }
+        input1Offset = -z1
+        input2Offset = -z2
+        outputOffset = zo
+        // As add.cc: `2 * std::max(float, float)` is a float; the divisions are in double, the
+        // output's denominator `(1 << 20) * scale` in float.
+        let twiceMaxInputScale = Double(2 * max(s1, s2))
+        let realInput1Multiplier = Double(s1) / twiceMaxInputScale
+        let realInput2Multiplier = Double(s2) / twiceMaxInputScale
+        let realOutputMultiplier = twiceMaxInputScale / Double(Float(1 << Self.leftShift) * so)
+        input1Multiplier = try Self.smallerThanOne(realInput1Multiplier, "\(op) input 1")
+        input2Multiplier = try Self.smallerThanOne(realInput2Multiplier, "\(op) input 2")
+        // ADD takes the output multiplier through QuantizeMultiplierSmallerThanOneExp, which
+        // aborts on a factor ≥ 1; SUB would take QuantizeMultiplierGreaterThanOne and then shift
+        // right by a negative amount (undefined). Both are refused.
+        guard realOutputMultiplier < 1 else {
+            throw .invalidQuantization("\(op) output scale \(so) is too small for input scales \(s1) and \(s2)")
+        }
+        outputMultiplier = try Self.smallerThanOne(realOutputMultiplier, "\(op) output")
+        let kind = try activation.kind()
+        (activationMin, activationMax) = quantizedActivationRange(kind, scale: so, zeroPoint: zo, qmin: range.min, qmax: range.max)
+        self.subtract = subtract
+    }
+
+    /// TFLite's `QuantizeMultiplierSmallerThanOneExp`: a factor in (0, 1) with shift ≤ 0.
+    static func smallerThanOne(_ real: Double, _ what: String) throws(OpError) -> QuantizedMultiplier {
+        let q = QuantizedMultiplier(real)
+        guard real > 0, real < 1, q.shift <= 0 else {
+            throw .invalidQuantization("\(what) rescale factor \(real) is outside (0, 1)")
+        }
+        return q
+    }
+
+    /// The kernel: a pair table for large outputs, per-element arithmetic for small ones.
+    func kernel(plan: BroadcastPlan, signed: Bool) -> any Kernel {
+        if plan.outputCount >= PairTableKernel.threshold {
+            return PairTableKernel(plan: plan, signed: signed, compute: reference)
+        }
+        return QuantizedAddKernel(plan: plan, parameters: self, signed: signed)
+    }
+
+    /// Input `x` (the element's integer value) on the common scale, as the reference computes
+    /// `scaled_input_val`.
+    @inline(__always)
+    package func scaledInput1(_ x: Int32) -> Int32 {
+        multiplyByQuantizedMultiplierSmallerThanOneExp((input1Offset &+ x) &* (1 << Self.leftShift),
+                                                       input1Multiplier.multiplier, input1Multiplier.shift)
+    }
+
+    @inline(__always)
+    package func scaledInput2(_ x: Int32) -> Int32 {
+        multiplyByQuantizedMultiplierSmallerThanOneExp((input2Offset &+ x) &* (1 << Self.leftShift),
+                                                       input2Multiplier.multiplier, input2Multiplier.shift)
+    }
+
+    /// The reference kernel's output for one pair of input values (`AddFunc`, `SubElementwise`).
+    package func reference(_ x1: Int32, _ x2: Int32) -> Int32 {
+        let scaled1 = scaledInput1(x1), scaled2 = scaledInput2(x2)
+        let raw = subtract ? scaled1 &- scaled2 : scaled1 &+ scaled2
+        let output = multiplyByQuantizedMultiplierSmallerThanOneExp(raw, outputMultiplier.multiplier, outputMultiplier.shift) &+ outputOffset
+        return min(activationMax, max(activationMin, output))
     }
 }
 
-/// MUL: `out = act(a · b)` with broadcasting. FLOAT32, INT8, UINT8.
-package enum Mul {
-    package static func prepare(_ options: ArithmeticOptions, _ context: inout PrepareContext) throws(OpError) -> any Kernel {
-        try BinaryArithmetic.prepare(.mul, options, &context)
+/// Quantized ADD and SUB computed per element. `scaled_input_val` depends on one input byte only, so each input gets
+/// a 256-entry table of it (input 2's negated for SUB: negating after rounding is exact); eval
+/// adds two table entries and applies the output multiplier, which is exactly the reference.
+final class QuantizedAddKernel: Kernel {
+    let plan: BroadcastPlan
+    let signed: Bool
+    /// Indexed by the input byte (the bit pattern, for INT8).
+    let scaled1: AlignedBuffer<Int32>
+    let scaled2: AlignedBuffer<Int32>
+    let output: PreparedMultiplier
+    let outputOffset: Int32, minimum: Int32, maximum: Int32
+
+    init(plan: BroadcastPlan, parameters p: QuantizedAddParameters, signed: Bool) {
+        self.plan = plan
+        self.signed = signed
+        scaled1 = AlignedBuffer(count: 256, repeating: 0)
+        scaled2 = AlignedBuffer(count: 256, repeating: 0)
+        for byte in 0..<256 {
+            let x = signed ? Int32(Int8(truncatingIfNeeded: byte)) : Int32(byte)
+            scaled1.pointer[byte] = p.scaledInput1(x)
+            scaled2.pointer[byte] = p.subtract ? -p.scaledInput2(x) : p.scaledInput2(x)
+        }
+        output = PreparedMultiplier(p.outputMultiplier)
+        outputOffset = p.outputOffset
+        minimum = p.activationMin
+        maximum = p.activationMax
+    }
+
+    struct Function<Element: FixedWidthInteger>: BinaryFunction {
+        let scaled1: UnsafePointer<Int32>, scaled2: UnsafePointer<Int32>
+        let output: PreparedMultiplier
+        let offset: Int32, lo: Int32, hi: Int32
+
+        @inline(__always)
+        func callAsFunction(_ a: Element, _ b: Element) -> Element {
+            let sum = scaled1[Int(UInt8(truncatingIfNeeded: a))] &+ scaled2[Int(UInt8(truncatingIfNeeded: b))]
+            return Element(truncatingIfNeeded: min(hi, max(lo, output.apply(sum) &+ offset)))
+        }
+    }
+
+    func eval(_ args: KernelArguments) {
+        if signed { run(Int8.self, args) } else { run(UInt8.self, args) }
+    }
+
+    @inline(__always)
+    private func run<Element: FixedWidthInteger>(_: Element.Type, _ args: KernelArguments) {
+        let f = Function<Element>(scaled1: scaled1.pointer, scaled2: scaled2.pointer, output: output,
+                                  offset: outputOffset, lo: minimum, hi: maximum)
+        plan.apply(f, args.input(0, as: Element.self), args.input(1, as: Element.self), args.output(0, as: Element.self),
+                   runner: args.runner)
     }
 }

@@ -1,173 +1,289 @@
 import TFLiteCore
 
-/// How two tensors broadcast against each other (NumPy rules), planned at prepare: the output
-/// is walked as `outerCount` runs of `innerCount` elements; within a run each input advances by
-/// its inner stride (1, or 0 when broadcast), and each run starts at precomputed offsets.
-package struct BroadcastPlan {
+// The broadcasting machinery ADD, SUB and MUL share: a plan made at prepare, a loop that walks
+// it with one elementwise function, the pair-table kernel for large 8-bit outputs, and the
+// FLOAT32 and INT32 kernels. The per-element quantized kernels and the integer parameters live
+// with their ops (Add.swift for ADD and SUB, Mul.swift).
+
+/// How two tensors broadcast against each other, planned at prepare. Shapes follow NumPy's
+/// rules as TFLite's `CalculateShapeForBroadcast` applies them (align on the right; each pair of
+/// dimensions equal or one of them 1; a 0 against a 1 gives 0).
+///
+/// Adjacent dimensions that walk both inputs the same way are merged, as TFLite's
+/// `BroadcastBinaryOpSimple` does, so the output is a row-major walk of `runCount` runs of
+/// `innerCount` elements. Within a run each input steps by 1, or by 0 when it is broadcast along
+/// the run; between runs the inputs step through at most 7 outer loops. Same shapes and a
+/// single-element operand give one run over everything; a per-channel operand ([1, H, W, C]
+/// with [C]) gives runs of C over one outer loop of H·W.
+package struct BroadcastPlan: Sendable {
     package let outputShape: [Int]
+    package let outputCount: Int
     package let innerCount: Int
+    /// 1, or 0 when the input is broadcast along the run.
     package let innerStride1: Int
     package let innerStride2: Int
-    /// Start offset of each run in input 1 and input 2.
-    package let offsets1: AlignedBuffer<Int32>
-    package let offsets2: AlignedBuffer<Int32>
-    /// How many runs cover the output.
-    package let runCount: Int
+    /// Outer loops, innermost first: extent, and each input's step in elements.
+    package let outerExtents: [Int]
+    package let outerStrides1: [Int]
+    package let outerStrides2: [Int]
+
+    /// Ranks up to 8 (TFLite's `BroadcastBinaryOpSimple` limit).
+    package static let maximumRank = 8
 
     package init(_ shape1: [Int], _ shape2: [Int]) throws(OpError) {
         let rank = max(shape1.count, shape2.count)
-        guard rank <= 6 else { throw .invalidShape("broadcasting supports up to 6 dimensions, got \(rank)") }
+        guard rank <= Self.maximumRank else {
+            throw .invalidShape("broadcasting supports up to \(Self.maximumRank) dimensions, got \(shape1) and \(shape2)")
+        }
         let a = [Int](repeating: 1, count: rank - shape1.count) + shape1
         let b = [Int](repeating: 1, count: rank - shape2.count) + shape2
         var out: [Int] = []
-        for i in 0..<rank {
-            guard a[i] == b[i] || a[i] == 1 || b[i] == 1 else {
+        for d in 0..<rank {
+            guard a[d] >= 0, b[d] >= 0 else { throw .invalidShape("negative dimension in \(shape1) or \(shape2)") }
+            guard a[d] == b[d] || a[d] == 1 || b[d] == 1 else {
                 throw .invalidShape("shapes \(shape1) and \(shape2) do not broadcast")
             }
-            out.append(a[i] == 1 ? b[i] : a[i])
+            out.append(a[d] == 0 || b[d] == 0 ? 0 : max(a[d], b[d]))
         }
-        let total = try checkedElementCount(out)
-        guard total < Int(Int32.max) else { throw .tooLarge("broadcast output \(out) is too large") }
         outputShape = out
-        let count1 = a.reduce(1, *), count2 = b.reduce(1, *)
-        if a == b || count1 == 1 || count2 == 1 || rank == 0 {
-            // One run over everything; a single-element input stays put.
-            innerCount = total
-            innerStride1 = count1 == 1 && total != 1 ? 0 : 1
-            innerStride2 = count2 == 1 && total != 1 ? 0 : 1
-            offsets1 = AlignedBuffer(count: 1, repeating: 0)
-            offsets2 = AlignedBuffer(count: 1, repeating: 0)
-            runCount = total > 0 ? 1 : 0
-            return
-        }
-        // Runs along the last dimension; element strides of each input per output dimension.
-        // Broadcast dimensions do not advance.
-        func strides(_ shape: [Int]) -> [Int] {
-            zip(shape, rowMajorStrides(shape)).map { $0 == 1 ? 0 : $1 }
-        }
-        let s1 = strides(a), s2 = strides(b)
-        innerCount = out[rank - 1]
-        innerStride1 = s1[rank - 1]
-        innerStride2 = s2[rank - 1]
-        let outer = innerCount == 0 ? 0 : total / innerCount
-        guard outer <= 1 << 24 else { throw .tooLarge("broadcasting \(shape1) with \(shape2) needs \(outer) runs") }
-        runCount = outer
-        offsets1 = AlignedBuffer(count: max(outer, 1), repeating: 0)
-        offsets2 = AlignedBuffer(count: max(outer, 1), repeating: 0)
-        var index = [Int](repeating: 0, count: rank)
-        for run in 0..<outer {
-            var o1 = 0, o2 = 0
-            for d in 0..<(rank - 1) {
-                o1 += index[d] * s1[d]
-                o2 += index[d] * s2[d]
+        outputCount = try checkedElementCount(out)
+        try checkedElementCount(a)
+        try checkedElementCount(b)
+
+        // Loops innermost first, dimensions of extent 1 dropped; a dimension joins the loop
+        // inside it when it continues both inputs' walks (step = inner step × inner extent).
+        var extents: [Int] = [], steps1: [Int] = [], steps2: [Int] = []
+        var accumulated1 = 1, accumulated2 = 1
+        for d in (0..<rank).reversed() where out[d] != 1 {
+            let step1 = a[d] == 1 ? 0 : accumulated1
+            let step2 = b[d] == 1 ? 0 : accumulated2
+            if let last = extents.indices.last,
+               step1 == steps1[last] * extents[last], step2 == steps2[last] * extents[last] {
+                extents[last] *= out[d]
+            } else {
+                extents.append(out[d])
+                steps1.append(step1)
+                steps2.append(step2)
             }
-            offsets1.pointer[run] = Int32(o1)
-            offsets2.pointer[run] = Int32(o2)
-            var d = rank - 2
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < out[d] { break }
-                index[d] = 0
-                d -= 1
+            accumulated1 *= a[d]
+            accumulated2 *= b[d]
+        }
+        if extents.isEmpty {
+            // A single element (or rank 0).
+            innerCount = 1
+            innerStride1 = 1
+            innerStride2 = 1
+        } else {
+            innerCount = extents[0]
+            innerStride1 = steps1[0]
+            innerStride2 = steps2[0]
+        }
+        outerExtents = Array(extents.dropFirst())
+        outerStrides1 = Array(steps1.dropFirst())
+        outerStrides2 = Array(steps2.dropFirst())
+    }
+
+    /// Both inputs have the output's shape (up to leading 1s): one contiguous run.
+    package var isElementwise: Bool { outerExtents.isEmpty && innerStride1 == 1 && innerStride2 == 1 }
+
+    /// Calls `body(outputOffset, offset1, offset2, count)` for each piece of a run that output
+    /// elements `elements` cover, in order: `count` elements from those offsets, each input
+    /// stepping by its inner stride. Does not allocate.
+    @inline(__always)
+    package func forEachSegment(in elements: Range<Int>, _ body: (_ output: Int, _ offset1: Int, _ offset2: Int, _ count: Int) -> Void) {
+        guard !elements.isEmpty else { return }
+        let inner = innerCount, loops = outerExtents.count
+        let run = elements.lowerBound / inner
+        var position = elements.lowerBound - run * inner
+        var remaining = elements.count
+        var output = elements.lowerBound
+        outerExtents.withUnsafeBufferPointer { extents in
+            outerStrides1.withUnsafeBufferPointer { steps1 in
+                outerStrides2.withUnsafeBufferPointer { steps2 in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: max(loops, 1)) { index in
+                        var offset1 = 0, offset2 = 0, rest = run
+                        for d in 0..<loops {
+                            let i = rest % extents[d]
+                            rest /= extents[d]
+                            index[d] = i
+                            offset1 += i * steps1[d]
+                            offset2 += i * steps2[d]
+                        }
+                        while remaining > 0 {
+                            let count = min(inner - position, remaining)
+                            body(output, offset1 + position * innerStride1, offset2 + position * innerStride2, count)
+                            output += count
+                            remaining -= count
+                            position = 0
+                            var d = 0
+                            while d < loops {
+                                index[d] += 1
+                                offset1 += steps1[d]
+                                offset2 += steps2[d]
+                                if index[d] < extents[d] { break }
+                                offset1 -= steps1[d] * extents[d]
+                                offset2 -= steps2[d] * extents[d]
+                                index[d] = 0
+                                d += 1
+                            }
+                        }
+                    }
+                }
             }
         }
     }
 
-    /// Runs `body(outputOffset, offset1, offset2)` for every run, in order.
+    /// Elements per thread below which splitting the work costs more than it saves.
+    static let parallelGrain = 1 << 15
+
+    /// `out[i] = f(a[…], b[…])` over the whole output, split over the runner's threads.
+    /// Generic so that each call site gets its own loop with `f` inlined.
     @inline(__always)
-    package func forEachRun(_ body: (Int, Int, Int) -> Void) {
-        for run in 0..<runCount {
-            body(run * innerCount, Int(offsets1.pointer[run]), Int(offsets2.pointer[run]))
+    func apply<F: BinaryFunction>(_ f: F, _ a: UnsafePointer<F.Element>, _ b: UnsafePointer<F.Element>,
+                                  _ out: UnsafeMutablePointer<F.Element>, runner: ParallelRunner) {
+        let stride1 = innerStride1, stride2 = innerStride2
+        runner.forEachRange(count: outputCount, grain: Self.parallelGrain) { elements in
+            forEachSegment(in: elements) { o, o1, o2, n in
+                let x = a + o1, y = b + o2, z = out + o
+                if stride1 != 0 && stride2 != 0 {
+                    for i in 0..<n { z[i] = f(x[i], y[i]) }
+                } else if stride2 == 0 {
+                    let y0 = y[0]
+                    for i in 0..<n { z[i] = f(x[i], y0) }
+                } else {
+                    let x0 = x[0]
+                    for i in 0..<n { z[i] = f(x0, y[i]) }
+                }
+            }
         }
     }
+}
+
+/// One elementwise function of two elements (with its clamp), inlined into the broadcast loop.
+protocol BinaryFunction {
+    associatedtype Element
+    func callAsFunction(_ a: Element, _ b: Element) -> Element
 }
 
 /// The arithmetic of a binary elementwise op.
 package enum BinaryOperation: Sendable {
     case add, sub, mul
 
-    @inline(__always)
-    func apply(_ a: Float, _ b: Float) -> Float {
+    var name: String {
         switch self {
-        case .add: a + b
-        case .sub: a - b
-        case .mul: a * b
+        case .add: "ADD"
+        case .sub: "SUB"
+        case .mul: "MUL"
         }
     }
 }
 
-/// ADD / SUB / MUL prepare, shared: broadcasting, and per type a float kernel or, for 8-bit
-/// types, a 256 × 256 table of TFLite's reference integer arithmetic for every input pair.
+/// ADD / SUB / MUL prepare, shared: arity, types, broadcast shape, and the FLOAT32 and INT32
+/// kernels; 8-bit types go to the op's own quantized kernel.
 enum BinaryArithmetic {
-    static func prepare(_ operation: BinaryOperation, _ options: ArithmeticOptions, _ context: inout PrepareContext) throws(OpError) -> any Kernel {
+    struct Prepared {
+        var input1: TensorDescription
+        var input2: TensorDescription
+        var output: TensorDescription
+        var plan: BroadcastPlan
+    }
+
+    /// Checks the op's tensors (two inputs of one type, an output of that type) and sets the
+    /// output's broadcast shape.
+    static func prepareShapes(_ operation: BinaryOperation, _ context: inout PrepareContext,
+                              types: Set<DataType>) throws(OpError) -> Prepared {
         try context.expect(inputs: 2...2, outputs: 1)
         let a = try context.input(0), b = try context.input(1), output = try context.output(0)
-        guard a.type == b.type, a.type == output.type else {
-            throw .unsupportedType("inputs \(a.type.schemaName), \(b.type.schemaName) and output \(output.type.schemaName) must agree")
+        guard a.type == b.type else {
+            throw .unsupportedType("\(operation.name) inputs must have one type, got \(a.type.schemaName) and \(b.type.schemaName)")
+        }
+        guard types.contains(a.type) else { throw .unsupportedType("\(operation.name) does not support \(a.type.schemaName)") }
+        guard output.type == a.type else {
+            throw .unsupportedType("\(operation.name) output must be \(a.type.schemaName), got \(output.type.schemaName)")
         }
         let plan = try BroadcastPlan(a.shape, b.shape)
         try context.setOutputShape(0, plan.outputShape)
-        switch a.type {
+        return Prepared(input1: a, input2: b, output: try context.output(0), plan: plan)
+    }
+
+    /// The FLOAT32 or INT32 kernel, clamped to the fused activation as TFLite's
+    /// `CalculateActivationRange` gives it.
+    static func unquantizedKernel(_ operation: BinaryOperation, _ prepared: Prepared,
+                                  activation: FusedActivation) throws(OpError) -> any Kernel {
+        switch prepared.output.type {
         case .float32:
-            let range = try options.activation.floatRange()
-            return FloatBinaryKernel(operation: operation, plan: plan, minimum: range.min, maximum: range.max)
-        case .int8, .uint8:
-            let table = try quantizedTable(operation, a: a, b: b, output: output, activation: try options.activation.kind())
-            if a.type == .int8 { return TableBinaryKernel<Int8>(plan: plan, table: table) }
-            return TableBinaryKernel<UInt8>(plan: plan, table: table)
+            let range = try activation.floatRange()
+            return FloatBinaryKernel(operation: operation, plan: prepared.plan, minimum: range.min, maximum: range.max)
+        case .int32:
+            let range: (min: Int32, max: Int32) = switch try activation.kind() {
+            case .none: (Int32.min, Int32.max)
+            case .relu: (0, Int32.max)
+            case .relu6: (0, 6)
+            case .reluN1To1: (-1, 1)
+            }
+            return Int32BinaryKernel(operation: operation, plan: prepared.plan, minimum: range.min, maximum: range.max)
         default:
-            throw .unsupportedType("\(a.type.schemaName) is not supported")
+            throw .unsupportedType("\(operation.name) does not support \(prepared.output.type.schemaName)")
         }
     }
 
-    /// `table[x1 bits << 8 | x2 bits]` = the reference kernel's output byte for that pair.
-    static func quantizedTable(_ operation: BinaryOperation, a: TensorDescription, b: TensorDescription, output: TensorDescription,
-                               activation: FusedActivationKind) throws(OpError) -> AlignedBuffer<UInt8> {
-        let (s1, z1) = try a.perTensorQuantization("input 1")
-        let (s2, z2) = try b.perTensorQuantization("input 2")
-        let (so, zo) = try output.perTensorQuantization("output")
-        guard let range = output.type.quantizedRange else { throw .unsupportedType("output \(output.type.schemaName)") }
-        for zp in [z1, z2, zo] where zp < range.min || zp > range.max {
-            throw .invalidQuantization("zero point \(zp) is outside the \(output.type.schemaName) range")
+    /// The per-tensor quantization of an 8-bit ADD/SUB/MUL tensor, with the zero point checked
+    /// against the type's range.
+    static func quantization(of tensor: TensorDescription, _ what: String) throws(OpError) -> (scale: Float, zeroPoint: Int32) {
+        let (scale, zeroPoint) = try tensor.perTensorQuantization(what)
+        guard let range = tensor.type.quantizedRange, (range.min...range.max).contains(zeroPoint) else {
+            throw .invalidQuantization("\(what) zero point \(zeroPoint) is outside the \(tensor.type.schemaName) range")
         }
-        let (lo, hi) = quantizedActivationRange(activation, scale: so, zeroPoint: zo, qmin: range.min, qmax: range.max)
-        let signed = a.type == .int8
-        let compute: (Int32, Int32) -> Int32
-        switch operation {
-        case .add, .sub:
-            // add.cc / sub.cc PrepareGeneralSubOp: inputs scaled to a common 2·max scale with 20
-            // bits of headroom; SUB negates input 2's multiplier and runs the ADD kernel.
-            let leftShift: Int32 = 20
-            let twiceMax = Double(2 * max(s1, s2))
-            let m1 = QuantizedMultiplier(Double(s1) / twiceMax)
-            var m2 = QuantizedMultiplier(Double(s2) / twiceMax)
-            if operation == .sub { m2.multiplier = m2.multiplier &* -1 }
-            let mo = QuantizedMultiplier(twiceMax / Double(Float(1 << leftShift) * so))
-            compute = { x1, x2 in
-                let shifted1 = (x1 &- z1) &* (1 << leftShift)
-                let shifted2 = (x2 &- z2) &* (1 << leftShift)
-                let scaled1 = multiplyByQuantizedMultiplierSmallerThanOneExp(shifted1, m1.multiplier, m1.shift)
-                let scaled2 = multiplyByQuantizedMultiplierSmallerThanOneExp(shifted2, m2.multiplier, m2.shift)
-                return multiplyByQuantizedMultiplierSmallerThanOneExp(scaled1 &+ scaled2, mo.multiplier, mo.shift) &+ zo
-            }
-        case .mul:
-            // mul.cc: one multiplier for s1·s2/so, all in double.
-            let m = QuantizedMultiplier(Double(s1) * Double(s2) / Double(so))
-            compute = { x1, x2 in multiplyByQuantizedMultiplier((x1 &- z1) &* (x2 &- z2), m.multiplier, m.shift) &+ zo }
-        }
-        let table = AlignedBuffer<UInt8>(count: 65536, repeating: 0)
-        for i in 0..<256 {
-            let x1 = signed ? Int32(Int8(truncatingIfNeeded: i)) : Int32(i)
-            for j in 0..<256 {
-                let x2 = signed ? Int32(Int8(truncatingIfNeeded: j)) : Int32(j)
-                let value = min(max(compute(x1, x2), lo), hi)
-                table.pointer[i << 8 | j] = UInt8(truncatingIfNeeded: value)
-            }
-        }
-        return table
+        return (scale, zeroPoint)
     }
 }
 
+// MARK: - Kernels
+
+/// An 8-bit binary op as a 256 × 256 table of the reference arithmetic over every pair of
+/// input bytes, for outputs large enough that one lookup per element repays building it
+/// (`threshold`); smaller outputs compute the arithmetic per element.
+final class PairTableKernel: Kernel {
+    /// Output elements from which ADD, SUB and MUL build a pair table at prepare.
+    static let threshold = 1 << 14
+
+    let plan: BroadcastPlan
+    let signed: Bool
+    /// `table[byte1 << 8 | byte2]`: the output byte for the inputs whose bit patterns those are.
+    let table: AlignedBuffer<UInt8>
+
+    /// `compute(x1, x2)` is the op's reference output for input values x1, x2 (signed for
+    /// INT8), already clamped to the output type.
+    init(plan: BroadcastPlan, signed: Bool, compute: (Int32, Int32) -> Int32) {
+        self.plan = plan
+        self.signed = signed
+        table = AlignedBuffer(count: 1 << 16, repeating: 0)
+        for byte1 in 0..<256 {
+            let x1 = signed ? Int32(Int8(truncatingIfNeeded: byte1)) : Int32(byte1)
+            let row = table.pointer + byte1 << 8
+            for byte2 in 0..<256 {
+                let x2 = signed ? Int32(Int8(truncatingIfNeeded: byte2)) : Int32(byte2)
+                row[byte2] = UInt8(truncatingIfNeeded: compute(x1, x2))
+            }
+        }
+    }
+
+    struct Lookup: BinaryFunction {
+        let table: UnsafePointer<UInt8>
+        @inline(__always) func callAsFunction(_ a: UInt8, _ b: UInt8) -> UInt8 { table[Int(a) &<< 8 | Int(b)] }
+    }
+
+    func eval(_ args: KernelArguments) {
+        // INT8 and UINT8 alike: the table is indexed by bit patterns.
+        plan.apply(Lookup(table: table.pointer), args.input(0, as: UInt8.self), args.input(1, as: UInt8.self),
+                   args.output(0, as: UInt8.self), runner: args.runner)
+    }
+}
+
+// MARK: FLOAT32 and INT32
+
+/// `out = clamp(a op b)` in FLOAT32, as TFLite's reference `Add`/`Sub`/`Mul`
+/// (`ActivationFunctionWithMinMax`).
 final class FloatBinaryKernel: Kernel {
     let operation: BinaryOperation
     let plan: BroadcastPlan
@@ -180,50 +296,61 @@ final class FloatBinaryKernel: Kernel {
         self.maximum = maximum
     }
 
-    func eval(_ args: KernelArguments) {
-        let a = args.input(0, as: Float.self), b = args.input(1, as: Float.self), out = args.output(0, as: Float.self)
-        let n = plan.innerCount, sa = plan.innerStride1, sb = plan.innerStride2
-        let lo = minimum, hi = maximum
-        switch operation {
-        case .add: plan.forEachRun { o, o1, o2 in Self.run(n, a + o1, sa, b + o2, sb, out + o, lo, hi, +) }
-        case .sub: plan.forEachRun { o, o1, o2 in Self.run(n, a + o1, sa, b + o2, sb, out + o, lo, hi, -) }
-        case .mul: plan.forEachRun { o, o1, o2 in Self.run(n, a + o1, sa, b + o2, sb, out + o, lo, hi, *) }
-        }
+    struct Add: BinaryFunction {
+        let lo: Float, hi: Float
+        @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { min(max(a + b, lo), hi) }
+    }
+    struct Sub: BinaryFunction {
+        let lo: Float, hi: Float
+        @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { min(max(a - b, lo), hi) }
+    }
+    struct Mul: BinaryFunction {
+        let lo: Float, hi: Float
+        @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { min(max(a * b, lo), hi) }
     }
 
-    @inline(__always)
-    static func run(_ n: Int, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>,
-                    _ lo: Float, _ hi: Float, _ f: (Float, Float) -> Float) {
-        if sa == 1 && sb == 1 {
-            for i in 0..<n { out[i] = min(max(f(a[i], b[i]), lo), hi) }
-        } else if sb == 0 {
-            let y = b[0]
-            for i in 0..<n { out[i] = min(max(f(a[i * sa], y), lo), hi) }
-        } else {
-            let x = a[0]
-            for i in 0..<n { out[i] = min(max(f(x, b[i * sb]), lo), hi) }
+    func eval(_ args: KernelArguments) {
+        let a = args.input(0, as: Float.self), b = args.input(1, as: Float.self), out = args.output(0, as: Float.self)
+        switch operation {
+        case .add: plan.apply(Add(lo: minimum, hi: maximum), a, b, out, runner: args.runner)
+        case .sub: plan.apply(Sub(lo: minimum, hi: maximum), a, b, out, runner: args.runner)
+        case .mul: plan.apply(Mul(lo: minimum, hi: maximum), a, b, out, runner: args.runner)
         }
     }
 }
 
-final class TableBinaryKernel<Element: FixedWidthInteger>: Kernel {
+/// `out = clamp(a op b)` in INT32, wrapping on overflow as TFLite's `WrappingAdd`/`WrappingMul`.
+final class Int32BinaryKernel: Kernel {
+    let operation: BinaryOperation
     let plan: BroadcastPlan
-    let table: AlignedBuffer<UInt8>
+    let minimum: Int32, maximum: Int32
 
-    init(plan: BroadcastPlan, table: AlignedBuffer<UInt8>) {
+    init(operation: BinaryOperation, plan: BroadcastPlan, minimum: Int32, maximum: Int32) {
+        self.operation = operation
         self.plan = plan
-        self.table = table
+        self.minimum = minimum
+        self.maximum = maximum
+    }
+
+    struct Add: BinaryFunction {
+        let lo: Int32, hi: Int32
+        @inline(__always) func callAsFunction(_ a: Int32, _ b: Int32) -> Int32 { min(max(a &+ b, lo), hi) }
+    }
+    struct Sub: BinaryFunction {
+        let lo: Int32, hi: Int32
+        @inline(__always) func callAsFunction(_ a: Int32, _ b: Int32) -> Int32 { min(max(a &- b, lo), hi) }
+    }
+    struct Mul: BinaryFunction {
+        let lo: Int32, hi: Int32
+        @inline(__always) func callAsFunction(_ a: Int32, _ b: Int32) -> Int32 { min(max(a &* b, lo), hi) }
     }
 
     func eval(_ args: KernelArguments) {
-        let a = UnsafeRawPointer(args.input(0, as: Element.self)).assumingMemoryBound(to: UInt8.self)
-        let b = UnsafeRawPointer(args.input(1, as: Element.self)).assumingMemoryBound(to: UInt8.self)
-        let out = UnsafeMutableRawPointer(args.output(0, as: Element.self)).assumingMemoryBound(to: UInt8.self)
-        let n = plan.innerCount, sa = plan.innerStride1, sb = plan.innerStride2
-        let t = table.pointer
-        plan.forEachRun { o, o1, o2 in
-            let x = a + o1, y = b + o2, z = out + o
-            for i in 0..<n { z[i] = t[Int(x[i &* sa]) &<< 8 | Int(y[i &* sb])] }
+        let a = args.input(0, as: Int32.self), b = args.input(1, as: Int32.self), out = args.output(0, as: Int32.self)
+        switch operation {
+        case .add: plan.apply(Add(lo: minimum, hi: maximum), a, b, out, runner: args.runner)
+        case .sub: plan.apply(Sub(lo: minimum, hi: maximum), a, b, out, runner: args.runner)
+        case .mul: plan.apply(Mul(lo: minimum, hi: maximum), a, b, out, runner: args.runner)
         }
     }
 }
