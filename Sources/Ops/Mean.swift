@@ -39,8 +39,7 @@ package enum Mean {
                                                  shift: base.shift - shift) : base
         let mode = QuantizedMeanMode(multiplier: folded, inputZeroPoint: zi, outputZeroPoint: zo, count: Int32(clamping: n),
                                      min: range.min, max: range.max)
-        if input.type == .int8 { return QuantizedMeanKernel<Int8>(plan: plan, mode: mode) }
-        return QuantizedMeanKernel<UInt8>(plan: plan, mode: mode)
+        return QuantizedMeanKernel(signed: input.type == .int8, plan: plan, mode: mode)
     }
 }
 
@@ -52,6 +51,10 @@ struct ReductionPlan {
     let reducedSizes: [Int], reducedStrides: [Int]
     let reducedCount: Int
     let outputCount: Int
+    /// When the reduced dimensions are adjacent, the input is `[outer][reduced][inner]` and the
+    /// outputs `[outer][inner]`: sums run over contiguous rows of `inner` values (vectorisable),
+    /// each output still summing its inputs in increasing index order.
+    let blocks: (outer: Int, reduced: Int, inner: Int)?
 
     init(shape: [Int], axes: [Int]) {
         let strides = rowMajorStrides(shape)
@@ -63,6 +66,37 @@ struct ReductionPlan {
         reducedStrides = reduced.map { strides[$0] }
         reducedCount = reducedSizes.reduce(1, *)
         outputCount = keptSizes.reduce(1, *)
+        if let first = reduced.first, let last = reduced.last, last - first + 1 == reduced.count {
+            blocks = (shape[..<first].reduce(1, *), reducedCount, shape[(last + 1)...].reduce(1, *))
+        } else {
+            blocks = nil
+        }
+    }
+
+    /// Scratch the contiguous path needs: one accumulator per inner element.
+    func scratchByteCount<Accumulator>(_: Accumulator.Type) -> Int {
+        blocks.map { $0.inner * MemoryLayout<Accumulator>.stride } ?? 0
+    }
+
+    /// Calls `body(outputIndex, sum)` for every output with the sums taken over contiguous rows
+    /// into `accumulators` (inner elements), or by `forEachOutput` when the axes are not adjacent.
+    @inline(__always)
+    func forEachOutput<Element, Accumulator>(_ input: UnsafePointer<Element>, accumulators: UnsafeMutableRawPointer?, zero: Accumulator,
+                                             add: (Accumulator, Element) -> Accumulator, _ body: (Int, Accumulator) -> Void) {
+        guard let blocks, let raw = accumulators else {
+            forEachOutput(zero: zero, add: { add($0, input[$1]) }, body)
+            return
+        }
+        let sums = raw.assumingMemoryBound(to: Accumulator.self)
+        for outer in 0..<blocks.outer {
+            for c in 0..<blocks.inner { sums[c] = zero }
+            var row = input + outer * blocks.reduced * blocks.inner
+            for _ in 0..<blocks.reduced {
+                for c in 0..<blocks.inner { sums[c] = add(sums[c], row[c]) }
+                row += blocks.inner
+            }
+            for c in 0..<blocks.inner { body(outer * blocks.inner + c, sums[c]) }
+        }
     }
 
     /// Calls `body(outputIndex, sum)` for every output, the sum taken by `add` over its inputs.
@@ -109,10 +143,12 @@ final class MeanKernel: Kernel {
 
     init(plan: ReductionPlan) { self.plan = plan }
 
+    var scratchByteCount: Int { plan.scratchByteCount(Float.self) }
+
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let count = Float(plan.reducedCount)
-        plan.forEachOutput(zero: Float(0), add: { $0 + input[$1] }) { o, sum in output[o] = sum / count }
+        plan.forEachOutput(input, accumulators: args.scratch, zero: Float(0), add: { $0 + $1 }) { o, sum in output[o] = sum / count }
     }
 }
 
@@ -122,19 +158,30 @@ struct QuantizedMeanMode {
     let inputZeroPoint: Int32, outputZeroPoint: Int32, count: Int32, min: Int32, max: Int32
 }
 
-final class QuantizedMeanKernel<Element: FixedWidthInteger>: Kernel {
+final class QuantizedMeanKernel: Kernel {
+    let signed: Bool
     let plan: ReductionPlan
     let mode: QuantizedMeanMode
 
-    init(plan: ReductionPlan, mode: QuantizedMeanMode) {
+    init(signed: Bool, plan: ReductionPlan, mode: QuantizedMeanMode) {
+        self.signed = signed
         self.plan = plan
         self.mode = mode
     }
 
+    var scratchByteCount: Int { plan.scratchByteCount(Int32.self) }
+
     func eval(_ args: KernelArguments) {
+        // Dispatch once to code specialized for the element type (a generic class's methods
+        // would run unspecialized).
+        if signed { run(args, Int8.self) } else { run(args, UInt8.self) }
+    }
+
+    @inline(__always)
+    private func run<Element: FixedWidthInteger>(_ args: KernelArguments, _: Element.Type) {
         let input = args.input(0, as: Element.self), output = args.output(0, as: Element.self)
         let m = mode
-        plan.forEachOutput(zero: Int32(0), add: { $0 &+ Int32(input[$1]) }) { o, sum in
+        plan.forEachOutput(input, accumulators: args.scratch, zero: Int32(0), add: { $0 &+ Int32($1) }) { o, sum in
             let value = Swift.min(Swift.max(m.multiplier.apply(sum &- m.inputZeroPoint &* m.count) &+ m.outputZeroPoint, m.min), m.max)
             output[o] = Element(truncatingIfNeeded: value)
         }
