@@ -11,6 +11,17 @@ let kernelSettings: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"] + (buildForNativeCPU ? ["-target-cpu", "native"] : [])),
 ]
 
+// The micro-kernels are also compiled for wider x86-64 instruction sets, each in its own module
+// built for that CPU level; Ops picks one at run time from what the CPU supports, so the
+// default build runs anywhere and still uses AVX2/FMA or AVX-512 where present.
+#if arch(x86_64)
+let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
+#else
+let avx2Settings: [SwiftSetting] = []
+let avx512Settings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "swift-tflite",
     platforms: [.macOS(.v13)],
@@ -37,10 +48,20 @@ let package = Package(
             dependencies: ["CTFLiteVerifier", "TFLiteCore"],
             path: "Sources/TFLiteReader"
         ),
+        // Matrix-multiply and requantization micro-kernels, all @inlinable: compiled into the
+        // modules below for each instruction-set level, and into Ops for the baseline.
+        .target(name: "Microkernels", path: "Sources/Microkernels", swiftSettings: kernelSettings,
+                linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+        .target(name: "MicrokernelsAVX2", dependencies: ["Microkernels"], path: "Sources/MicrokernelsAVX2",
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])] + avx2Settings),
+        .target(name: "MicrokernelsAVX512", dependencies: ["Microkernels"], path: "Sources/MicrokernelsAVX512",
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])] + avx512Settings),
+        // Which of those the running CPU supports (cpuid, behind one C function).
+        .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
         // Kernels: prepare validates and precomputes, eval computes. Knows no file format.
         .target(
             name: "Ops",
-            dependencies: ["TFLiteCore"],
+            dependencies: ["TFLiteCore", "Microkernels", "MicrokernelsAVX2", "MicrokernelsAVX512", "CPUFeatures"],
             path: "Sources/Ops",
             swiftSettings: kernelSettings
         ),

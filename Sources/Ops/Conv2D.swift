@@ -137,18 +137,15 @@ final class FloatConv2DKernel: Kernel {
             for tile in range {
                 let first = tile * 4
                 let count = min(4, g.outputPixels - first)
-                var pointers: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)
+                let a: UnsafePointer<Float>
                 if g.isPointwise {
-                    let p0 = input + first * k
-                    pointers = (p0, count > 1 ? p0 + k : p0, count > 2 ? p0 + 2 * k : p0, count > 3 ? p0 + 3 * k : p0)
+                    a = input + first * k
                 } else {
                     let buffer = rows.unsafelyUnwrapped
                     for r in 0..<count { g.gatherPatch(input, pixel: first + r, into: buffer + r * k, pad: 0, convert: { $0 }) }
-                    let p0 = UnsafePointer(buffer)
-                    pointers = (p0, count > 1 ? p0 + k : p0, count > 2 ? p0 + 2 * k : p0, count > 3 ? p0 + 3 * k : p0)
+                    a = UnsafePointer(buffer)
                 }
-                weights.multiply(rows: count, a0: pointers.0, a1: pointers.1, a2: pointers.2, a3: pointers.3,
-                                 out: output + first * n, outStride: n, minimum: minimum, maximum: maximum)
+                weights.multiply(rows: count, a: a, aStride: k, out: output + first * n, outStride: n, minimum: minimum, maximum: maximum)
             }
         }
     }
@@ -169,7 +166,9 @@ final class QuantizedConv2DKernel: Kernel {
         self.threads = max(1, threads)
     }
 
-    var scratchByteCount: Int { threads * 4 * geometry.patchSize * 4 }
+    /// Per thread: four rows of patch values, then the accumulator tile.
+    private var chunkBytes: Int { (4 * geometry.patchSize * 4 + 63) / 64 * 64 + PackedQuantizedWeights.tileScratchBytes }
+    var scratchByteCount: Int { threads * chunkBytes }
 
     func eval(_ args: KernelArguments) {
         // Dispatch once to code specialized for the element type.
@@ -185,8 +184,10 @@ final class QuantizedConv2DKernel: Kernel {
         let tiles = (g.outputPixels + 3) / 4
         let scratch = args.scratch.unsafelyUnwrapped
         let zeroPoint = inputZeroPoint
+        let chunkBytes = self.chunkBytes
         args.runner.forEachChunk(count: tiles, grain: 4) { chunk, range in
-            let buffer = (scratch + chunk * 4 * k * 4).assumingMemoryBound(to: Float.self)
+            let buffer = (scratch + chunk * chunkBytes).assumingMemoryBound(to: Float.self)
+            let tileScratch = scratch + chunk * chunkBytes + (4 * k * 4 + 63) / 64 * 64
             for tile in range {
                 let first = tile * 4
                 let count = min(4, g.outputPixels - first)
@@ -198,9 +199,7 @@ final class QuantizedConv2DKernel: Kernel {
                         g.gatherPatch(input, pixel: first + r, into: buffer + r * k, pad: 0, convert: { Float(Int32($0) &- zeroPoint) })
                     }
                 }
-                let p0 = UnsafePointer(buffer)
-                weights.multiply(rows: count, a0: p0, a1: count > 1 ? p0 + k : p0, a2: count > 2 ? p0 + 2 * k : p0,
-                                 a3: count > 3 ? p0 + 3 * k : p0, out: output + first * n, outStride: n)
+                weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n, scratch: tileScratch)
             }
         }
     }

@@ -1,3 +1,4 @@
+import Microkernels
 import TFLiteCore
 
 /// DEPTHWISE_CONV_2D: each output channel `o` convolves input channel `o / multiplier` with its
@@ -57,7 +58,7 @@ package enum DepthwiseConv2D {
             let requantization = (0..<outputs).map { q.requantization.count == 1 ? q.requantization[0] : q.requantization[$0] }
             let kernel = QuantizedDepthwiseParameters(
                 weights: AlignedBuffer(weights.map(Float.init)), bias: AlignedBuffer(biasValues + [0]),
-                requantizers: requantization.map(PreparedMultiplier.init),
+                requantization: RequantizationBuffers(requantization, paddedTo: outputs),
                 inputZeroPoint: q.inputZeroPoint, outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
             return QuantizedDepthwiseKernel(signed: input.type == .int8, shape: shape, parameters: kernel, threads: context.threadCount)
         default:
@@ -161,7 +162,7 @@ final class FloatDepthwiseKernel: Kernel {
 struct QuantizedDepthwiseParameters {
     let weights: AlignedBuffer<Float>
     let bias: AlignedBuffer<Int32>
-    let requantizers: [PreparedMultiplier]
+    let requantization: RequantizationBuffers
     let inputZeroPoint: Int32, outputZeroPoint: Int32, minimum: Int32, maximum: Int32
 }
 
@@ -209,13 +210,15 @@ final class QuantizedDepthwiseKernel: Kernel {
                 while i + 8 <= count {
                     let f = UnsafeRawPointer(facc + i).loadUnaligned(as: SIMD8<Float>.self)
                     let a = UnsafeMutableRawPointer(acc + i)
-                    a.storeBytes(of: a.loadUnaligned(as: SIMD8<Int32>.self) &+ PackedQuantizedWeights.exactInteger(f), as: SIMD8<Int32>.self)
+                    var sum = a.loadUnaligned(as: SIMD8<Int32>.self)
+                    SIMD8<Float>.accumulateExactly(&sum, f)
+                    a.storeBytes(of: sum, as: SIMD8<Int32>.self)
                     i += 8
                 }
                 while i < count { acc[i] = acc[i] &+ Int32(facc[i]); i += 1 }
                 facc.update(repeating: 0, count: count)
             }
-            p.requantizers.withUnsafeBufferPointer { requantizers in
+            let requantization = p.requantization.vectors
             for row in rows {
                 let batch = row / s.outputHeight, oy = row % s.outputHeight
                 let iy0 = oy * s.strideHeight - s.padTop
@@ -230,7 +233,7 @@ final class QuantizedDepthwiseKernel: Kernel {
                         let (offset, columns) = s.columns(tap: kx)
                         if columns.isEmpty { continue }
                         let first = columns.lowerBound, last = columns.upperBound
-                        if taps == PackedQuantizedWeights.exactChunk { flush(); taps = 0 }
+                        if taps == exactProductChunk { flush(); taps = 0 }
                         taps += 1
                         let tap = w + (ky * s.filterWidth + kx) * oc
                         let step = s.strideWidth * c * MemoryLayout<Element>.stride
@@ -262,13 +265,9 @@ final class QuantizedDepthwiseKernel: Kernel {
                 flush()
                 let out = output + row * count
                 for ox in 0..<s.outputWidth {
-                    for channel in 0..<oc {
-                        let i = ox * oc + channel
-                        let v = min(max(requantizers[channel].apply(acc[i]) &+ p.outputZeroPoint, p.minimum), p.maximum)
-                        out[i] = Element(truncatingIfNeeded: v)
-                    }
+                    requantization.requantize(acc + ox * oc, channel: 0, count: oc, outputZeroPoint: p.outputZeroPoint,
+                                              minimum: p.minimum, maximum: p.maximum, into: out + ox * oc)
                 }
-            }
             }
         }
     }

@@ -77,9 +77,8 @@ final class FloatFullyConnectedKernel: Kernel {
         var first = 0
         while first < rows {
             let count = min(4, rows - first)
-            let p0 = input + first * k
-            weights.multiply(rows: count, a0: p0, a1: count > 1 ? p0 + k : p0, a2: count > 2 ? p0 + 2 * k : p0, a3: count > 3 ? p0 + 3 * k : p0,
-                             out: output + first * n, outStride: n, minimum: minimum, maximum: maximum)
+            weights.multiply(rows: count, a: input + first * k, aStride: k, out: output + first * n, outStride: n,
+                             minimum: minimum, maximum: maximum)
             first += 4
         }
     }
@@ -98,7 +97,9 @@ final class QuantizedFullyConnectedKernel: Kernel {
         self.inputZeroPoint = inputZeroPoint
     }
 
-    var scratchByteCount: Int { 4 * weights.k * 4 }
+    /// Four rows of zero-point-free inputs, then the accumulator tile.
+    private var rowBytes: Int { (4 * weights.k * 4 + 63) / 64 * 64 }
+    var scratchByteCount: Int { rowBytes + PackedQuantizedWeights.tileScratchBytes }
 
     func eval(_ args: KernelArguments) {
         if signed { run(args, Int8.self) } else { run(args, UInt8.self) }
@@ -114,9 +115,8 @@ final class QuantizedFullyConnectedKernel: Kernel {
             let count = min(4, rows - first)
             let source = input + first * k
             for i in 0..<(count * k) { buffer[i] = Float(Int32(source[i]) &- inputZeroPoint) }
-            let p0 = UnsafePointer(buffer)
-            weights.multiply(rows: count, a0: p0, a1: count > 1 ? p0 + k : p0, a2: count > 2 ? p0 + 2 * k : p0, a3: count > 3 ? p0 + 3 * k : p0,
-                             out: output + first * n, outStride: n)
+            weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n,
+                             scratch: args.scratch.unsafelyUnwrapped + rowBytes)
             first += 4
         }
     }

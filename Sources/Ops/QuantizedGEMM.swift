@@ -1,3 +1,7 @@
+import Microkernels
+import MicrokernelsAVX2
+import MicrokernelsAVX512
+
 /// The integer matrix multiply behind quantized CONV_2D and FULLY_CONNECTED, exact as TFLite's
 /// reference kernels: `acc = bias[n] + Σ_k (x[k] − x_zp)(w[n][k] − w_zp)` in Int32, then
 /// `out = clamp(MultiplyByQuantizedMultiplier(acc, m[n], s[n]) + out_zp)`.
@@ -9,12 +13,13 @@
 /// packed once, at prepare, with their zero point removed, into 8-channel panels
 /// `[panel][k][8]`; rows arrive with the input zero point removed (padding is 0).
 package final class PackedQuantizedWeights {
+    let isa: KernelISA
     let k: Int
     let n: Int
     let panels: Int
     let data: AlignedBuffer<Float>
     let bias: AlignedBuffer<Int32>
-    let requantizers: [PreparedMultiplier]
+    let requantization: RequantizationBuffers
     let outputZeroPoint: Int32
     let minimum: Int32
     let maximum: Int32
@@ -27,26 +32,27 @@ package final class PackedQuantizedWeights {
     ///   - weightZeroPoints: one per channel (or one for all).
     ///   - scales: per-channel (multiplier, shift) for the requantization.
     init(weights: [Int32], weightZeroPoints: [Int32], n: Int, k: Int, bias: [Int32]?, requantization: [QuantizedMultiplier],
-         outputZeroPoint: Int32, minimum: Int32, maximum: Int32, doubleScales: [Double]? = nil) {
+         outputZeroPoint: Int32, minimum: Int32, maximum: Int32, doubleScales: [Double]? = nil, isa: KernelISA = .current) {
+        self.isa = isa
         self.k = k
         self.n = n
-        panels = (n + 7) / 8
-        data = AlignedBuffer(count: panels * k * 8, repeating: 0)
+        let width = isa.panelWidth
+        panels = (n + width - 1) / width
+        data = AlignedBuffer(count: panels * k * width, repeating: 0)
         for channel in 0..<n {
             let zp = weightZeroPoints.count == 1 ? weightZeroPoints[0] : weightZeroPoints[channel]
-            let panel = channel / 8, lane = channel % 8
-            for i in 0..<k { data.pointer[(panel * k + i) * 8 + lane] = Float(weights[channel * k + i] - zp) }
+            let panel = channel / width, lane = channel % width
+            for i in 0..<k { data.pointer[(panel * k + i) * width + lane] = Float(weights[channel * k + i] - zp) }
         }
-        self.bias = AlignedBuffer(count: panels * 8, repeating: 0)
-        requantizers = (0..<(panels * 8)).map { channel in
-            PreparedMultiplier(requantization.count == 1 ? requantization[0] : channel < requantization.count ? requantization[channel] : QuantizedMultiplier(0))
-        }
+        self.bias = AlignedBuffer(count: panels * width, repeating: 0)
         for channel in 0..<n { self.bias.pointer[channel] = bias?[channel] ?? 0 }
+        self.requantization = RequantizationBuffers(
+            (0..<n).map { requantization.count == 1 ? requantization[0] : requantization[$0] }, paddedTo: panels * width)
         self.outputZeroPoint = outputZeroPoint
         self.minimum = minimum
         self.maximum = maximum
         if let doubleScales {
-            let buffer = AlignedBuffer<Double>(count: panels * 8, repeating: 0)
+            let buffer = AlignedBuffer<Double>(count: panels * width, repeating: 0)
             for channel in 0..<n { buffer.pointer[channel] = doubleScales.count == 1 ? doubleScales[0] : doubleScales[channel] }
             self.doubleScales = buffer
         } else {
@@ -54,73 +60,100 @@ package final class PackedQuantizedWeights {
         }
     }
 
-    /// The largest number of products summed in float before moving to Int32: 64 · 255² < 2^22,
-    /// the range in which `exactInteger` converts.
-    static let exactChunk = 64
+    /// Scratch one `multiply` call needs for its accumulator tile.
+    static let tileScratchBytes = gemmTileRows * 16 * 4
 
-    /// An integer-valued float of magnitude < 2^22 as Int32, exactly: adding 1.5 · 2^23 puts the
-    /// integer in the low mantissa bits.
+    /// Computes `rows` (1…4) rows of output from rows of `k` zero-point-free values (integers
+    /// of magnitude ≤ 255, held as floats, `aStride` apart). `scratch` holds
+    /// `tileScratchBytes`.
     @inline(__always)
-    static func exactInteger(_ value: SIMD8<Float>) -> SIMD8<Int32> {
-        unsafeBitCast(value + SIMD8(repeating: 12_582_912), to: SIMD8<Int32>.self) &- SIMD8(repeating: 0x4B40_0000)
-    }
-
-    /// Computes up to 4 rows of output (`rows` 1…4) from rows of `k` zero-point-free values
-    /// (integers of magnitude ≤ 255, held as floats).
-    @inline(__always)
-    func multiply<Output: FixedWidthInteger>(rows: Int, a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
-                                             a3: UnsafePointer<Float>, out: UnsafeMutablePointer<Output>, outStride: Int) {
-        let k = self.k
-        for panel in 0..<panels {
-            let b = UnsafeRawPointer(data.pointer + panel * k * 8)
-            let biasVector = UnsafeRawPointer(bias.pointer + panel * 8).load(as: SIMD8<Int32>.self)
-            var c0 = biasVector, c1 = biasVector, c2 = biasVector, c3 = biasVector
-            var start = 0
-            while start < k {
-                let end = min(start + Self.exactChunk, k)
-                var f0 = SIMD8<Float>(), f1 = SIMD8<Float>(), f2 = SIMD8<Float>(), f3 = SIMD8<Float>()
-                var i = start
-                while i < end {
-                    let w = b.load(fromByteOffset: i &* 32, as: SIMD8<Float>.self)
-                    f0 += SIMD8(repeating: a0[i]) * w
-                    f1 += SIMD8(repeating: a1[i]) * w
-                    f2 += SIMD8(repeating: a2[i]) * w
-                    f3 += SIMD8(repeating: a3[i]) * w
-                    i &+= 1
-                }
-                c0 &+= Self.exactInteger(f0)
-                c1 &+= Self.exactInteger(f1)
-                c2 &+= Self.exactInteger(f2)
-                c3 &+= Self.exactInteger(f3)
-                start = end
-            }
-            let column = panel * 8
-            let width = min(8, n - column)
-            requantize(c0, out + column, column, width)
-            if rows > 1 { requantize(c1, out + outStride + column, column, width) }
-            if rows > 2 { requantize(c2, out + 2 * outStride + column, column, width) }
-            if rows > 3 { requantize(c3, out + 3 * outStride + column, column, width) }
-        }
-    }
-
-    @inline(__always)
-    private func requantize<Output: FixedWidthInteger>(_ acc: SIMD8<Int32>, _ to: UnsafeMutablePointer<Output>, _ column: Int, _ width: Int) {
+    func multiply<Output: FixedWidthInteger>(rows: Int, a: UnsafePointer<Float>, aStride: Int, out: UnsafeMutablePointer<Output>,
+                                             outStride: Int, scratch: UnsafeMutableRawPointer) {
+        let tile = scratch.assumingMemoryBound(to: Int32.self)
         if let doubleScales {
-            for lane in 0..<width {
-                let scaled = (Double(acc[lane]) * doubleScales.pointer[column + lane]).rounded(.toNearestOrAwayFromZero)
-                let value = Int32(clamping: Int64(max(min(scaled, 4e9), -4e9))) &+ outputZeroPoint
-                to[lane] = Output(truncatingIfNeeded: min(max(value, minimum), maximum))
-            }
+            // Int8 FULLY_CONNECTED: accumulate with the fixed-point path's kernel into the tile
+            // (identity requantization is not available, so accumulate here) and round in double.
+            multiplyDouble(rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, scales: doubleScales.pointer)
             return
         }
-        requantizers.withUnsafeBufferPointer { requantizers in
-        for lane in 0..<width {
-            var value = requantizers[column + lane].apply(acc[lane])
-            value = value &+ outputZeroPoint
-            value = min(max(value, minimum), maximum)
-            to[lane] = Output(truncatingIfNeeded: value)
+        let p = IntegerGEMMPanels(k: k, n: n, panels: panels, weights: UnsafeRawPointer(data.pointer), bias: UnsafePointer(bias.pointer),
+                                  requantization: requantization.vectors, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+        switch isa {
+        case .avx512:
+            if Output.self == Int8.self {
+                AVX512Kernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int8.self),
+                                          outStride: outStride, scratch: tile)
+            } else {
+                AVX512Kernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt8.self),
+                                          outStride: outStride, scratch: tile)
+            }
+        case .avx2:
+            if Output.self == Int8.self {
+                AVX2Kernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int8.self),
+                                        outStride: outStride, scratch: tile)
+            } else {
+                AVX2Kernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt8.self),
+                                        outStride: outStride, scratch: tile)
+            }
+        case .baseline:
+            integerGEMMRows(SIMD8<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, scratch: tile,
+                            fused: KernelISA.baselineFuses)
         }
+    }
+
+    /// LiteRT's reference int8 FULLY_CONNECTED: the exact Int32 accumulator, then
+    /// `round(Double(acc) × scale[c])`. FULLY_CONNECTED layers are small; this stays scalar.
+    private func multiplyDouble<Output: FixedWidthInteger>(rows: Int, a: UnsafePointer<Float>, aStride: Int, out: UnsafeMutablePointer<Output>,
+                                                           outStride: Int, scales: UnsafeMutablePointer<Double>) {
+        let width = isa.panelWidth
+        for r in 0..<rows {
+            let row = a + r * aStride
+            for channel in 0..<n {
+                let panel = channel / width, lane = channel % width
+                let w = data.pointer + panel * k * width + lane
+                var acc = bias.pointer[channel]
+                var start = 0
+                while start < k {
+                    let end = min(start + exactProductChunk, k)
+                    var sum: Float = 0
+                    for i in start..<end { sum += row[i] * w[i * width] }
+                    acc = acc &+ Int32(sum)
+                    start = end
+                }
+                let scaled = (Double(acc) * scales[channel]).rounded(.toNearestOrAwayFromZero)
+                let value = Int32(clamping: Int64(max(min(scaled, 4e9), -4e9))) &+ outputZeroPoint
+                out[r * outStride + channel] = Output(truncatingIfNeeded: min(max(value, minimum), maximum))
+            }
         }
+    }
+}
+
+/// Per-channel requantization parameters laid out as lane vectors for the micro-kernels
+/// (`RequantizationVectors`), zero-padded.
+package final class RequantizationBuffers {
+    let multiplier: AlignedBuffer<Int32>
+    let leftShift: AlignedBuffer<Int32>
+    let rightShift: AlignedBuffer<Int32>
+    let mask: AlignedBuffer<Int32>
+
+    /// `paddedTo` is rounded up to a multiple of 8 lanes.
+    init(_ multipliers: [QuantizedMultiplier], paddedTo count: Int) {
+        let padded = (max(count, multipliers.count) + 7) / 8 * 8
+        multiplier = AlignedBuffer(count: padded, repeating: 0)
+        leftShift = AlignedBuffer(count: padded, repeating: 0)
+        rightShift = AlignedBuffer(count: padded, repeating: 0)
+        mask = AlignedBuffer(count: padded, repeating: 0)
+        for (c, m) in multipliers.enumerated() {
+            let prepared = PreparedMultiplier(m)
+            multiplier.pointer[c] = Int32(truncatingIfNeeded: prepared.multiplier)
+            leftShift.pointer[c] = prepared.leftShift
+            rightShift.pointer[c] = prepared.rightShift
+            mask.pointer[c] = prepared.mask
+        }
+    }
+
+    var vectors: RequantizationVectors {
+        RequantizationVectors(multiplier: multiplier.pointer, leftShift: leftShift.pointer, rightShift: rightShift.pointer, mask: mask.pointer)
     }
 }
 

@@ -1,0 +1,166 @@
+/// Matrix-multiply micro-kernels, written once and compiled for several instruction sets.
+///
+/// Everything here is `@inlinable` and `@inline(__always)`: a module built for a wider
+/// instruction set (MicrokernelsAVX2, MicrokernelsAVX512) calls these functions from its own
+/// entry points, so their bodies are compiled there, with that module's target CPU. Ops picks
+/// the entry points once, from the CPU it runs on (see `KernelISA` in Ops).
+///
+/// The weights are packed in panels of `V.scalarCount` output channels, `[panel][k][lane]`,
+/// zero-padded past the last channel; a call computes up to `gemmTileRows` rows of output.
+
+/// Rows of output one micro-kernel call computes.
+@usableFromInline package let gemmTileRows = 4
+
+/// The float32 operands of a packed matrix multiply (FLOAT32 CONV_2D and FULLY_CONNECTED).
+@usableFromInline package struct FloatGEMMPanels {
+    @usableFromInline package var k: Int
+    @usableFromInline package var n: Int
+    @usableFromInline package var panels: Int
+    /// `[panel][k][lane]` weights.
+    @usableFromInline package var weights: UnsafeRawPointer
+    /// Bias per output channel, zero-padded to whole panels.
+    @usableFromInline package var bias: UnsafeRawPointer
+    @usableFromInline package var minimum: Float
+    @usableFromInline package var maximum: Float
+
+    @usableFromInline package init(k: Int, n: Int, panels: Int, weights: UnsafeRawPointer, bias: UnsafeRawPointer, minimum: Float, maximum: Float) {
+        self.k = k; self.n = n; self.panels = panels
+        self.weights = weights; self.bias = bias
+        self.minimum = minimum; self.maximum = maximum
+    }
+}
+
+/// The operands of an exact integer matrix multiply (INT8/UINT8 CONV_2D and FULLY_CONNECTED):
+/// weights with their zero point removed, held as floats, Int32 bias, and the per-channel
+/// fixed-point requantization (multiplier, shifts and rounding mask, all zero-padded to whole
+/// panels).
+@usableFromInline package struct IntegerGEMMPanels {
+    @usableFromInline package var k: Int
+    @usableFromInline package var n: Int
+    @usableFromInline package var panels: Int
+    @usableFromInline package var weights: UnsafeRawPointer
+    @usableFromInline package var bias: UnsafePointer<Int32>
+    @usableFromInline package var requantization: RequantizationVectors
+    @usableFromInline package var outputZeroPoint: Int32
+    @usableFromInline package var minimum: Int32
+    @usableFromInline package var maximum: Int32
+
+    @usableFromInline package init(k: Int, n: Int, panels: Int, weights: UnsafeRawPointer, bias: UnsafePointer<Int32>,
+                 requantization: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32) {
+        self.k = k; self.n = n; self.panels = panels
+        self.weights = weights; self.bias = bias; self.requantization = requantization
+        self.outputZeroPoint = outputZeroPoint; self.minimum = minimum; self.maximum = maximum
+    }
+}
+
+/// `out[r][c] = clamp(bias[c] + Σ_i a[r][i] · w[c][i])` for `rows` (1…4) rows of `a`, each
+/// `aStride` floats apart. `fused` uses fused multiply-add (only where the CPU has it: without
+/// hardware FMA it is a library call per lane).
+@inlinable @inline(__always)
+package func floatGEMMRows<V: KernelFloatVector>(_: V.Type, _ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
+                                    out: UnsafeMutablePointer<Float>, outStride: Int, fused: Bool) {
+    let width = V.scalarCount
+    let a0 = a, a1 = a + (rows > 1 ? aStride : 0), a2 = a + (rows > 2 ? 2 &* aStride : 0), a3 = a + (rows > 3 ? 3 &* aStride : 0)
+    let lo = V(repeating: p.minimum), hi = V(repeating: p.maximum)
+    let k = p.k, panelBytes = k &* width &* 4
+    for panel in 0..<p.panels {
+        let b = p.weights + panel &* panelBytes
+        let initial = p.bias.load(fromByteOffset: panel &* width &* 4, as: V.self)
+        var c0 = initial, c1 = initial, c2 = initial, c3 = initial
+        var i = 0
+        while i < k {
+            let w = b.load(fromByteOffset: i &* width &* 4, as: V.self)
+            if fused {
+                c0.addProduct(V(repeating: a0[i]), w)
+                c1.addProduct(V(repeating: a1[i]), w)
+                c2.addProduct(V(repeating: a2[i]), w)
+                c3.addProduct(V(repeating: a3[i]), w)
+            } else {
+                c0 += V(repeating: a0[i]) * w
+                c1 += V(repeating: a1[i]) * w
+                c2 += V(repeating: a2[i]) * w
+                c3 += V(repeating: a3[i]) * w
+            }
+            i &+= 1
+        }
+        let column = panel &* width
+        let count = min(width, p.n &- column)
+        storeLanes(V.clamp(c0, lo, hi), out + column, count)
+        if rows > 1 { storeLanes(V.clamp(c1, lo, hi), out + outStride + column, count) }
+        if rows > 2 { storeLanes(V.clamp(c2, lo, hi), out + 2 &* outStride + column, count) }
+        if rows > 3 { storeLanes(V.clamp(c3, lo, hi), out + 3 &* outStride + column, count) }
+    }
+}
+
+/// Stores the first `count` lanes of `v` at `to`.
+@inlinable @inline(__always)
+package func storeLanes<V: SIMD>(_ v: V, _ to: UnsafeMutablePointer<V.Scalar>, _ count: Int) {
+    if count == V.scalarCount {
+        UnsafeMutableRawPointer(to).storeBytes(of: v, as: V.self)
+    } else {
+        for lane in 0..<count { to[lane] = v[lane] }
+    }
+}
+
+/// The largest number of products the integer kernels sum in float before moving the sum to
+/// Int32: with zero points removed every product has magnitude ≤ 255 · 255, and 64 of them
+/// stay below 2^22, where float holds every integer and `accumulateExactly` converts.
+@usableFromInline package let exactProductChunk = 64
+
+/// The exact integer matrix multiply as TFLite's reference kernels compute it,
+/// `acc = bias[c] + Σ_i a[r][i] · w[c][i]` in Int32, then requantized, offset by the output
+/// zero point, clamped and narrowed. `a` holds zero-point-free inputs as floats (integers of
+/// magnitude ≤ 255); products are summed exactly in float in chunks of `exactProductChunk`.
+/// `scratch` takes one tile of Int32 accumulators (`gemmTileRows × V.scalarCount`).
+@inlinable @inline(__always)
+package func integerGEMMRows<V: KernelFloatVector, Output: FixedWidthInteger>(
+    _: V.Type, _ p: IntegerGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
+    out: UnsafeMutablePointer<Output>, outStride: Int, scratch: UnsafeMutablePointer<Int32>, fused: Bool
+) {
+    let width = V.scalarCount
+    let a0 = a, a1 = a + (rows > 1 ? aStride : 0), a2 = a + (rows > 2 ? 2 &* aStride : 0), a3 = a + (rows > 3 ? 3 &* aStride : 0)
+    let k = p.k, panelBytes = k &* width &* 4
+    let tile = UnsafeMutableRawPointer(scratch)
+    for panel in 0..<p.panels {
+        let b = p.weights + panel &* panelBytes
+        let column = panel &* width
+        let initial = UnsafeRawPointer(p.bias + column).loadUnaligned(as: V.MaskStorage.self)
+        var c0 = initial, c1 = initial, c2 = initial, c3 = initial
+        var start = 0
+        while start < k {
+            let end = min(start &+ exactProductChunk, k)
+            var f0 = V(), f1 = V(), f2 = V(), f3 = V()
+            var i = start
+            while i < end {
+                let w = b.load(fromByteOffset: i &* width &* 4, as: V.self)
+                if fused {
+                    f0.addProduct(V(repeating: a0[i]), w)
+                    f1.addProduct(V(repeating: a1[i]), w)
+                    f2.addProduct(V(repeating: a2[i]), w)
+                    f3.addProduct(V(repeating: a3[i]), w)
+                } else {
+                    f0 += V(repeating: a0[i]) * w
+                    f1 += V(repeating: a1[i]) * w
+                    f2 += V(repeating: a2[i]) * w
+                    f3 += V(repeating: a3[i]) * w
+                }
+                i &+= 1
+            }
+            V.accumulateExactly(&c0, f0)
+            V.accumulateExactly(&c1, f1)
+            V.accumulateExactly(&c2, f2)
+            V.accumulateExactly(&c3, f3)
+            start = end
+        }
+        tile.storeBytes(of: c0, as: V.MaskStorage.self)
+        tile.storeBytes(of: c1, toByteOffset: width &* 4, as: V.MaskStorage.self)
+        tile.storeBytes(of: c2, toByteOffset: 2 &* width &* 4, as: V.MaskStorage.self)
+        tile.storeBytes(of: c3, toByteOffset: 3 &* width &* 4, as: V.MaskStorage.self)
+        let count = min(width, p.n &- column)
+        for r in 0..<rows {
+            p.requantization.requantize(scratch + r &* width, channel: column, count: count,
+                                        outputZeroPoint: p.outputZeroPoint, minimum: p.minimum, maximum: p.maximum,
+                                        into: out + r &* outStride + column)
+        }
+    }
+}

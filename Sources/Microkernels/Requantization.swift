@@ -1,0 +1,56 @@
+/// TFLite's `MultiplyByQuantizedMultiplier` for 8 lanes at once, exactly as the reference
+/// computes it per value: `RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x · 2^left, m), right)`.
+///
+/// The doubling high multiply rounds half away from zero by adding a sign-dependent nudge and
+/// truncating toward zero; for a non-negative multiplier both cases equal
+/// `⌊(x·m + 2^30) / 2^31⌋`, which needs no branch and no 64-bit arithmetic shift.
+/// (Its one saturating case, x = m = Int32.min, cannot occur: multipliers are positive.)
+@inlinable @inline(__always)
+package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<Int32>, leftShift: SIMD8<Int32>,
+                                           rightShift: SIMD8<Int32>, mask: SIMD8<Int32>) -> SIMD8<Int32> {
+    let shifted = x &<< leftShift
+    let product = SIMD8<Int64>(truncatingIfNeeded: shifted) &* SIMD8<Int64>(truncatingIfNeeded: multiplier)
+    let high = SIMD8<Int32>(truncatingIfNeeded: (product &+ SIMD8(repeating: 1 << 30)) &>> 31)
+    // Rounding divide by 2^right, ties away from zero.
+    let remainder = high & mask
+    let threshold = (mask &>> 1) &- (high &>> 31)
+    // A true lane of the comparison is −1: subtracting it adds the rounding increment.
+    return (high &>> rightShift) &- unsafeBitCast(remainder .> threshold, to: SIMD8<Int32>.self)
+}
+
+/// Per-channel requantization parameters as lane vectors, zero-padded to whole panels (or to
+/// a multiple of 8 channels): `multiplier`, `leftShift`, `rightShift` and the remainder
+/// `mask` = 2^right − 1.
+@usableFromInline package struct RequantizationVectors {
+    @usableFromInline package var multiplier: UnsafePointer<Int32>
+    @usableFromInline package var leftShift: UnsafePointer<Int32>
+    @usableFromInline package var rightShift: UnsafePointer<Int32>
+    @usableFromInline package var mask: UnsafePointer<Int32>
+
+    @usableFromInline package init(multiplier: UnsafePointer<Int32>, leftShift: UnsafePointer<Int32>, rightShift: UnsafePointer<Int32>, mask: UnsafePointer<Int32>) {
+        self.multiplier = multiplier; self.leftShift = leftShift; self.rightShift = rightShift; self.mask = mask
+    }
+
+    /// Requantizes `count` accumulators (channels `channel ..< channel + count`), adds the
+    /// output zero point, clamps and narrows into `out`. `acc` must be readable in whole groups
+    /// of 8 lanes, and the parameters must be padded likewise.
+    @inlinable @inline(__always)
+    package func requantize<Output: FixedWidthInteger>(_ acc: UnsafePointer<Int32>, channel: Int, count: Int, outputZeroPoint: Int32,
+                                                      minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Output>) {
+        let zero = SIMD8<Int32>(repeating: outputZeroPoint), lo = SIMD8<Int32>(repeating: minimum), hi = SIMD8<Int32>(repeating: maximum)
+        var lane = 0
+        while lane < count {
+            let c = channel &+ lane
+            let x = UnsafeRawPointer(acc + lane).loadUnaligned(as: SIMD8<Int32>.self)
+            let scaled = multiplyByQuantizedMultiplier(
+                x, multiplier: UnsafeRawPointer(multiplier + c).loadUnaligned(as: SIMD8<Int32>.self),
+                leftShift: UnsafeRawPointer(leftShift + c).loadUnaligned(as: SIMD8<Int32>.self),
+                rightShift: UnsafeRawPointer(rightShift + c).loadUnaligned(as: SIMD8<Int32>.self),
+                mask: UnsafeRawPointer(mask + c).loadUnaligned(as: SIMD8<Int32>.self))
+            let v = clamp(scaled &+ zero, lo, hi)
+            let n = min(8, count &- lane)
+            for j in 0..<n { out[lane &+ j] = Output(truncatingIfNeeded: v[j]) }
+            lane &+= 8
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import Microkernels
+
+/// The micro-kernels compiled for AVX2 + FMA (16-channel panels in 256-bit registers). Built
+/// with `-target-cpu haswell` on x86-64; called only when the CPU has AVX2 and FMA.
+package enum AVX2Kernels {
+    package static let panelWidth = 16
+
+    package static func floatRows(_ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
+                                  out: UnsafeMutablePointer<Float>, outStride: Int) {
+        floatGEMMRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, fused: true)
+    }
+
+    package static func integerRows(_ p: IntegerGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
+                                    out: UnsafeMutablePointer<Int8>, outStride: Int, scratch: UnsafeMutablePointer<Int32>) {
+        integerGEMMRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, scratch: scratch, fused: true)
+    }
+
+    package static func integerRows(_ p: IntegerGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
+                                    out: UnsafeMutablePointer<UInt8>, outStride: Int, scratch: UnsafeMutablePointer<Int32>) {
+        integerGEMMRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, scratch: scratch, fused: true)
+    }
+}
