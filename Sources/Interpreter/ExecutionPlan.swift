@@ -99,6 +99,9 @@ final class ExecutionPlan {
                 shapes[t] = prepared.shape
                 known[t] = true
             }
+            guard kernel.scratchByteCount <= options.memoryBudget else {
+                throw .memoryBudgetExceeded(needed: kernel.scratchByteCount, budget: options.memoryBudget)
+            }
             maxScratch = max(maxScratch, kernel.scratchByteCount)
             let foldable = !op.outputs.isEmpty && (!kernel.readsInputData || inputs.allSatisfy { $0 == nil || $0?.isConstant == true })
             if foldable && !subgraph.outputs.contains(where: op.outputs.contains) {

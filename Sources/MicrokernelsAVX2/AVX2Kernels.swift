@@ -19,4 +19,13 @@ package enum AVX2Kernels {
                                     out: UnsafeMutablePointer<UInt8>, outStride: Int, scratch: UnsafeMutablePointer<Int32>) {
         integerGEMMRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, scratch: scratch, fused: true)
     }
+
+    package static func depthwiseFloatRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
+                                          out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) {
+        Microkernels.depthwiseFloatRow(SIMD16<Float>.self, s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum, fused: true)
+    }
+
+    package static func depthwiseIntegerRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) {
+        Microkernels.depthwiseIntegerRow(SIMD16<Float>.self, s, inputs, acc: acc, fused: true)
+    }
 }

@@ -1,4 +1,6 @@
 import Microkernels
+import MicrokernelsAVX2
+import MicrokernelsAVX512
 import TFLiteCore
 
 /// DEPTHWISE_CONV_2D: each output channel `o` convolves input channel `o / multiplier` with its
@@ -7,7 +9,7 @@ import TFLiteCore
 /// Inputs: NHWC input, filter `[1, kh, kw, outputs]` (constant; outputs = channels × multiplier,
 /// the multiplier derived from the shapes as TFLite does), optional bias. Types: FLOAT32; INT8
 /// (per-channel symmetric weights, INT32 bias); UINT8 (per-tensor asymmetric). Vectorised over
-/// 8 channels at a time when the multiplier is 1 (the MobileNet case).
+/// 16 or 8 channels at a time (see `FloatDepthwiseKernel`).
 package enum DepthwiseConv2D {
     package static func prepare(_ options: DepthwiseConv2DOptions, _ context: inout PrepareContext) throws(OpError) -> any Kernel {
         try context.expect(inputs: 2...3, outputs: 1)
@@ -42,7 +44,7 @@ package enum DepthwiseConv2D {
             let biasValues = try constantBiasFloat(bias, count: outputs)
             return FloatDepthwiseKernel(shape: shape, weights: AlignedBuffer(Array(weights.prefix(taps * outputs)) + [0]),
                                         bias: AlignedBuffer((0..<outputs).map { biasValues?[$0] ?? 0 } + [0]),
-                                        minimum: range.min, maximum: range.max)
+                                        minimum: range.min, maximum: range.max, threads: context.threadCount)
         case (.int8, .int8, .int8), (.uint8, .uint8, .uint8):
             let q = try ConvolutionQuantization(input: input, weights: filter, output: output, channels: outputs, channelDimension: 3,
                                                 activation: try options.activation.kind(), floatScaleProduct: input.type == .uint8,
@@ -89,69 +91,132 @@ struct DepthwiseShape {
     }
 }
 
+/// Bytes, saturating at `Int.max` (which no memory budget admits).
+func saturatingProduct(_ factors: Int...) -> Int {
+    var product = 1
+    for f in factors {
+        let (p, overflow) = product.multipliedReportingOverflow(by: f)
+        if overflow || f < 0 { return Int.max }
+        product = p
+    }
+    return product
+}
+
+func saturatingSum(_ terms: Int...) -> Int {
+    var sum = 0
+    for t in terms {
+        let (s, overflow) = sum.addingReportingOverflow(t)
+        if overflow { return Int.max }
+        sum = s
+    }
+    return sum
+}
+
+extension DepthwiseShape {
+    var rowShape: DepthwiseRowShape {
+        DepthwiseRowShape(channels: outputChannels, inputWidth: inputWidth, outputWidth: outputWidth, filterWidth: filterWidth,
+                          strideWidth: strideWidth, dilationWidth: dilationWidth, padLeft: padLeft)
+    }
+
+    /// Floats in one input row expanded to output channels (each input channel repeated
+    /// `multiplier` times), plus a vector of slack.
+    var expandedRowElements: Int { saturatingSum(saturatingProduct(inputWidth, outputChannels), 16) }
+
+    /// Bytes of a thread's scratch slice: the row and filter pointer tables, `rows` expanded
+    /// input rows, then `extra` bytes; 64-byte aligned parts.
+    func sliceBytes(expandedRows rows: Int, extra: Int) -> Int {
+        let tables = (filterHeight * 16 + 63) / 64 * 64
+        return saturatingSum(tables, saturatingProduct(rows, expandedRowElements, 4), extra, 64)
+    }
+
+    /// Points the tables at the input rows of output row `row` that lie inside the input, with
+    /// their filter rows; `rowFor(iy, slot)` gives the float row for input row `iy`.
+    @inline(__always)
+    func collectRows(_ row: Int, tables: UnsafeMutableRawPointer, filters: UnsafePointer<Float>,
+                     rowFor: (_ iy: Int, _ slot: Int) -> UnsafePointer<Float>) -> DepthwiseRowInputs {
+        let rows = tables.assumingMemoryBound(to: UnsafePointer<Float>.self)
+        let filterRows = (tables + filterHeight * 8).assumingMemoryBound(to: UnsafePointer<Float>.self)
+        let oy = row % outputHeight
+        var count = 0
+        for ky in 0..<filterHeight {
+            let iy = oy * strideHeight - padTop + ky * dilationHeight
+            if iy < 0 || iy >= inputHeight { continue }
+            rows[count] = rowFor(iy, count)
+            filterRows[count] = filters + ky * filterWidth * outputChannels
+            count += 1
+        }
+        return DepthwiseRowInputs(rows: UnsafePointer(rows), filters: UnsafePointer(filterRows), count: count)
+    }
+
+    /// Writes input row `iy` of `batch` into `to` as floats per output channel, `convert`ing each
+    /// value (the input channel of output channel `o` is `o / multiplier`).
+    @inline(__always)
+    func expandRow<Element>(_ input: UnsafePointer<Element>, batch: Int, iy: Int, into to: UnsafeMutablePointer<Float>,
+                            convert: (Element) -> Float) {
+        let source = input + (batch * inputHeight + iy) * inputWidth * channels
+        if multiplier == 1 {
+            for i in 0..<(inputWidth * channels) { to[i] = convert(source[i]) }
+        } else {
+            var o = 0
+            for i in 0..<(inputWidth * channels) {
+                let value = convert(source[i])
+                for _ in 0..<multiplier { to[o] = value; o += 1 }
+            }
+        }
+    }
+}
+
+/// Float depthwise convolution, one output row per step: the taps of each pixel accumulate in
+/// registers, 16 (AVX2, AVX-512) or 8 channels at a time. Rows come straight from the input
+/// when the multiplier is 1, else expanded into scratch.
 final class FloatDepthwiseKernel: Kernel {
     let shape: DepthwiseShape
     let weights: AlignedBuffer<Float>
     let bias: AlignedBuffer<Float>
     let minimum: Float, maximum: Float
+    let threads: Int
+    let isa: KernelISA
 
-    init(shape: DepthwiseShape, weights: AlignedBuffer<Float>, bias: AlignedBuffer<Float>, minimum: Float, maximum: Float) {
+    init(shape: DepthwiseShape, weights: AlignedBuffer<Float>, bias: AlignedBuffer<Float>, minimum: Float, maximum: Float, threads: Int,
+         isa: KernelISA = .current) {
         self.shape = shape
         self.weights = weights
         self.bias = bias
         self.minimum = minimum
         self.maximum = maximum
+        self.threads = max(1, threads)
+        self.isa = isa
     }
+
+    private var sliceBytes: Int { shape.sliceBytes(expandedRows: shape.multiplier == 1 ? 0 : shape.filterHeight, extra: 0) }
+    var scratchByteCount: Int { saturatingProduct(threads, sliceBytes) }
 
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
-        let s = shape
-        let oc = s.outputChannels, m = s.multiplier, c = s.channels
-        let w = weights.pointer, b = bias.pointer
+        let s = shape, rowShape = s.rowShape, isa = self.isa
+        let w = UnsafePointer(weights.pointer), b = UnsafePointer(bias.pointer)
         let lo = minimum, hi = maximum
-        let vectorChannels = m == 1 ? oc / 8 * 8 : 0
-        args.runner.forEachRange(count: s.outputRows) { rows in
+        let scratch = args.scratch.unsafelyUnwrapped, sliceBytes = self.sliceBytes
+        let tablesBytes = (s.filterHeight * 16 + 63) / 64 * 64
+        let rowStride = s.expandedRowElements
+        args.runner.forEachChunk(count: s.outputRows) { chunk, rows in
+            let slice = scratch + chunk * sliceBytes
+            let expanded = (slice + tablesBytes).assumingMemoryBound(to: Float.self)
             for row in rows {
-                let batch = row / s.outputHeight, oy = row % s.outputHeight
-                let iy0 = oy * s.strideHeight - s.padTop
-                let outRow = output + row * s.outputWidth * oc
-                // Start every output pixel at its bias, then add each tap's contribution across
-                // the row: the weight vector stays in registers while the row streams past.
-                for ox in 0..<s.outputWidth { (outRow + ox * oc).update(from: b, count: oc) }
-                for ky in 0..<s.filterHeight {
-                    let iy = iy0 + ky * s.dilationHeight
-                    if iy < 0 || iy >= s.inputHeight { continue }
-                    let inRow = input + (batch * s.inputHeight + iy) * s.inputWidth * c
-                    for kx in 0..<s.filterWidth {
-                        let (offset, columns) = s.columns(tap: kx)
-                        if columns.isEmpty { continue }
-                        let first = columns.lowerBound, last = columns.upperBound
-                        let tap = w + (ky * s.filterWidth + kx) * oc
-                        let step = s.strideWidth * c
-                        var channel = 0
-                        while channel < vectorChannels {
-                            let f = UnsafeRawPointer(tap + channel).loadUnaligned(as: SIMD8<Float>.self)
-                            var x = UnsafeRawPointer(inRow + (first * s.strideWidth + offset) * c + channel)
-                            var o = UnsafeMutableRawPointer(outRow + first * oc + channel)
-                            for _ in first..<last {
-                                o.storeBytes(of: o.loadUnaligned(as: SIMD8<Float>.self) + x.loadUnaligned(as: SIMD8<Float>.self) * f,
-                                             as: SIMD8<Float>.self)
-                                x += step * 4
-                                o += oc * 4
-                            }
-                            channel += 8
-                        }
-                        while channel < oc {
-                            let f = tap[channel]
-                            let ic = channel / m
-                            for ox in first..<last {
-                                outRow[ox * oc + channel] += inRow[(ox * s.strideWidth + offset) * c + ic] * f
-                            }
-                            channel += 1
-                        }
-                    }
+                let batch = row / s.outputHeight
+                let inputs = s.collectRows(row, tables: slice, filters: w) { iy, slot in
+                    if s.multiplier == 1 { return input + (batch * s.inputHeight + iy) * s.inputWidth * s.channels }
+                    let to = expanded + slot * rowStride
+                    s.expandRow(input, batch: batch, iy: iy, into: to, convert: { $0 })
+                    return UnsafePointer(to)
                 }
-                for i in 0..<(s.outputWidth * oc) { outRow[i] = min(max(outRow[i], lo), hi) }
+                let out = output + row * s.outputWidth * s.outputChannels
+                switch isa {
+                case .avx512: AVX512Kernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
+                case .avx2: AVX2Kernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
+                case .baseline:
+                    depthwiseFloatRow(SIMD8<Float>.self, rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, fused: KernelISA.baselineFuses)
+                }
             }
         }
     }
@@ -166,26 +231,30 @@ struct QuantizedDepthwiseParameters {
     let inputZeroPoint: Int32, outputZeroPoint: Int32, minimum: Int32, maximum: Int32
 }
 
-/// Integer depthwise convolution computed exactly in float: each tap adds products of
-/// magnitude ≤ 255², so 64 taps stay below 2^22 and are exact in float; every 64 taps (and at
-/// the end) the float row is moved into the Int32 row that started at the bias.
+/// Integer depthwise convolution computed exactly: each output row's input rows are converted
+/// once to zero-point-free floats; every product then has magnitude ≤ 255², so up to 64 taps
+/// sum exactly in float registers before joining the Int32 accumulators (which start at the
+/// bias); the row is then requantized 8 channels at a time. Filters wider than 64 columns (no
+/// real model has them) take a plain scalar path.
 final class QuantizedDepthwiseKernel: Kernel {
     let signed: Bool
     let shape: DepthwiseShape
     let p: QuantizedDepthwiseParameters
     let threads: Int
+    let isa: KernelISA
 
-    init(signed: Bool, shape: DepthwiseShape, parameters: QuantizedDepthwiseParameters, threads: Int) {
+    init(signed: Bool, shape: DepthwiseShape, parameters: QuantizedDepthwiseParameters, threads: Int, isa: KernelISA = .current) {
         self.signed = signed
         self.shape = shape
         p = parameters
         self.threads = max(1, threads)
+        self.isa = isa
     }
 
-    private var rowElements: Int { shape.outputWidth * shape.outputChannels + 8 }
-
-    /// An Int32 and a Float accumulator row per thread.
-    var scratchByteCount: Int { threads * rowElements * 8 }
+    /// Int32 accumulators of one output row, plus a vector of slack for the requantizer.
+    private var accumulatorBytes: Int { saturatingProduct(saturatingSum(saturatingProduct(shape.outputWidth, shape.outputChannels), 16), 4) }
+    private var sliceBytes: Int { shape.sliceBytes(expandedRows: shape.filterHeight, extra: accumulatorBytes) }
+    var scratchByteCount: Int { saturatingProduct(threads, sliceBytes) }
 
     func eval(_ args: KernelArguments) {
         // Dispatch once to code specialized for the element type.
@@ -195,78 +264,61 @@ final class QuantizedDepthwiseKernel: Kernel {
     @inline(__always)
     private func run<Element: FixedWidthInteger>(_ args: KernelArguments, _: Element.Type) {
         let input = args.input(0, as: Element.self), output = args.output(0, as: Element.self)
-        let s = shape, p = self.p
-        let oc = s.outputChannels, m = s.multiplier, c = s.channels
-        let w = p.weights.pointer, zin = p.inputZeroPoint
-        let vectorChannels = m == 1 ? oc / 8 * 8 : 0
-        let zero = SIMD8<Int32>(repeating: zin)
-        let count = s.outputWidth * oc, stride = rowElements
-        let scratch = args.scratch.unsafelyUnwrapped
+        let s = shape, p = self.p, isa = self.isa, rowShape = s.rowShape
+        let oc = s.outputChannels, zin = p.inputZeroPoint
+        let w = UnsafePointer(p.weights.pointer)
+        let count = s.outputWidth * oc
+        let scratch = args.scratch.unsafelyUnwrapped, sliceBytes = self.sliceBytes
+        let tablesBytes = (s.filterHeight * 16 + 63) / 64 * 64
+        let rowStride = s.expandedRowElements
+        let requantization = p.requantization.vectors
+        // Rows per call so that a call sums at most `exactProductChunk` taps per pixel.
+        let rowsPerCall = s.filterWidth <= exactProductChunk ? exactProductChunk / s.filterWidth : 0
         args.runner.forEachChunk(count: s.outputRows) { chunk, rows in
-            let acc = (scratch + chunk * stride * 8).assumingMemoryBound(to: Int32.self)
-            let facc = (scratch + chunk * stride * 8 + stride * 4).assumingMemoryBound(to: Float.self)
-            func flush() {
-                var i = 0
-                while i + 8 <= count {
-                    let f = UnsafeRawPointer(facc + i).loadUnaligned(as: SIMD8<Float>.self)
-                    let a = UnsafeMutableRawPointer(acc + i)
-                    var sum = a.loadUnaligned(as: SIMD8<Int32>.self)
-                    SIMD8<Float>.accumulateExactly(&sum, f)
-                    a.storeBytes(of: sum, as: SIMD8<Int32>.self)
-                    i += 8
-                }
-                while i < count { acc[i] = acc[i] &+ Int32(facc[i]); i += 1 }
-                facc.update(repeating: 0, count: count)
-            }
-            let requantization = p.requantization.vectors
+            let slice = scratch + chunk * sliceBytes
+            let expanded = (slice + tablesBytes).assumingMemoryBound(to: Float.self)
+            let acc = (slice + tablesBytes + s.filterHeight * rowStride * 4).assumingMemoryBound(to: Int32.self)
             for row in rows {
-                let batch = row / s.outputHeight, oy = row % s.outputHeight
-                let iy0 = oy * s.strideHeight - s.padTop
+                let batch = row / s.outputHeight
+                let inputs = s.collectRows(row, tables: slice, filters: w) { iy, slot in
+                    let to = expanded + slot * rowStride
+                    s.expandRow(input, batch: batch, iy: iy, into: to, convert: { Float(Int32($0) &- zin) })
+                    return UnsafePointer(to)
+                }
                 for ox in 0..<s.outputWidth { (acc + ox * oc).update(from: p.bias.pointer, count: oc) }
-                facc.update(repeating: 0, count: count)
-                var taps = 0
-                for ky in 0..<s.filterHeight {
-                    let iy = iy0 + ky * s.dilationHeight
-                    if iy < 0 || iy >= s.inputHeight { continue }
-                    let inRow = input + (batch * s.inputHeight + iy) * s.inputWidth * c
-                    for kx in 0..<s.filterWidth {
-                        let (offset, columns) = s.columns(tap: kx)
-                        if columns.isEmpty { continue }
-                        let first = columns.lowerBound, last = columns.upperBound
-                        if taps == exactProductChunk { flush(); taps = 0 }
-                        taps += 1
-                        let tap = w + (ky * s.filterWidth + kx) * oc
-                        let step = s.strideWidth * c * MemoryLayout<Element>.stride
-                        var channel = 0
-                        while channel < vectorChannels {
-                            let f = UnsafeRawPointer(tap + channel).loadUnaligned(as: SIMD8<Float>.self)
-                            var x = UnsafeRawPointer(inRow + (first * s.strideWidth + offset) * c + channel)
-                            var o = UnsafeMutableRawPointer(facc + first * oc + channel)
-                            for _ in first..<last {
-                                let v: SIMD8<Int32> = Element.self == Int8.self
-                                    ? SIMD8<Int32>(truncatingIfNeeded: x.loadUnaligned(as: SIMD8<Int8>.self))
-                                    : SIMD8<Int32>(truncatingIfNeeded: x.loadUnaligned(as: SIMD8<UInt8>.self))
-                                o.storeBytes(of: o.loadUnaligned(as: SIMD8<Float>.self) + SIMD8<Float>(v &- zero) * f, as: SIMD8<Float>.self)
-                                x += step
-                                o += oc * 4
-                            }
-                            channel += 8
+                if rowsPerCall == 0 {
+                    Self.accumulateScalar(rowShape, inputs, acc: acc)
+                } else {
+                    var first = 0
+                    while first < inputs.count {
+                        let part = DepthwiseRowInputs(rows: inputs.rows + first, filters: inputs.filters + first,
+                                                      count: min(rowsPerCall, inputs.count - first))
+                        switch isa {
+                        case .avx512: AVX512Kernels.depthwiseIntegerRow(rowShape, part, acc: acc)
+                        case .avx2: AVX2Kernels.depthwiseIntegerRow(rowShape, part, acc: acc)
+                        case .baseline: depthwiseIntegerRow(SIMD8<Float>.self, rowShape, part, acc: acc, fused: KernelISA.baselineFuses)
                         }
-                        while channel < oc {
-                            let f = tap[channel]
-                            let ic = channel / m
-                            for ox in first..<last {
-                                facc[ox * oc + channel] += Float(Int32(inRow[(ox * s.strideWidth + offset) * c + ic]) &- zin) * f
-                            }
-                            channel += 1
-                        }
+                        first += rowsPerCall
                     }
                 }
-                flush()
                 let out = output + row * count
                 for ox in 0..<s.outputWidth {
                     requantization.requantize(acc + ox * oc, channel: 0, count: oc, outputZeroPoint: p.outputZeroPoint,
                                               minimum: p.minimum, maximum: p.maximum, into: out + ox * oc)
+                }
+            }
+        }
+    }
+
+    /// Exact Int32 sums, one product at a time (filters wider than `exactProductChunk`).
+    private static func accumulateScalar(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) {
+        for ox in 0..<s.outputWidth {
+            let (first, end, origin) = s.taps(ox)
+            for r in 0..<inputs.count {
+                for kx in first..<end {
+                    let x = inputs.rows[r] + (origin + kx * s.dilationWidth) * s.channels
+                    let f = inputs.filters[r] + kx * s.channels
+                    for c in 0..<s.channels { acc[ox * s.channels + c] &+= Int32(x[c]) &* Int32(f[c]) }
                 }
             }
         }
