@@ -90,7 +90,7 @@ let package = Package(
             path: "Sources/tflite-run"
         ),
         .testTarget(name: "TFLiteReaderTests", dependencies: ["TFLiteReader", "TFLiteCore"], path: "Tests/TFLiteReaderTests"),
-        .testTarget(name: "OpsTests", dependencies: ["Ops", "TFLiteCore"], path: "Tests/OpsTests"),
+        .testTarget(name: "OpsTests", dependencies: ["Ops", "Microkernels", "TFLiteCore"], path: "Tests/OpsTests"),
         .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "TFLiteReader", "TFLiteCore"], path: "Tests/TFLiteTests",
                     exclude: ["Regressions"]),
         .testTarget(name: "ImageInputTests", dependencies: ["ImageInput", "TFLiteCore", "TFLiteReader"], path: "Tests/ImageInputTests"),

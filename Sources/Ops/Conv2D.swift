@@ -26,7 +26,7 @@ package enum Conv2D {
                 throw .notConstant("the filter must be constant")
             }
             let packed = PackedFloatWeights(weights: weights, n: geometry.outputChannels, k: geometry.patchSize,
-                                            bias: try constantBiasFloat(bias, count: geometry.outputChannels))
+                                            bias: try constantBiasFloat(bias, count: geometry.outputChannels), isa: context.kernelISA)
             let range = try options.activation.floatRange()
             return FloatConv2DKernel(geometry: geometry, weights: packed, minimum: range.min, maximum: range.max, threads: context.threadCount)
         case (.int8, .int8, .int8), (.uint8, .uint8, .uint8):
@@ -37,7 +37,7 @@ package enum Conv2D {
                 weights: try widenedConstant(filter, "the filter"), weightZeroPoints: quantization.weightZeroPoints,
                 n: geometry.outputChannels, k: geometry.patchSize, bias: try constantBias32(bias, count: geometry.outputChannels),
                 requantization: quantization.requantization, outputZeroPoint: quantization.outputZeroPoint,
-                minimum: quantization.minimum, maximum: quantization.maximum)
+                minimum: quantization.minimum, maximum: quantization.maximum, isa: context.kernelISA)
             return QuantizedConv2DKernel(signed: input.type == .int8, geometry: geometry, weights: packed,
                                          inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount)
         case (.float32, .int8, .float32):

@@ -44,7 +44,7 @@ package enum DepthwiseConv2D {
             let biasValues = try constantBiasFloat(bias, count: outputs)
             return FloatDepthwiseKernel(shape: shape, weights: AlignedBuffer(Array(weights.prefix(taps * outputs)) + [0]),
                                         bias: AlignedBuffer((0..<outputs).map { biasValues?[$0] ?? 0 } + [0]),
-                                        minimum: range.min, maximum: range.max, threads: context.threadCount)
+                                        minimum: range.min, maximum: range.max, threads: context.threadCount, isa: context.kernelISA)
         case (.int8, .int8, .int8), (.uint8, .uint8, .uint8):
             let q = try ConvolutionQuantization(input: input, weights: filter, output: output, channels: outputs, channelDimension: 3,
                                                 activation: try options.activation.kind(), floatScaleProduct: input.type == .uint8,
@@ -62,7 +62,8 @@ package enum DepthwiseConv2D {
                 weights: AlignedBuffer(weights.map(Float.init)), bias: AlignedBuffer(biasValues + [0]),
                 requantization: RequantizationBuffers(requantization, paddedTo: outputs),
                 inputZeroPoint: q.inputZeroPoint, outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
-            return QuantizedDepthwiseKernel(signed: input.type == .int8, shape: shape, parameters: kernel, threads: context.threadCount)
+            return QuantizedDepthwiseKernel(signed: input.type == .int8, shape: shape, parameters: kernel, threads: context.threadCount,
+                                            isa: context.kernelISA)
         default:
             throw .unsupportedType("DEPTHWISE_CONV_2D of \(input.type.schemaName) input, \(filter.type.schemaName) filter, \(output.type.schemaName) output")
         }

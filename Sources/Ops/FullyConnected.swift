@@ -32,7 +32,8 @@ package enum FullyConnected {
             guard let values = weights.constantValues(as: Float.self), values.count >= weights.elementCount else {
                 throw .notConstant("the weights must be constant")
             }
-            let packed = PackedFloatWeights(weights: values, n: units, k: depth, bias: try constantBiasFloat(bias, count: units))
+            let packed = PackedFloatWeights(weights: values, n: units, k: depth, bias: try constantBiasFloat(bias, count: units),
+                                            isa: context.kernelISA)
             let range = try options.activation.floatRange()
             return FloatFullyConnectedKernel(rows: rows, weights: packed, minimum: range.min, maximum: range.max)
         case (.int8, .int8, .int8), (.uint8, .uint8, .uint8):
@@ -43,7 +44,8 @@ package enum FullyConnected {
                 weights: try widenedConstant(weights, "the weights"), weightZeroPoints: quantization.weightZeroPoints,
                 n: units, k: depth, bias: try constantBias32(bias, count: units), requantization: quantization.requantization,
                 outputZeroPoint: quantization.outputZeroPoint, minimum: quantization.minimum, maximum: quantization.maximum,
-                doubleScales: input.type == .int8 ? try doubleRequantizationScales(input: input, weights: weights, output: output) : nil)
+                doubleScales: input.type == .int8 ? try doubleRequantizationScales(input: input, weights: weights, output: output) : nil,
+                isa: context.kernelISA)
             return QuantizedFullyConnectedKernel(signed: input.type == .int8, rows: rows, weights: packed,
                                                  inputZeroPoint: quantization.inputZeroPoint)
         default:

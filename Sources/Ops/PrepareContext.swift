@@ -7,11 +7,14 @@ package struct PrepareContext {
     package var inputs: [TensorDescription?]
     package var outputs: [TensorDescription]
     package let threadCount: Int
+    /// The instruction-set level kernels are built for (tests run every level the CPU has).
+    package let kernelISA: KernelISA
 
-    package init(inputs: [TensorDescription?], outputs: [TensorDescription], threadCount: Int = 1) {
+    package init(inputs: [TensorDescription?], outputs: [TensorDescription], threadCount: Int = 1, kernelISA: KernelISA = .current) {
         self.inputs = inputs
         self.outputs = outputs
         self.threadCount = threadCount
+        self.kernelISA = min(kernelISA, .supported)
     }
 
     /// Input `index`, which must be present.

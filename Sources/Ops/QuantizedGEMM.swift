@@ -137,7 +137,7 @@ package final class RequantizationBuffers {
     let mask: AlignedBuffer<Int32>
 
     /// `paddedTo` is rounded up to a multiple of 8 lanes.
-    init(_ multipliers: [QuantizedMultiplier], paddedTo count: Int) {
+    package init(_ multipliers: [QuantizedMultiplier], paddedTo count: Int) {
         let padded = (max(count, multipliers.count) + 7) / 8 * 8
         multiplier = AlignedBuffer(count: padded, repeating: 0)
         leftShift = AlignedBuffer(count: padded, repeating: 0)
@@ -152,7 +152,7 @@ package final class RequantizationBuffers {
         }
     }
 
-    var vectors: RequantizationVectors {
+    package var vectors: RequantizationVectors {
         RequantizationVectors(multiplier: multiplier.pointer, leftShift: leftShift.pointer, rightShift: rightShift.pointer, mask: mask.pointer)
     }
 }

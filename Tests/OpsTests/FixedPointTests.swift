@@ -1,4 +1,5 @@
 import Testing
+import Microkernels
 import Ops
 
 @Suite struct FixedPointTests {
@@ -55,6 +56,34 @@ import Ops
             let bound: Int32 = [300, 100_000, 1 << 24, Int32.max / 64].randomElement(using: &generator) ?? 300
             let x = Int32.random(in: -bound...bound, using: &generator)
             #expect(PreparedMultiplier(q).apply(x) == multiplyByQuantizedMultiplier(x, q.multiplier, q.shift))
+        }
+    }
+}
+
+@Suite struct VectorRequantizationTests {
+    /// The 8-lane requantization of the micro-kernels (`RequantizationVectors`) agrees with
+    /// the scalar reference form lane by lane: seeded random accumulators (including
+    /// Int32.min/max and exact halves), per-lane multipliers of both shift directions.
+    @Test func matchesMultiplyByQuantizedMultiplier() {
+        var generator = SeededGenerator(seed: 12)
+        for _ in 0..<25_000 {
+            let qs = (0..<8).map { _ in QuantizedMultiplier(Double.random(in: 1e-7...60, using: &generator)) }
+            let buffers = RequantizationBuffers(qs, paddedTo: 8)
+            let v = buffers.vectors
+            let bound: Int32 = [300, 100_000, 1 << 24, Int32.max].randomElement(using: &generator) ?? 300
+            var x = (0..<8).map { _ in Int32.random(in: -bound...bound, using: &generator) }
+            if Bool.random(using: &generator) { x[0] = .min; x[1] = .max; x[2] = 1 << 20; x[3] = -(1 << 20) }
+            let lanes = x.withUnsafeBufferPointer { $0.baseAddress.unsafelyUnwrapped.withMemoryRebound(to: SIMD8<Int32>.self, capacity: 1) { $0.pointee } }
+            let result = multiplyByQuantizedMultiplier(lanes, multiplier: UnsafeRawPointer(v.multiplier).loadUnaligned(as: SIMD8<Int32>.self),
+                                                       leftShift: UnsafeRawPointer(v.leftShift).loadUnaligned(as: SIMD8<Int32>.self),
+                                                       rightShift: UnsafeRawPointer(v.rightShift).loadUnaligned(as: SIMD8<Int32>.self),
+                                                       mask: UnsafeRawPointer(v.mask).loadUnaligned(as: SIMD8<Int32>.self))
+            for lane in 0..<8 {
+                #expect(result[lane] == PreparedMultiplier(qs[lane]).apply(x[lane]), "\(qs[lane]) \(x[lane])")
+                if x[lane] < (1 << 24) && x[lane] > -(1 << 24) {
+                    #expect(result[lane] == multiplyByQuantizedMultiplier(x[lane], qs[lane].multiplier, qs[lane].shift))
+                }
+            }
         }
     }
 }

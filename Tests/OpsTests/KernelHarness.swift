@@ -21,7 +21,7 @@ struct KernelHarness {
     }
 
     /// Prepares and evaluates; returns each output's bytes.
-    static func run(threads: Int = 1, inputs: [Input?], outputs: [TensorDescription],
+    static func run(threads: Int = 1, isa: KernelISA = .current, inputs: [Input?], outputs: [TensorDescription],
                     prepare: (inout PrepareContext) throws(OpError) -> any Kernel) throws(OpError) -> [[UInt8]] {
         // Keep input bytes at stable, aligned addresses for the kernel's lifetime.
         let inputBuffers: [UnsafeMutableRawBufferPointer?] = inputs.map { input in
@@ -39,7 +39,7 @@ struct KernelHarness {
             }
             descriptions.append(description)
         }
-        var context = PrepareContext(inputs: descriptions, outputs: outputs, threadCount: threads)
+        var context = PrepareContext(inputs: descriptions, outputs: outputs, threadCount: threads, kernelISA: isa)
         let kernel = try prepare(&context)
         let outputBuffers = context.outputs.map { out in
             UnsafeMutableRawBufferPointer.allocate(byteCount: max(out.elementCount * (out.type.byteSize ?? 1), 1), alignment: 64)

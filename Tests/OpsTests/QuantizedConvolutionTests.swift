@@ -4,7 +4,8 @@ import TFLiteCore
 
 /// The fast quantized convolutions (packed float-exact GEMM, row-accumulating depthwise)
 /// against a plain scalar transliteration of TFLite's reference kernels, on seeded random
-/// shapes, options, data and quantization: identical bytes.
+/// shapes, options, data and quantization: identical bytes, for every instruction-set level
+/// of micro-kernels this CPU can run.
 @Suite struct QuantizedConvolutionTests {
     struct Case {
         var batches = 1, height = 0, width = 0, inputChannels = 0, outputChannels = 0, kernel = 0
@@ -87,16 +88,17 @@ import TFLiteCore
                 .init(type, weightShape, bytes(weightValues), quantization: weightQuantization, constant: true),
                 .init(.int32, [channels], bias, constant: true),
             ]
+            for isa in KernelISA.allCases where isa <= KernelISA.supported {
             let actual: [UInt8]
             if depthwise {
                 let options = DepthwiseConv2DOptions(padding: c.padding, strideWidth: c.stride, strideHeight: c.stride, dilationWidth: c.dilation,
                                                      dilationHeight: c.dilation, depthMultiplier: channels / c.inputChannels, activation: c.activation)
-                actual = try KernelHarness.run(threads: 2, inputs: inputs, outputs: [output]) { (ctx: inout PrepareContext) throws(OpError) in
+                actual = try KernelHarness.run(threads: 2, isa: isa, inputs: inputs, outputs: [output]) { (ctx: inout PrepareContext) throws(OpError) in
                     try DepthwiseConv2D.prepare(options, &ctx) }[0]
             } else {
                 let options = Conv2DOptions(padding: c.padding, strideWidth: c.stride, strideHeight: c.stride, dilationWidth: c.dilation,
                                             dilationHeight: c.dilation, activation: c.activation)
-                actual = try KernelHarness.run(threads: 2, inputs: inputs, outputs: [output]) { (ctx: inout PrepareContext) throws(OpError) in
+                actual = try KernelHarness.run(threads: 2, isa: isa, inputs: inputs, outputs: [output]) { (ctx: inout PrepareContext) throws(OpError) in
                     try Conv2D.prepare(options, &ctx) }[0]
             }
             // TFLite's multipliers: double product for int8, float product for uint8.
@@ -109,7 +111,8 @@ import TFLiteCore
             let expected = Self.reference(c, depthwise: depthwise, input: inputValues, weights: weightValues, bias: bias, zx: zx, zw: zw,
                                           multipliers: multipliers, zo: zo, range: range, outH: h.outputSize, outW: w.outputSize,
                                           padTop: h.paddingBefore, padLeft: w.paddingBefore)
-            #expect(actual == bytes(expected), "\(c)")
+            #expect(actual == bytes(expected), "\(isa) \(c)")
+            }
         }
     }
 
