@@ -9,7 +9,12 @@
 package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<Int32>, leftShift: SIMD8<Int32>,
                                            rightShift: SIMD8<Int32>, mask: SIMD8<Int32>) -> SIMD8<Int32> {
     let shifted = x &<< leftShift
-    let product = SIMD8<Int64>(truncatingIfNeeded: shifted) &* SIMD8<Int64>(truncatingIfNeeded: multiplier)
+    // Lane by lane widening: the generic SIMD conversion is an out-of-line call in some builds.
+    let wide = SIMD8<Int64>(Int64(shifted[0]), Int64(shifted[1]), Int64(shifted[2]), Int64(shifted[3]),
+                            Int64(shifted[4]), Int64(shifted[5]), Int64(shifted[6]), Int64(shifted[7]))
+    let m = SIMD8<Int64>(Int64(multiplier[0]), Int64(multiplier[1]), Int64(multiplier[2]), Int64(multiplier[3]),
+                         Int64(multiplier[4]), Int64(multiplier[5]), Int64(multiplier[6]), Int64(multiplier[7]))
+    let product = wide &* m
     let high = SIMD8<Int32>(truncatingIfNeeded: (product &+ SIMD8(repeating: 1 << 30)) &>> 31)
     // Rounding divide by 2^right, ties away from zero.
     let remainder = high & mask
@@ -53,4 +58,11 @@ package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<
             lane &+= 8
         }
     }
+}
+
+/// Integers minus their zero point, as floats: the operand rows of the exact integer kernels.
+@inlinable @inline(__always)
+package func zeroPointFreeFloats<Element: FixedWidthInteger>(_ source: UnsafePointer<Element>, count: Int, zeroPoint: Int32,
+                                                              into to: UnsafeMutablePointer<Float>) {
+    for i in 0..<count { to[i] = Float(Int32(truncatingIfNeeded: source[i]) &- zeroPoint) }
 }

@@ -28,4 +28,22 @@ package enum AVX2Kernels {
     package static func depthwiseIntegerRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) {
         Microkernels.depthwiseIntegerRow(SIMD16<Float>.self, s, inputs, acc: acc, fused: true)
     }
+
+    package static func zeroPointFreeFloats(_ source: UnsafePointer<Int8>, count: Int, zeroPoint: Int32, into to: UnsafeMutablePointer<Float>) {
+        Microkernels.zeroPointFreeFloats(source, count: count, zeroPoint: zeroPoint, into: to)
+    }
+
+    package static func zeroPointFreeFloats(_ source: UnsafePointer<UInt8>, count: Int, zeroPoint: Int32, into to: UnsafeMutablePointer<Float>) {
+        Microkernels.zeroPointFreeFloats(source, count: count, zeroPoint: zeroPoint, into: to)
+    }
+
+    package static func requantize(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, count: Int, outputZeroPoint: Int32,
+                                   minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Int8>) {
+        r.requantize(acc, channel: 0, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum, into: out)
+    }
+
+    package static func requantize(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, count: Int, outputZeroPoint: Int32,
+                                   minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<UInt8>) {
+        r.requantize(acc, channel: 0, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum, into: out)
+    }
 }

@@ -193,7 +193,7 @@ final class QuantizedConv2DKernel: Kernel {
                 let count = min(4, g.outputPixels - first)
                 if g.isPointwise {
                     let source = input + first * k
-                    for i in 0..<(count * k) { buffer[i] = Float(Int32(source[i]) &- zeroPoint) }
+                    weights.isa.zeroPointFreeFloats(source, count: count * k, zeroPoint: zeroPoint, into: buffer)
                 } else {
                     for r in 0..<count {
                         g.gatherPatch(input, pixel: first + r, into: buffer + r * k, pad: 0, convert: { Float(Int32($0) &- zeroPoint) })

@@ -123,10 +123,14 @@ extension DepthwiseShape {
     /// `multiplier` times), plus a vector of slack.
     var expandedRowElements: Int { saturatingSum(saturatingProduct(inputWidth, outputChannels), 16) }
 
+    /// Bytes of the per-thread tables: row pointers, filter-row pointers, and which input row
+    /// each expanded-row slot holds.
+    var tablesBytes: Int { (filterHeight * 24 + 63) / 64 * 64 }
+
     /// Bytes of a thread's scratch slice: the row and filter pointer tables, `rows` expanded
     /// input rows, then `extra` bytes; 64-byte aligned parts.
     func sliceBytes(expandedRows rows: Int, extra: Int) -> Int {
-        let tables = (filterHeight * 16 + 63) / 64 * 64
+        let tables = tablesBytes
         return saturatingSum(tables, saturatingProduct(rows, expandedRowElements, 4), extra, 64)
     }
 
@@ -198,7 +202,7 @@ final class FloatDepthwiseKernel: Kernel {
         let w = UnsafePointer(weights.pointer), b = UnsafePointer(bias.pointer)
         let lo = minimum, hi = maximum
         let scratch = args.scratch.unsafelyUnwrapped, sliceBytes = self.sliceBytes
-        let tablesBytes = (s.filterHeight * 16 + 63) / 64 * 64
+        let tablesBytes = s.tablesBytes
         let rowStride = s.expandedRowElements
         args.runner.forEachChunk(count: s.outputRows) { chunk, rows in
             let slice = scratch + chunk * sliceBytes
@@ -270,7 +274,7 @@ final class QuantizedDepthwiseKernel: Kernel {
         let w = UnsafePointer(p.weights.pointer)
         let count = s.outputWidth * oc
         let scratch = args.scratch.unsafelyUnwrapped, sliceBytes = self.sliceBytes
-        let tablesBytes = (s.filterHeight * 16 + 63) / 64 * 64
+        let tablesBytes = s.tablesBytes
         let rowStride = s.expandedRowElements
         let requantization = p.requantization.vectors
         // Rows per call so that a call sums at most `exactProductChunk` taps per pixel.
@@ -279,12 +283,34 @@ final class QuantizedDepthwiseKernel: Kernel {
             let slice = scratch + chunk * sliceBytes
             let expanded = (slice + tablesBytes).assumingMemoryBound(to: Float.self)
             let acc = (slice + tablesBytes + s.filterHeight * rowStride * 4).assumingMemoryBound(to: Int32.self)
+            // Expanded rows are kept across output rows: slot j holds input row keys[j]
+            // (batch · height + iy), so with stride 1 each input row is converted once.
+            let keys = (slice + s.filterHeight * 16).assumingMemoryBound(to: Int.self)
+            for j in 0..<s.filterHeight { keys[j] = -1 }
             for row in rows {
                 let batch = row / s.outputHeight
-                let inputs = s.collectRows(row, tables: slice, filters: w) { iy, slot in
-                    let to = expanded + slot * rowStride
-                    s.expandRow(input, batch: batch, iy: iy, into: to, convert: { Float(Int32($0) &- zin) })
-                    return UnsafePointer(to)
+                let iy0 = row % s.outputHeight * s.strideHeight - s.padTop
+                func needed(_ key: Int) -> Bool {
+                    let d = key - (batch * s.inputHeight + iy0)
+                    return key >= batch * s.inputHeight && d >= 0 && d % s.dilationHeight == 0 && d / s.dilationHeight < s.filterHeight
+                }
+                let inputs = s.collectRows(row, tables: slice, filters: w) { iy, _ in
+                    let key = batch * s.inputHeight + iy
+                    var slot = 0
+                    while slot < s.filterHeight && keys[slot] != key { slot += 1 }
+                    if slot == s.filterHeight {
+                        slot = 0
+                        while slot < s.filterHeight - 1 && keys[slot] >= 0 && needed(keys[slot]) { slot += 1 }
+                        keys[slot] = key
+                        let to = expanded + slot * rowStride
+                        let source = input + key * s.inputWidth * s.channels
+                        if s.multiplier == 1 {
+                            isa.zeroPointFreeFloats(source, count: s.inputWidth * s.channels, zeroPoint: zin, into: to)
+                        } else {
+                            s.expandRow(input, batch: batch, iy: iy, into: to, convert: { Float(Int32($0) &- zin) })
+                        }
+                    }
+                    return UnsafePointer(expanded + slot * rowStride)
                 }
                 for ox in 0..<s.outputWidth { (acc + ox * oc).update(from: p.bias.pointer, count: oc) }
                 if rowsPerCall == 0 {
@@ -304,8 +330,8 @@ final class QuantizedDepthwiseKernel: Kernel {
                 }
                 let out = output + row * count
                 for ox in 0..<s.outputWidth {
-                    requantization.requantize(acc + ox * oc, channel: 0, count: oc, outputZeroPoint: p.outputZeroPoint,
-                                              minimum: p.minimum, maximum: p.maximum, into: out + ox * oc)
+                    isa.requantize(requantization, acc + ox * oc, count: oc, outputZeroPoint: p.outputZeroPoint,
+                                   minimum: p.minimum, maximum: p.maximum, into: out + ox * oc)
                 }
             }
         }

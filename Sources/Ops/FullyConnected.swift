@@ -116,7 +116,7 @@ final class QuantizedFullyConnectedKernel: Kernel {
         while first < rows {
             let count = min(4, rows - first)
             let source = input + first * k
-            for i in 0..<(count * k) { buffer[i] = Float(Int32(source[i]) &- inputZeroPoint) }
+            weights.isa.zeroPointFreeFloats(source, count: count * k, zeroPoint: inputZeroPoint, into: buffer)
             weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n,
                              scratch: args.scratch.unsafelyUnwrapped + rowBytes)
             first += 4

@@ -1,0 +1,48 @@
+import Microkernels
+import MicrokernelsAVX2
+import MicrokernelsAVX512
+
+/// Row helpers of the integer kernels, run with the micro-kernels of the chosen level.
+extension KernelISA {
+    /// `to[i] = Float(source[i] − zeroPoint)` for INT8 or UINT8 `source`.
+    @inline(__always)
+    func zeroPointFreeFloats<Element: FixedWidthInteger>(_ source: UnsafePointer<Element>, count: Int, zeroPoint: Int32,
+                                                          into to: UnsafeMutablePointer<Float>) {
+        let raw = UnsafeRawPointer(source)
+        switch self {
+        case .avx512 where Element.self == Int8.self:
+            AVX512Kernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: Int8.self), count: count, zeroPoint: zeroPoint, into: to)
+        case .avx512:
+            AVX512Kernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: UInt8.self), count: count, zeroPoint: zeroPoint, into: to)
+        case .avx2 where Element.self == Int8.self:
+            AVX2Kernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: Int8.self), count: count, zeroPoint: zeroPoint, into: to)
+        case .avx2:
+            AVX2Kernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: UInt8.self), count: count, zeroPoint: zeroPoint, into: to)
+        case .baseline:
+            Microkernels.zeroPointFreeFloats(source, count: count, zeroPoint: zeroPoint, into: to)
+        }
+    }
+
+    /// Requantizes `count` accumulators (channels 0..<count) into INT8 or UINT8 `out`.
+    @inline(__always)
+    func requantize<Output: FixedWidthInteger>(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, count: Int, outputZeroPoint: Int32,
+                                               minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Output>) {
+        let raw = UnsafeMutableRawPointer(out)
+        switch self {
+        case .avx512 where Output.self == Int8.self:
+            AVX512Kernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
+                                     into: raw.assumingMemoryBound(to: Int8.self))
+        case .avx512:
+            AVX512Kernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
+                                     into: raw.assumingMemoryBound(to: UInt8.self))
+        case .avx2 where Output.self == Int8.self:
+            AVX2Kernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
+                                   into: raw.assumingMemoryBound(to: Int8.self))
+        case .avx2:
+            AVX2Kernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
+                                   into: raw.assumingMemoryBound(to: UInt8.self))
+        case .baseline:
+            r.requantize(acc, channel: 0, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum, into: out)
+        }
+    }
+}
