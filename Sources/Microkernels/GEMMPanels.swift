@@ -107,11 +107,52 @@ package func storeLanes<V: SIMD>(_ v: V, _ to: UnsafeMutablePointer<V.Scalar>, _
 /// stay below 2^22, where float holds every integer and `accumulateExactly` converts.
 @usableFromInline package let exactProductChunk = 64
 
+/// The exact Int32 accumulators of one panel for up to 4 rows:
+/// `bias[c] + Σ_i a[r][i] · w[c][i]`, products summed exactly in float in chunks of
+/// `exactProductChunk`.
+@inlinable @inline(__always)
+func integerPanel<V: KernelFloatVector>(_: V.Type, _ p: IntegerGEMMPanels, panel: Int, a0: UnsafePointer<Float>, a1: UnsafePointer<Float>,
+                                        a2: UnsafePointer<Float>, a3: UnsafePointer<Float>, fused: Bool)
+    -> (V.MaskStorage, V.MaskStorage, V.MaskStorage, V.MaskStorage) {
+    let width = V.scalarCount
+    let k = p.k
+    let b = p.weights + panel &* k &* width &* 4
+    let initial = UnsafeRawPointer(p.bias + panel &* width).loadUnaligned(as: V.MaskStorage.self)
+    var c0 = initial, c1 = initial, c2 = initial, c3 = initial
+    var start = 0
+    while start < k {
+        let end = min(start &+ exactProductChunk, k)
+        var f0 = V(), f1 = V(), f2 = V(), f3 = V()
+        var i = start
+        while i < end {
+            let w = b.load(fromByteOffset: i &* width &* 4, as: V.self)
+            if fused {
+                f0.addProduct(V(repeating: a0[i]), w)
+                f1.addProduct(V(repeating: a1[i]), w)
+                f2.addProduct(V(repeating: a2[i]), w)
+                f3.addProduct(V(repeating: a3[i]), w)
+            } else {
+                f0 += V(repeating: a0[i]) * w
+                f1 += V(repeating: a1[i]) * w
+                f2 += V(repeating: a2[i]) * w
+                f3 += V(repeating: a3[i]) * w
+            }
+            i &+= 1
+        }
+        V.accumulateExactly(&c0, f0)
+        V.accumulateExactly(&c1, f1)
+        V.accumulateExactly(&c2, f2)
+        V.accumulateExactly(&c3, f3)
+        start = end
+    }
+    return (c0, c1, c2, c3)
+}
+
 /// The exact integer matrix multiply as TFLite's reference kernels compute it,
 /// `acc = bias[c] + Σ_i a[r][i] · w[c][i]` in Int32, then requantized, offset by the output
 /// zero point, clamped and narrowed. `a` holds zero-point-free inputs as floats (integers of
-/// magnitude ≤ 255); products are summed exactly in float in chunks of `exactProductChunk`.
-/// `scratch` takes one tile of Int32 accumulators (`gemmTileRows × V.scalarCount`).
+/// magnitude ≤ 255). `scratch` takes one tile of Int32 accumulators
+/// (`gemmTileRows × V.scalarCount`).
 @inlinable @inline(__always)
 package func integerGEMMRows<V: KernelFloatVector, Output: FixedWidthInteger>(
     _: V.Type, _ p: IntegerGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
@@ -119,48 +160,37 @@ package func integerGEMMRows<V: KernelFloatVector, Output: FixedWidthInteger>(
 ) {
     let width = V.scalarCount
     let a0 = a, a1 = a + (rows > 1 ? aStride : 0), a2 = a + (rows > 2 ? 2 &* aStride : 0), a3 = a + (rows > 3 ? 3 &* aStride : 0)
-    let k = p.k, panelBytes = k &* width &* 4
     let tile = UnsafeMutableRawPointer(scratch)
     for panel in 0..<p.panels {
-        let b = p.weights + panel &* panelBytes
-        let column = panel &* width
-        let initial = UnsafeRawPointer(p.bias + column).loadUnaligned(as: V.MaskStorage.self)
-        var c0 = initial, c1 = initial, c2 = initial, c3 = initial
-        var start = 0
-        while start < k {
-            let end = min(start &+ exactProductChunk, k)
-            var f0 = V(), f1 = V(), f2 = V(), f3 = V()
-            var i = start
-            while i < end {
-                let w = b.load(fromByteOffset: i &* width &* 4, as: V.self)
-                if fused {
-                    f0.addProduct(V(repeating: a0[i]), w)
-                    f1.addProduct(V(repeating: a1[i]), w)
-                    f2.addProduct(V(repeating: a2[i]), w)
-                    f3.addProduct(V(repeating: a3[i]), w)
-                } else {
-                    f0 += V(repeating: a0[i]) * w
-                    f1 += V(repeating: a1[i]) * w
-                    f2 += V(repeating: a2[i]) * w
-                    f3 += V(repeating: a3[i]) * w
-                }
-                i &+= 1
-            }
-            V.accumulateExactly(&c0, f0)
-            V.accumulateExactly(&c1, f1)
-            V.accumulateExactly(&c2, f2)
-            V.accumulateExactly(&c3, f3)
-            start = end
-        }
+        let (c0, c1, c2, c3) = integerPanel(V.self, p, panel: panel, a0: a0, a1: a1, a2: a2, a3: a3, fused: fused)
         tile.storeBytes(of: c0, as: V.MaskStorage.self)
         tile.storeBytes(of: c1, toByteOffset: width &* 4, as: V.MaskStorage.self)
         tile.storeBytes(of: c2, toByteOffset: 2 &* width &* 4, as: V.MaskStorage.self)
         tile.storeBytes(of: c3, toByteOffset: 3 &* width &* 4, as: V.MaskStorage.self)
+        let column = panel &* width
         let count = min(width, p.n &- column)
         for r in 0..<rows {
             p.requantization.requantize(scratch + r &* width, channel: column, count: count,
                                         outputZeroPoint: p.outputZeroPoint, minimum: p.minimum, maximum: p.maximum,
                                         into: out + r &* outStride + column)
         }
+    }
+}
+
+/// The exact Int32 accumulators alone, `out[r][c] = bias[c] + Σ_i a[r][i] · w[c][i]`, for
+/// kernels that requantize differently (LiteRT's int8 FULLY_CONNECTED rounds in double).
+@inlinable @inline(__always)
+package func integerGEMMAccumulatorRows<V: KernelFloatVector>(_: V.Type, _ p: IntegerGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
+                                                              out: UnsafeMutablePointer<Int32>, outStride: Int, fused: Bool) {
+    let width = V.scalarCount
+    let a0 = a, a1 = a + (rows > 1 ? aStride : 0), a2 = a + (rows > 2 ? 2 &* aStride : 0), a3 = a + (rows > 3 ? 3 &* aStride : 0)
+    for panel in 0..<p.panels {
+        let (c0, c1, c2, c3) = integerPanel(V.self, p, panel: panel, a0: a0, a1: a1, a2: a2, a3: a3, fused: fused)
+        let column = panel &* width
+        let count = min(width, p.n &- column)
+        storeLanes(c0, out + column, count)
+        if rows > 1 { storeLanes(c1, out + outStride + column, count) }
+        if rows > 2 { storeLanes(c2, out + 2 &* outStride + column, count) }
+        if rows > 3 { storeLanes(c3, out + 3 &* outStride + column, count) }
     }
 }

@@ -53,8 +53,12 @@ package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<
                 rightShift: UnsafeRawPointer(rightShift + c).loadUnaligned(as: SIMD8<Int32>.self),
                 mask: UnsafeRawPointer(mask + c).loadUnaligned(as: SIMD8<Int32>.self))
             let v = clamp(scaled &+ zero, lo, hi)
-            let n = min(8, count &- lane)
-            for j in 0..<n { out[lane &+ j] = Output(truncatingIfNeeded: v[j]) }
+            if count &- lane >= 8 {
+                // A constant trip count: the compiler narrows all 8 lanes in one instruction.
+                for j in 0..<8 { out[lane &+ j] = Output(truncatingIfNeeded: v[j]) }
+            } else {
+                for j in 0..<(count &- lane) { out[lane &+ j] = Output(truncatingIfNeeded: v[j]) }
+            }
             lane &+= 8
         }
     }

@@ -46,4 +46,9 @@ package enum AVX512Kernels {
                                    minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<UInt8>) {
         r.requantize(acc, channel: 0, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum, into: out)
     }
+
+    package static func integerAccumulatorRows(_ p: IntegerGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
+                                               out: UnsafeMutablePointer<Int32>, outStride: Int) {
+        integerGEMMAccumulatorRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, fused: true)
+    }
 }

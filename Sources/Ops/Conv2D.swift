@@ -167,7 +167,7 @@ final class QuantizedConv2DKernel: Kernel {
     }
 
     /// Per thread: four rows of patch values, then the accumulator tile.
-    private var chunkBytes: Int { (4 * geometry.patchSize * 4 + 63) / 64 * 64 + PackedQuantizedWeights.tileScratchBytes }
+    private var chunkBytes: Int { (4 * geometry.patchSize * 4 + 63) / 64 * 64 + weights.tileScratchBytes }
     var scratchByteCount: Int { threads * chunkBytes }
 
     func eval(_ args: KernelArguments) {

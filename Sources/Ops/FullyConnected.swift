@@ -101,7 +101,7 @@ final class QuantizedFullyConnectedKernel: Kernel {
 
     /// Four rows of zero-point-free inputs, then the accumulator tile.
     private var rowBytes: Int { (4 * weights.k * 4 + 63) / 64 * 64 }
-    var scratchByteCount: Int { rowBytes + PackedQuantizedWeights.tileScratchBytes }
+    var scratchByteCount: Int { rowBytes + weights.tileScratchBytes }
 
     func eval(_ args: KernelArguments) {
         if signed { run(args, Int8.self) } else { run(args, UInt8.self) }

@@ -60,8 +60,9 @@ package final class PackedQuantizedWeights {
         }
     }
 
-    /// Scratch one `multiply` call needs for its accumulator tile.
-    static let tileScratchBytes = gemmTileRows * 16 * 4
+    /// Scratch one `multiply` call needs for its accumulator tile (or, for the double-rounded
+    /// FULLY_CONNECTED, one row of accumulators).
+    var tileScratchBytes: Int { max(gemmTileRows * 16, panels * isa.panelWidth) * 4 }
 
     /// Computes `rows` (1…4) rows of output from rows of `k` zero-point-free values (integers
     /// of magnitude ≤ 255, held as floats, `aStride` apart). `scratch` holds
@@ -70,14 +71,27 @@ package final class PackedQuantizedWeights {
     func multiply<Output: FixedWidthInteger>(rows: Int, a: UnsafePointer<Float>, aStride: Int, out: UnsafeMutablePointer<Output>,
                                              outStride: Int, scratch: UnsafeMutableRawPointer) {
         let tile = scratch.assumingMemoryBound(to: Int32.self)
-        if let doubleScales {
-            // Int8 FULLY_CONNECTED: accumulate with the fixed-point path's kernel into the tile
-            // (identity requantization is not available, so accumulate here) and round in double.
-            multiplyDouble(rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, scales: doubleScales.pointer)
-            return
-        }
         let p = IntegerGEMMPanels(k: k, n: n, panels: panels, weights: UnsafeRawPointer(data.pointer), bias: UnsafePointer(bias.pointer),
                                   requantization: requantization.vectors, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+        if let doubleScales {
+            // LiteRT's reference int8 FULLY_CONNECTED: the exact accumulators, then
+            // `round(Double(acc) × scale[c])`, one row at a time through the tile scratch.
+            for r in 0..<rows {
+                switch isa {
+                case .avx512: AVX512Kernels.integerAccumulatorRows(p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0)
+                case .avx2: AVX2Kernels.integerAccumulatorRows(p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0)
+                case .baseline:
+                    integerGEMMAccumulatorRows(SIMD8<Float>.self, p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0,
+                                               fused: KernelISA.baselineFuses)
+                }
+                for channel in 0..<n {
+                    let scaled = (Double(tile[channel]) * doubleScales.pointer[channel]).rounded(.toNearestOrAwayFromZero)
+                    let value = Int32(clamping: Int64(max(min(scaled, 4e9), -4e9))) &+ outputZeroPoint
+                    out[r * outStride + channel] = Output(truncatingIfNeeded: min(max(value, minimum), maximum))
+                }
+            }
+            return
+        }
         switch isa {
         case .avx512:
             if Output.self == Int8.self {
@@ -98,32 +112,6 @@ package final class PackedQuantizedWeights {
         case .baseline:
             integerGEMMRows(SIMD8<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, scratch: tile,
                             fused: KernelISA.baselineFuses)
-        }
-    }
-
-    /// LiteRT's reference int8 FULLY_CONNECTED: the exact Int32 accumulator, then
-    /// `round(Double(acc) × scale[c])`. FULLY_CONNECTED layers are small; this stays scalar.
-    private func multiplyDouble<Output: FixedWidthInteger>(rows: Int, a: UnsafePointer<Float>, aStride: Int, out: UnsafeMutablePointer<Output>,
-                                                           outStride: Int, scales: UnsafeMutablePointer<Double>) {
-        let width = isa.panelWidth
-        for r in 0..<rows {
-            let row = a + r * aStride
-            for channel in 0..<n {
-                let panel = channel / width, lane = channel % width
-                let w = data.pointer + panel * k * width + lane
-                var acc = bias.pointer[channel]
-                var start = 0
-                while start < k {
-                    let end = min(start + exactProductChunk, k)
-                    var sum: Float = 0
-                    for i in start..<end { sum += row[i] * w[i * width] }
-                    acc = acc &+ Int32(sum)
-                    start = end
-                }
-                let scaled = (Double(acc) * scales[channel]).rounded(.toNearestOrAwayFromZero)
-                let value = Int32(clamping: Int64(max(min(scaled, 4e9), -4e9))) &+ outputZeroPoint
-                out[r * outStride + channel] = Output(truncatingIfNeeded: min(max(value, minimum), maximum))
-            }
         }
     }
 }
