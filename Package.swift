@@ -58,10 +58,12 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])] + avx512Settings),
         // Which of those the running CPU supports (cpuid, behind one C function).
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
+        // C11 atomics for the worker pool.
+        .target(name: "CAtomics", path: "Sources/CAtomics"),
         // Kernels: prepare validates and precomputes, eval computes. Knows no file format.
         .target(
             name: "Ops",
-            dependencies: ["TFLiteCore", "Microkernels", "MicrokernelsAVX2", "MicrokernelsAVX512", "CPUFeatures"],
+            dependencies: ["TFLiteCore", "Microkernels", "MicrokernelsAVX2", "MicrokernelsAVX512", "CPUFeatures", "CAtomics"],
             path: "Sources/Ops",
             swiftSettings: kernelSettings
         ),

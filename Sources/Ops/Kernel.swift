@@ -53,27 +53,25 @@ package struct KernelArguments {
     }
 }
 
-/// Runs independent tasks on up to `threadCount` threads.
+/// Runs independent tasks on up to `threadCount` threads: the caller and, above one thread, a
+/// `WorkerPool` kept for the runner's lifetime.
 package struct ParallelRunner: Sendable {
     package let threadCount: Int
+    private let pool: WorkerPool?
 
-    package init(threadCount: Int) { self.threadCount = max(1, threadCount) }
+    package init(threadCount: Int) {
+        self.threadCount = max(1, threadCount)
+        pool = self.threadCount > 1 ? WorkerPool(threads: self.threadCount) : nil
+    }
 
-    /// Calls `body(task)` for each task in 0..<tasks, spread over the threads (statically:
-    /// worker w takes tasks w, w + threads, …). Returns when all are done.
+    /// Calls `body(task)` for each task in 0..<tasks, spread over the threads. Returns when
+    /// all are done.
     package func forEach(tasks: Int, _ body: (Int) -> Void) {
-        let workers = min(threadCount, tasks)
-        if workers <= 1 {
+        guard let pool, tasks > 1 else {
             for task in 0..<tasks { body(task) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var task = worker
-            while task < tasks {
-                body(task)
-                task += workers
-            }
-        }
+        pool.run(count: tasks, body)
     }
 
     /// Splits `0..<count` into at most `threadCount` contiguous ranges of at least `grain`

@@ -1,0 +1,14 @@
+#ifndef TFLITE_CATOMICS_H
+#define TFLITE_CATOMICS_H
+
+#include <stdint.h>
+
+/// Words shared between the threads of the worker pool: sequentially consistent C11 atomics
+/// behind plain functions (Swift's own Atomic needs macOS 15).
+int64_t tflite_atomic_load(const int64_t *word);
+void tflite_atomic_store(int64_t *word, int64_t value);
+int64_t tflite_atomic_fetch_add(int64_t *word, int64_t delta);
+/// A hint to the CPU that this thread is spinning (PAUSE / YIELD).
+void tflite_spin_pause(void);
+
+#endif

@@ -1,0 +1,113 @@
+import CAtomics
+import Dispatch
+import Foundation
+
+/// Threads kept for the life of an interpreter, so each parallel op costs a memory write and
+/// no thread wake-up (XNNPACK's pthreadpool does the same): between jobs a worker spins briefly
+/// on the job counter, then sleeps on its semaphore until the next job.
+///
+/// `run` hands out tasks 0..<count dynamically (the caller works too) and returns when all are
+/// done. One job at a time: an interpreter runs its ops in order, never two `run`s at once.
+final class WorkerPool: @unchecked Sendable {
+    private let state: State
+    let workers: Int
+
+    /// `threads` counts the caller: `threads − 1` workers are started.
+    init(threads: Int) {
+        workers = max(0, threads - 1)
+        state = State(workers: workers)
+        for worker in 0..<workers {
+            let state = self.state
+            let thread = Thread { state.work(worker) }
+            thread.name = "tflite-worker-\(worker)"
+            thread.start()
+        }
+    }
+
+    deinit { state.stop() }
+
+    /// Calls `body(task)` for every task in 0..<count on the caller and the workers.
+    func run(count: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in state.run(count: count, body) }
+    }
+
+    private final class State: @unchecked Sendable {
+        /// One cache line per shared word: `generation` (bumped once per job, and once to stop;
+        /// workers wait for it to change), `next` (the next task to hand out), `pending`
+        /// (workers still busy with the current job), then one `sleeping` flag per worker (1
+        /// while it sleeps, or is about to, on its semaphore).
+        private let words: UnsafeMutableRawPointer
+        private var generation: UnsafeMutablePointer<Int64> { word(0) }
+        private var next: UnsafeMutablePointer<Int64> { word(1) }
+        private var pending: UnsafeMutablePointer<Int64> { word(2) }
+        private func sleeping(_ worker: Int) -> UnsafeMutablePointer<Int64> { word(3 + worker) }
+        private func word(_ index: Int) -> UnsafeMutablePointer<Int64> { (words + index * 64).assumingMemoryBound(to: Int64.self) }
+        private let semaphores: [DispatchSemaphore]
+        private var job: ((Int) -> Void)?
+        private var count = 0
+        private var stopping = false
+        /// Spins before a worker sleeps: a few tens of microseconds, longer than the gap
+        /// between two ops of an invoke.
+        private let spinLimit = 4000
+
+        init(workers: Int) {
+            words = .allocate(byteCount: (3 + workers) * 64, alignment: 64)
+            words.initializeMemory(as: UInt8.self, repeating: 0, count: (3 + workers) * 64)
+            semaphores = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
+        }
+
+        // Workers keep `self` alive until they exit, so the words outlive every access.
+        deinit { words.deallocate() }
+
+        func run(count: Int, _ body: @escaping (Int) -> Void) {
+            job = body
+            self.count = count
+            tflite_atomic_store(next, 0)
+            tflite_atomic_store(pending, Int64(semaphores.count))
+            _ = tflite_atomic_fetch_add(generation, 1)
+            wakeSleepers()
+            drain(body)
+            while tflite_atomic_load(pending) != 0 { tflite_spin_pause() }
+            job = nil
+        }
+
+        func stop() {
+            stopping = true
+            _ = tflite_atomic_fetch_add(generation, 1)
+            for semaphore in semaphores { semaphore.signal() }
+        }
+
+        private func wakeSleepers() {
+            for (w, semaphore) in semaphores.enumerated() where tflite_atomic_load(sleeping(w)) != 0 { semaphore.signal() }
+        }
+
+        private func drain(_ body: (Int) -> Void) {
+            while true {
+                let task = Int(tflite_atomic_fetch_add(next, 1))
+                if task >= count { return }
+                body(task)
+            }
+        }
+
+        func work(_ worker: Int) {
+            var seen = tflite_atomic_load(generation)
+            while true {
+                var spins = 0
+                while tflite_atomic_load(generation) == seen && spins < spinLimit {
+                    tflite_spin_pause()
+                    spins += 1
+                }
+                if tflite_atomic_load(generation) == seen {
+                    tflite_atomic_store(sleeping(worker), 1)
+                    if tflite_atomic_load(generation) == seen { semaphores[worker].wait() }
+                    tflite_atomic_store(sleeping(worker), 0)
+                    continue
+                }
+                seen = tflite_atomic_load(generation)
+                if stopping { return }
+                if let job { drain(job) }
+                _ = tflite_atomic_fetch_add(pending, -1)
+            }
+        }
+    }
+}
