@@ -71,6 +71,8 @@ package enum HybridInputQuantizer {
             offset = -128
         } else if zeroPoint >= qmax {
             offset = 127
+        } else if zeroPoint.isNaN {
+            offset = 0  // from an infinite input: x86 converts NaN to 0x80000000, whose low byte is 0
         } else {
             offset = Int32(zeroPoint.rounded(.toNearestOrAwayFromZero))
         }
