@@ -11,9 +11,9 @@ import TFLiteCore
 // - CONV_2D with one scale (or all equal): symmetric input quantization,
 //   `0 + float(acc) · (in_scale[b] · w_scale) + bias`, clamp (conv.cc EvalHybrid).
 // - DEPTHWISE_CONV_2D: asymmetric, `float(acc) · (w_scale[c] · in_scale[b]) (+ bias)`, clamp.
-// - FULLY_CONNECTED: symmetric, or asymmetric when the options say `asymmetric_quantize_inputs`;
-//   `bias + float(acc) · (in_scale[r] · w_scale[c])`, then the activation; an all-zero input
-//   gives the activated bias.
+// - FULLY_CONNECTED: symmetric, or asymmetric when the options say `asymmetric_quantize_inputs`
+//   (the converter's default); `bias + float(acc) · (in_scale[r] · w_scale[c])`, then the
+//   activation; an all-zero input gives the activated bias.
 //
 // `acc` is `Σ w · (q − offset)` in wrapping Int32 arithmetic; window taps outside the input add
 // nothing. Weight zero points are ignored, as LiteRT ignores them.
@@ -21,6 +21,16 @@ import TFLiteCore
 // MARK: - Input quantization
 
 /// Quantizes float vectors to INT8 the way LiteRT's `tensor_utils` does before a hybrid op.
+///
+/// On x86 LiteRT compiles its NEON quantizers through NEON_2_SSE (tensor_utils'
+/// `NEON_OR_PORTABLE` picks `NeonSymmetricQuantizeFloats` / `NeonAsymmetricQuantizeFloats`),
+/// not the portable ones its reference files show. What that changes, measured against the
+/// ai-edge-litert 2.3.0 wheel:
+/// - the asymmetric range `max − min` is subtracted in float before the double division;
+/// - the asymmetric offset is added after rounding: `round(x · inverse) + offset`;
+/// - the first `count & ~7` values (the vector part) round as pre-ARMv8 NEON does, by adding
+///   ±0.5 in float and truncating — a value within half an ulp below a tie rounds up; the rest
+///   round with `std::round`.
 package enum HybridInputQuantizer {
     /// Symmetric: scale = max|x| / 127, `q = round(x · (127 / max|x|))` clamped to ±127. An
     /// all-zero (or empty) vector gives scale 1 and zeros. Returns the scale.
@@ -34,16 +44,21 @@ package enum HybridInputQuantizer {
             return 1
         }
         let inverse = 127 / range
-        for i in 0..<count {
-            let q = truncatedLikeX86((values[i] * inverse).rounded(.toNearestOrAwayFromZero))
+        let vectorPart = count & ~7
+        for i in 0..<vectorPart {
+            quantized[i] = Int8(truncatingIfNeeded: min(127, max(-127, roundedLikeNeon(values[i] * inverse))))
+        }
+        for i in vectorPart..<count {
+            let q = truncatedLikeX86((inverse * values[i]).rounded(.toNearestOrAwayFromZero))
             quantized[i] = Int8(truncatingIfNeeded: min(127, max(-127, q)))
         }
         return range / 127
     }
 
     /// Asymmetric over [min(x, 0), max(x, 0)] mapped to [−128, 127], the scale (from the range
-    /// subtracted in float) and nudged zero point worked out in double as LiteRT does; `q = round(offset + x · (1 / scale))` clamped.
-    /// A constant zero vector gives scale 1, offset 0. Returns the scale and the offset.
+    /// subtracted in float) and nudged zero point worked out in double as LiteRT does;
+    /// `q = round(x · (1 / scale)) + offset` clamped. A constant zero vector gives scale 1,
+    /// offset 0. Returns the scale and the offset.
     @discardableResult
     package static func asymmetric(_ values: UnsafePointer<Float>, count: Int,
                                    into quantized: UnsafeMutablePointer<Int8>) -> (scale: Float, offset: Int32) {
@@ -55,9 +70,6 @@ package enum HybridInputQuantizer {
             quantized.update(repeating: 0, count: count)
             return (1, 0)
         }
-        // The range is subtracted in float: LiteRT's source says double, but the ai-edge-litert
-        // 2.3.0 binary rounds `max − min` to float (measured: with a double subtraction about a
-        // quarter of random rows end one ulp off in scale).
         let rmin = Double(floatMin), rmax = Double(floatMax)
         let qmin = -128.0, qmax = 127.0
         let scale = Double(floatMax - floatMin) / (qmax - qmin)
@@ -77,10 +89,15 @@ package enum HybridInputQuantizer {
             offset = Int32(zeroPoint.rounded(.toNearestOrAwayFromZero))
         }
         let floatScale = Float(scale)
-        let inverse = 1 / floatScale
+        let inverse = floatScale == 0 ? 0 : Float(1.0 / Double(floatScale))
+        let vectorPart = count & ~7
+        for i in 0..<vectorPart {
+            let q = roundedLikeNeon(values[i] * inverse) &+ offset
+            quantized[i] = Int8(truncatingIfNeeded: min(127, max(-128, q)))
+        }
         let floatOffset = Float(offset)
-        for i in 0..<count {
-            let q = truncatedLikeX86((floatOffset + values[i] * inverse).rounded(.toNearestOrAwayFromZero))
+        for i in vectorPart..<count {
+            let q = truncatedLikeX86(floatOffset + (inverse * values[i]).rounded(.toNearestOrAwayFromZero))
             quantized[i] = Int8(truncatingIfNeeded: min(127, max(-128, q)))
         }
         return (floatScale, offset)
@@ -101,6 +118,14 @@ package enum HybridInputQuantizer {
     @inline(__always) private static func magnitude(_ x: Float) -> Float { x < 0 ? -x : x }
     /// `std::max`: the first unless the second is larger.
     @inline(__always) private static func larger(_ a: Float, _ b: Float) -> Float { a < b ? b : a }
+
+    /// LiteRT's `RoundToNearest` without ARMv8: add ±0.5 in float, convert truncating
+    /// (saturating as NEON does: large values to Int32.max, NaN and small to Int32.min as x86).
+    @inline(__always)
+    static func roundedLikeNeon(_ y: Float) -> Int32 {
+        let shifted = y + (y < 0 ? -0.5 : 0.5)
+        return shifted >= 2147483648.0 ? .max : truncatedLikeX86(shifted)
+    }
 
     /// `static_cast<int32_t>` as x86 does it: out-of-range values and NaN become Int32.min
     /// (C++ leaves them undefined; Swift would trap).

@@ -5,22 +5,32 @@ import TFLiteCore
 
 /// The dynamic-range ("hybrid") kernels against a plain scalar transliteration of LiteRT's
 /// reference formulas (conv.cc EvalHybrid / EvalHybridPerChannel, depthwise_conv.cc
-/// EvalHybridPerChannel, fully_connected.cc EvalHybridDense and the portable tensor_utils
-/// quantizers), on seeded random shapes, options and data: identical float bits.
+/// EvalHybridPerChannel, fully_connected.cc EvalHybridDense and the NEON tensor_utils
+/// quantizers LiteRT runs on x86), on seeded random shapes, options and data: identical float
+/// bits.
 @Suite struct HybridConvolutionTests {
     // MARK: Scalar reference
 
-    /// `PortableSymmetricQuantizeFloats`.
+    /// NEON's `RoundToNearest` before ARMv8 (what LiteRT runs on x86 through NEON_2_SSE): add
+    /// ±0.5 in float, truncate.
+    static func neonRound(_ y: Float) -> Int32 { Int32(y + (y < 0 ? -0.5 : 0.5)) }
+
+    /// `NeonSymmetricQuantizeFloats`: vector part (the first `count & ~7`) rounded as NEON does,
+    /// the rest with `std::round`.
     static func symmetric(_ x: [Float]) -> (q: [Int32], scale: Float) {
         let low = x.min() ?? 0, high = x.max() ?? 0
         let range = max(abs(low), abs(high))
         if range == 0 { return ([Int32](repeating: 0, count: x.count), 1) }
         let inverse = 127 / range
-        return (x.map { min(127, max(-127, Int32(($0 * inverse).rounded(.toNearestOrAwayFromZero)))) }, range / 127)
+        let q = x.indices.map { i in
+            let y = x[i] * inverse
+            return min(127, max(-127, i < x.count / 8 * 8 ? neonRound(y) : Int32(y.rounded(.toNearestOrAwayFromZero))))
+        }
+        return (q, range / 127)
     }
 
-    /// `PortableAsymmetricQuantizeFloats`, with the range subtracted in float as the LiteRT
-    /// 2.3.0 binary does.
+    /// `NeonAsymmetricQuantizeFloats`: range from min(x, 0) and max(x, 0), subtracted in float;
+    /// scale and zero point in double; the offset added after rounding.
     static func asymmetric(_ x: [Float]) -> (q: [Int32], scale: Float, offset: Int32) {
         let rminF = min(0, x.min() ?? 0), rmaxF = max(0, x.max() ?? 0)
         if rminF == rmaxF { return ([Int32](repeating: 0, count: x.count), 1, 0) }
@@ -29,8 +39,12 @@ import TFLiteCore
         let fromMin = -128 - rmin / scale, fromMax = 127 - rmax / scale
         let zeroPoint = 128 + abs(rmin / scale) < 127 + abs(rmax / scale) ? fromMin : fromMax
         let offset: Int32 = zeroPoint <= -128 ? -128 : zeroPoint >= 127 ? 127 : Int32(zeroPoint.rounded(.toNearestOrAwayFromZero))
-        let s = Float(scale), inverse = 1 / s
-        return (x.map { min(127, max(-128, Int32((Float(offset) + $0 * inverse).rounded(.toNearestOrAwayFromZero)))) }, s, offset)
+        let s = Float(scale), inverse = s == 0 ? 0 : Float(1.0 / Double(s))
+        let q = x.indices.map { i in
+            let y = x[i] * inverse
+            return min(127, max(-128, (i < x.count / 8 * 8 ? neonRound(y) : Int32(y.rounded(.toNearestOrAwayFromZero))) + offset))
+        }
+        return (q, s, offset)
     }
 
     static func clamp(_ v: Float, _ range: (min: Float, max: Float)) -> Float { min(max(v, range.min), range.max) }
@@ -272,6 +286,24 @@ import TFLiteCore
         }
         #expect(zero.scale == 1 && zero.offset == 0)
         #expect(q == [0, 0, 0])
+    }
+
+    /// The first `count & ~7` values round as NEON does without ARMv8 (add 0.5 in float, then
+    /// truncate): just below a tie rounds up there, and to nearest in the tail.
+    @Test func vectorPartRoundsLikeNEON() {
+        let belowHalf = Float(0.5).nextDown
+        for count in [7, 8, 9] {
+            var values = [Float](repeating: 0, count: count)
+            values[0] = 127  // scale 1: q = round(x)
+            values[1] = belowHalf
+            values[count - 1] = belowHalf
+            var q = [Int8](repeating: 0, count: count)
+            values.withUnsafeBufferPointer { x in
+                q.withUnsafeMutableBufferPointer { _ = HybridInputQuantizer.symmetric(x.baseAddress!, count: count, into: $0.baseAddress!) }
+            }
+            #expect(q[1] == (count >= 8 ? 1 : 0), "count \(count)")
+            #expect(q[count - 1] == (count == 8 ? 1 : 0), "count \(count)")
+        }
     }
 
     @Test func quantizersDoNotTrapOnNonFiniteInput() {
