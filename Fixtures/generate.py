@@ -8,8 +8,10 @@ repository root:  python3 Fixtures/generate.py   (needs tensorflow and ai-edge-l
 
 Kinds: float (float32 throughout), int8 (full-integer with a representative dataset, int8
 inputs and outputs, per-channel weights), int8_float_io (the same with float inputs and
-outputs, so QUANTIZE and DEQUANTIZE run), float16 (float16 weights behind DEQUANTIZE), and a
-dynamic-batch float model run at batch 1 and at a resized batch 3.
+outputs, so QUANTIZE and DEQUANTIZE run), float16 (float16 weights behind DEQUANTIZE), hybrid
+(dynamic-range quantization: DEFAULT optimisation without a representative dataset, so float
+inputs and outputs with INT8 weights; the converter only quantizes weights of 1024 elements or
+more), and a dynamic-batch float model run at batch 1 and at a resized batch 3.
 """
 import json, os, shutil, zlib
 
@@ -77,6 +79,45 @@ def cases():
     c["reshape_squeeze"] = ([[1, 1, 1, 12]], lambda x: tf.reshape(tf.squeeze(x, [1, 2]), [1, 3, 4]) * 2.0)
     c["strided_slice"] = ([[1, 8, 8, 4]], lambda x: x[:, 1:7:2, ::3, :] * 2.0)
     return c
+
+
+# Converter flags for the hybrid cases. The default (MLIR) dynamic-range quantizer gives conv
+# weights a scale per channel and FULLY_CONNECTED `asymmetric_quantize_inputs`;
+# `_experimental_disable_per_channel_quantization_for_dense_layers` makes the FC weights
+# per-tensor; the legacy quantizer with per-channel disabled gives per-tensor conv weights and
+# symmetric FC input quantization.
+PER_TENSOR_DENSE = {"_experimental_disable_per_channel_quantization_for_dense_layers": True}
+LEGACY_PER_TENSOR = {"experimental_new_dynamic_range_quantizer": False, "_experimental_disable_per_channel": True}
+
+
+# name -> (input shapes, function of the inputs, converter flags)
+def hybrid_cases():
+    c = {}
+    w, b = const([3, 3, 16, 32], 31), const([32], 32, 0.1)
+    c["hybrid_conv2d_same_s1"] = ([[1, 10, 10, 16]], bind(lambda x, w, b: tf.nn.relu(tf.nn.conv2d(x, w, 1, "SAME") + b), w, b), {})
+    c["hybrid_conv2d_same_s2_batch2"] = ([[2, 9, 9, 16]], bind(lambda x, w, b: tf.nn.relu6(tf.nn.conv2d(x, w, 2, "SAME") + b), w, b), {})
+    c["hybrid_conv2d_per_tensor"] = ([[2, 9, 9, 16]], bind(lambda x, w, b: tf.nn.conv2d(x, w, 2, "SAME") + b, w, b), LEGACY_PER_TENSOR)
+    w1, b1 = const([1, 1, 64, 48], 33), const([48], 34, 0.1)
+    c["hybrid_conv2d_1x1"] = ([[1, 6, 6, 64]], bind(lambda x, w, b: tf.nn.conv2d(x, w, 1, "VALID") + b, w1, b1), {})
+    wd, bd = const([3, 3, 128, 1], 35), const([128], 36, 0.1)
+    c["hybrid_depthwise_s1"] = ([[1, 8, 8, 128]], bind(lambda x, w, b: tf.nn.relu6(tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME") + b), wd, bd), {})
+    c["hybrid_depthwise_s2_batch2"] = ([[2, 9, 9, 128]], bind(lambda x, w: tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], "VALID"), wd), {})
+    wm = const([3, 3, 64, 2], 37)
+    c["hybrid_depthwise_multiplier2"] = ([[1, 8, 8, 64]], bind(lambda x, w: tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME"), wm), {})
+    wf, bf = const([64, 48], 38), const([48], 39, 0.1)
+    fc = bind(lambda x, w, b: tf.nn.relu(tf.matmul(x, w) + b), wf, bf)
+    c["hybrid_fully_connected"] = ([[2, 64]], fc, {})
+    c["hybrid_fully_connected_per_tensor"] = ([[2, 64]], fc, PER_TENSOR_DENSE)
+    c["hybrid_fully_connected_symmetric"] = ([[2, 64]], fc, LEGACY_PER_TENSOR)
+    return c
+
+
+def check_hybrid(name, model_bytes):
+    """Fails unless the model really is dynamic-range: float input, and INT8 weights."""
+    interpreter = Interpreter(model_content=model_bytes)
+    types = {np.dtype(t["dtype"]).name for t in interpreter.get_tensor_details()}
+    if "int8" not in types or interpreter.get_input_details()[0]["dtype"] != np.float32:
+        raise SystemExit(f"{name}: the converter did not make a hybrid model (tensor types {sorted(types)})")
 
 
 def mobilenet_v3_style():
@@ -205,6 +246,16 @@ def main():
         for kind in ("float", "int8"):
             converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], function)
             add(f"{name}_{kind}", kind, convert(converter, kind, shapes), f"{name} ({kind})")
+
+    for name, (shapes, fn, flags) in hybrid_cases().items():
+        function = tf.function(fn, input_signature=[tf.TensorSpec(s, tf.float32) for s in shapes])
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()], function)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        for flag, value in flags.items():
+            setattr(converter, flag, value)
+        model = converter.convert()
+        check_hybrid(name, model)
+        add(name, "hybrid", model, f"{name} (dynamic-range: float input and output, INT8 weights)")
 
     v3 = mobilenet_v3_style()
     for kind in ("float", "int8", "int8_float_io"):

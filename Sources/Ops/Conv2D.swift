@@ -41,7 +41,7 @@ package enum Conv2D {
             return QuantizedConv2DKernel(signed: input.type == .int8, geometry: geometry, weights: packed,
                                          inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount)
         case (.float32, .int8, .float32):
-            throw .unsupportedType("CONV_2D with INT8 weights on FLOAT32 input (a dynamic-range quantized model) is not supported yet")
+            return try prepareHybrid(options, geometry: geometry, filter: filter, bias: bias, output: output, threads: context.threadCount)
         default:
             throw .unsupportedType("CONV_2D of \(input.type.schemaName) input, \(filter.type.schemaName) filter, \(output.type.schemaName) output")
         }

@@ -64,6 +64,8 @@ package enum DepthwiseConv2D {
                 inputZeroPoint: q.inputZeroPoint, outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
             return QuantizedDepthwiseKernel(signed: input.type == .int8, shape: shape, parameters: kernel, threads: context.threadCount,
                                             isa: context.kernelISA)
+        case (.float32, .int8, .float32):
+            return try prepareHybrid(options, shape: shape, filter: filter, bias: bias, output: output, threads: context.threadCount)
         default:
             throw .unsupportedType("DEPTHWISE_CONV_2D of \(input.type.schemaName) input, \(filter.type.schemaName) filter, \(output.type.schemaName) output")
         }

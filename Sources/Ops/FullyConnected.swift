@@ -48,6 +48,8 @@ package enum FullyConnected {
                 isa: context.kernelISA)
             return QuantizedFullyConnectedKernel(signed: input.type == .int8, rows: rows, weights: packed,
                                                  inputZeroPoint: quantization.inputZeroPoint)
+        case (.float32, .int8, .float32):
+            return try prepareHybrid(options, rows: rows, weights: weights, bias: bias, output: output, threads: context.threadCount)
         default:
             throw .unsupportedType("FULLY_CONNECTED of \(input.type.schemaName) input, \(weights.type.schemaName) weights, \(output.type.schemaName) output")
         }

@@ -90,7 +90,9 @@ final class WorkerPool: @unchecked Sendable {
         }
 
         func work(_ worker: Int) {
-            var seen = tflite_atomic_load(generation)
+            // Generation 0 is the pool's start: a thread that starts late still sees the jobs
+            // begun before it ran.
+            var seen: Int64 = 0
             while true {
                 var spins = 0
                 while tflite_atomic_load(generation) == seen && spins < spinLimit {
