@@ -53,8 +53,8 @@ fuzz-ci: $(FUZZ_BIN)
 ## runtime from the Swift toolchain.
 CLANG_RT = $(shell dirname $$(dirname $$(readlink -f $$(which swift))))/lib/swift/clang/lib/linux
 sanitize: deps
-	LSAN_OPTIONS=suppressions=$(CURDIR)/.lsan-suppressions $(SWIFT) test --scratch-path .build-asan --sanitize=address
-	UBSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --scratch-path .build-ubsan -Xcc -fsanitize=undefined -Xcxx -fsanitize=undefined \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/.lsan-suppressions $(SWIFT) test -c release --scratch-path .build-asan --sanitize=address
+	UBSAN_OPTIONS=halt_on_error=1 $(SWIFT) test -c release --scratch-path .build-ubsan -Xcc -fsanitize=undefined -Xcxx -fsanitize=undefined \
 	  -Xlinker $(CLANG_RT)/libclang_rt.ubsan_standalone-x86_64.a -Xlinker $(CLANG_RT)/libclang_rt.ubsan_standalone_cxx-x86_64.a
 
 clean:
