@@ -66,23 +66,7 @@ package func floatGEMMRows<V: KernelFloatVector>(_: V.Type, _ p: FloatGEMMPanels
     for panel in 0..<p.panels {
         let b = p.weights + panel &* panelBytes
         let initial = p.bias.load(fromByteOffset: panel &* width &* 4, as: V.self)
-        var c0 = initial, c1 = initial, c2 = initial, c3 = initial
-        var i = 0
-        while i < k {
-            let w = b.load(fromByteOffset: i &* width &* 4, as: V.self)
-            if fused {
-                c0.addProduct(V(repeating: a0[i]), w)
-                c1.addProduct(V(repeating: a1[i]), w)
-                c2.addProduct(V(repeating: a2[i]), w)
-                c3.addProduct(V(repeating: a3[i]), w)
-            } else {
-                c0 += V(repeating: a0[i]) * w
-                c1 += V(repeating: a1[i]) * w
-                c2 += V(repeating: a2[i]) * w
-                c3 += V(repeating: a3[i]) * w
-            }
-            i &+= 1
-        }
+        let (c0, c1, c2, c3) = panelProducts(V.self, b, a0, a1, a2, a3, 0..<k, initial, fused: fused)
         let column = panel &* width
         let count = min(width, p.n &- column)
         storeLanes(V.clamp(c0, lo, hi), out + column, count)
@@ -90,6 +74,33 @@ package func floatGEMMRows<V: KernelFloatVector>(_: V.Type, _ p: FloatGEMMPanels
         if rows > 2 { storeLanes(V.clamp(c2, lo, hi), out + 2 &* outStride + column, count) }
         if rows > 3 { storeLanes(V.clamp(c3, lo, hi), out + 3 &* outStride + column, count) }
     }
+}
+
+/// `initial + Σ_{i ∈ range} a_r[i] · w[i]` for the 4 rows of a tile over one weight panel
+/// (`w[i]` = the panel's `V` at step `i`): the inner loop of every matrix-multiply kernel.
+@inlinable @inline(__always)
+func panelProducts<V: KernelFloatVector>(_: V.Type, _ b: UnsafeRawPointer, _ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>,
+                                         _ a2: UnsafePointer<Float>, _ a3: UnsafePointer<Float>, _ range: Range<Int>, _ initial: V,
+                                         fused: Bool) -> (V, V, V, V) {
+    let stride = V.scalarCount &* 4
+    var c0 = initial, c1 = initial, c2 = initial, c3 = initial
+    var i = range.lowerBound
+    while i < range.upperBound {
+        let w = b.load(fromByteOffset: i &* stride, as: V.self)
+        if fused {
+            c0.addProduct(V(repeating: a0[i]), w)
+            c1.addProduct(V(repeating: a1[i]), w)
+            c2.addProduct(V(repeating: a2[i]), w)
+            c3.addProduct(V(repeating: a3[i]), w)
+        } else {
+            c0 += V(repeating: a0[i]) * w
+            c1 += V(repeating: a1[i]) * w
+            c2 += V(repeating: a2[i]) * w
+            c3 += V(repeating: a3[i]) * w
+        }
+        i &+= 1
+    }
+    return (c0, c1, c2, c3)
 }
 
 /// Stores the first `count` lanes of `v` at `to`.
@@ -122,23 +133,7 @@ func integerPanel<V: KernelFloatVector>(_: V.Type, _ p: IntegerGEMMPanels, panel
     var start = 0
     while start < k {
         let end = min(start &+ exactProductChunk, k)
-        var f0 = V(), f1 = V(), f2 = V(), f3 = V()
-        var i = start
-        while i < end {
-            let w = b.load(fromByteOffset: i &* width &* 4, as: V.self)
-            if fused {
-                f0.addProduct(V(repeating: a0[i]), w)
-                f1.addProduct(V(repeating: a1[i]), w)
-                f2.addProduct(V(repeating: a2[i]), w)
-                f3.addProduct(V(repeating: a3[i]), w)
-            } else {
-                f0 += V(repeating: a0[i]) * w
-                f1 += V(repeating: a1[i]) * w
-                f2 += V(repeating: a2[i]) * w
-                f3 += V(repeating: a3[i]) * w
-            }
-            i &+= 1
-        }
+        let (f0, f1, f2, f3) = panelProducts(V.self, b, a0, a1, a2, a3, start..<end, V(), fused: fused)
         V.accumulateExactly(&c0, f0)
         V.accumulateExactly(&c1, f1)
         V.accumulateExactly(&c2, f2)

@@ -47,8 +47,8 @@ package final class PackedFloatWeights {
         let p = FloatGEMMPanels(k: k, n: n, panels: panels, weights: UnsafeRawPointer(data.pointer), bias: UnsafeRawPointer(bias.pointer),
                                 minimum: minimum, maximum: maximum)
         switch isa {
-        case .avx512: AVX512Kernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
-        case .avx2: AVX2Kernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
+        case .avx512: MicrokernelsAVX512.InstructionSetKernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
+        case .avx2: MicrokernelsAVX2.InstructionSetKernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
         case .baseline:
             floatGEMMRows(SIMD8<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride,
                           fused: KernelISA.baselineFuses)

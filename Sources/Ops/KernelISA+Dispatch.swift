@@ -11,13 +11,13 @@ extension KernelISA {
         let raw = UnsafeRawPointer(source)
         switch self {
         case .avx512 where Element.self == Int8.self:
-            AVX512Kernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: Int8.self), count: count, zeroPoint: zeroPoint, into: to)
+            MicrokernelsAVX512.InstructionSetKernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: Int8.self), count: count, zeroPoint: zeroPoint, into: to)
         case .avx512:
-            AVX512Kernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: UInt8.self), count: count, zeroPoint: zeroPoint, into: to)
+            MicrokernelsAVX512.InstructionSetKernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: UInt8.self), count: count, zeroPoint: zeroPoint, into: to)
         case .avx2 where Element.self == Int8.self:
-            AVX2Kernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: Int8.self), count: count, zeroPoint: zeroPoint, into: to)
+            MicrokernelsAVX2.InstructionSetKernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: Int8.self), count: count, zeroPoint: zeroPoint, into: to)
         case .avx2:
-            AVX2Kernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: UInt8.self), count: count, zeroPoint: zeroPoint, into: to)
+            MicrokernelsAVX2.InstructionSetKernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: UInt8.self), count: count, zeroPoint: zeroPoint, into: to)
         case .baseline:
             Microkernels.zeroPointFreeFloats(source, count: count, zeroPoint: zeroPoint, into: to)
         }
@@ -30,16 +30,16 @@ extension KernelISA {
         let raw = UnsafeMutableRawPointer(out)
         switch self {
         case .avx512 where Output.self == Int8.self:
-            AVX512Kernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
+            MicrokernelsAVX512.InstructionSetKernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
                                      into: raw.assumingMemoryBound(to: Int8.self))
         case .avx512:
-            AVX512Kernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
+            MicrokernelsAVX512.InstructionSetKernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
                                      into: raw.assumingMemoryBound(to: UInt8.self))
         case .avx2 where Output.self == Int8.self:
-            AVX2Kernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
+            MicrokernelsAVX2.InstructionSetKernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
                                    into: raw.assumingMemoryBound(to: Int8.self))
         case .avx2:
-            AVX2Kernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
+            MicrokernelsAVX2.InstructionSetKernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
                                    into: raw.assumingMemoryBound(to: UInt8.self))
         case .baseline:
             r.requantize(acc, channel: 0, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum, into: out)

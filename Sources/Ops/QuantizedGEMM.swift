@@ -78,8 +78,8 @@ package final class PackedQuantizedWeights {
             // `round(Double(acc) × scale[c])`, one row at a time through the tile scratch.
             for r in 0..<rows {
                 switch isa {
-                case .avx512: AVX512Kernels.integerAccumulatorRows(p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0)
-                case .avx2: AVX2Kernels.integerAccumulatorRows(p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0)
+                case .avx512: MicrokernelsAVX512.InstructionSetKernels.integerAccumulatorRows(p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0)
+                case .avx2: MicrokernelsAVX2.InstructionSetKernels.integerAccumulatorRows(p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0)
                 case .baseline:
                     integerGEMMAccumulatorRows(SIMD8<Float>.self, p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0,
                                                fused: KernelISA.baselineFuses)
@@ -95,18 +95,18 @@ package final class PackedQuantizedWeights {
         switch isa {
         case .avx512:
             if Output.self == Int8.self {
-                AVX512Kernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int8.self),
+                MicrokernelsAVX512.InstructionSetKernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int8.self),
                                           outStride: outStride, scratch: tile)
             } else {
-                AVX512Kernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt8.self),
+                MicrokernelsAVX512.InstructionSetKernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt8.self),
                                           outStride: outStride, scratch: tile)
             }
         case .avx2:
             if Output.self == Int8.self {
-                AVX2Kernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int8.self),
+                MicrokernelsAVX2.InstructionSetKernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int8.self),
                                         outStride: outStride, scratch: tile)
             } else {
-                AVX2Kernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt8.self),
+                MicrokernelsAVX2.InstructionSetKernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt8.self),
                                         outStride: outStride, scratch: tile)
             }
         case .baseline:

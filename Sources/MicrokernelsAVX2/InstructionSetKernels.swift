@@ -1,8 +1,13 @@
 import Microkernels
 
-/// The micro-kernels compiled for AVX-512 (16-channel panels in 512-bit registers). Built
-/// with `-target-cpu skylake-avx512` on x86-64; called only when the CPU has AVX-512 F, BW, DQ and VL.
-package enum AVX512Kernels {
+/// The micro-kernels' entry points for one instruction-set level, 16 channels per panel.
+///
+/// This one file is compiled into two modules: MicrokernelsAVX2 (built with
+/// `-target-cpu haswell`: AVX2 + FMA, 256-bit registers) and MicrokernelsAVX512 (a symbolic link
+/// to this file, built with `-target-cpu skylake-avx512`: 512-bit registers). Ops names them
+/// `MicrokernelsAVX2.InstructionSetKernels` and `MicrokernelsAVX512.InstructionSetKernels` and
+/// calls each only when the CPU has that level.
+package enum InstructionSetKernels {
     package static let panelWidth = 16
 
     package static func floatRows(_ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,

@@ -1,0 +1,107 @@
+import Ops
+import Testing
+import TFLiteCore
+
+/// The float convolutions (packed GEMM tiles, row-at-a-time depthwise) at every
+/// instruction-set level the CPU has, against a plain scalar convolution in double, on seeded
+/// random shapes and options: within 1e-5 relative to the sum of |products|.
+@Suite struct FloatConvolutionTests {
+    struct Case {
+        var batches = 1, height = 0, width = 0, inputChannels = 0, outputChannels = 0, kernelHeight = 0, kernelWidth = 0
+        var stride = 1, dilation = 1, padding = Padding.same, activation = FusedActivation.none
+    }
+
+    static func reference(_ c: Case, depthwise: Bool, input: [Float], weights: [Float], bias: [Float],
+                          outH: Int, outW: Int, padTop: Int, padLeft: Int, range: (min: Float, max: Float)) -> (values: [Float], scale: [Double]) {
+        var out: [Float] = [], scale: [Double] = []
+        let multiplier = c.outputChannels / c.inputChannels
+        for b in 0..<c.batches {
+            for oy in 0..<outH {
+                for ox in 0..<outW {
+                    for o in 0..<c.outputChannels {
+                        var acc = Double(bias[o]), magnitude = abs(Double(bias[o]))
+                        for ky in 0..<c.kernelHeight {
+                            for kx in 0..<c.kernelWidth {
+                                let iy = oy * c.stride - padTop + ky * c.dilation, ix = ox * c.stride - padLeft + kx * c.dilation
+                                guard iy >= 0, iy < c.height, ix >= 0, ix < c.width else { continue }
+                                let pixel = ((b * c.height + iy) * c.width + ix) * c.inputChannels
+                                if depthwise {
+                                    let p = Double(input[pixel + o / multiplier]) * Double(weights[(ky * c.kernelWidth + kx) * c.outputChannels + o])
+                                    acc += p; magnitude += abs(p)
+                                } else {
+                                    for i in 0..<c.inputChannels {
+                                        let p = Double(input[pixel + i]) * Double(weights[((o * c.kernelHeight + ky) * c.kernelWidth + kx) * c.inputChannels + i])
+                                        acc += p; magnitude += abs(p)
+                                    }
+                                }
+                            }
+                        }
+                        out.append(min(max(Float(acc), range.min), range.max))
+                        scale.append(magnitude)
+                    }
+                }
+            }
+        }
+        return (out, scale)
+    }
+
+    func check(depthwise: Bool, seed: UInt64) throws {
+        var g = SeededGenerator(seed: seed)
+        for round in 0..<50 {
+            var c = Case()
+            c.batches = Int.random(in: 1...2, using: &g)
+            c.height = Int.random(in: 1...9, using: &g)
+            c.width = Int.random(in: 1...9, using: &g)
+            c.inputChannels = Int.random(in: 1...37, using: &g)
+            c.outputChannels = depthwise ? c.inputChannels * Int.random(in: 1...2, using: &g) : Int.random(in: 1...37, using: &g)
+            // Now and then a filter wider than 64 columns (the integer depthwise's scalar path).
+            c.kernelHeight = [1, 3, 5].randomElement(using: &g) ?? 3
+            c.kernelWidth = round % 17 == 16 ? 67 : c.kernelHeight
+            if c.kernelWidth == 67 { c.width = 70 }
+            c.stride = Int.random(in: 1...2, using: &g)
+            c.dilation = Int.random(in: 1...2, using: &g)
+            c.padding = Bool.random(using: &g) ? .same : .valid
+            c.activation = [.none, .relu, .relu6, .reluN1To1].randomElement(using: &g) ?? .none
+            let channels = c.outputChannels
+            let input = (0..<(c.batches * c.height * c.width * c.inputChannels)).map { _ in Float.random(in: -1...1, using: &g) }
+            let weightShape = depthwise ? [1, c.kernelHeight, c.kernelWidth, channels] : [channels, c.kernelHeight, c.kernelWidth, c.inputChannels]
+            let weights = (0..<weightShape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &g) }
+            let bias = (0..<channels).map { _ in Float.random(in: -1...1, using: &g) }
+            guard let h = try? WindowGeometry(padding: c.padding, inputSize: c.height, filterSize: c.kernelHeight, stride: c.stride, dilation: c.dilation),
+                  let w = try? WindowGeometry(padding: c.padding, inputSize: c.width, filterSize: c.kernelWidth, stride: c.stride, dilation: c.dilation)
+            else { continue }
+            let range = try c.activation.floatRange()
+            let expected = Self.reference(c, depthwise: depthwise, input: input, weights: weights, bias: bias, outH: h.outputSize, outW: w.outputSize,
+                                          padTop: h.paddingBefore, padLeft: w.paddingBefore, range: range)
+            let inputs: [KernelHarness.Input?] = [
+                .init(.float32, [c.batches, c.height, c.width, c.inputChannels], input),
+                .init(.float32, weightShape, weights, constant: true),
+                .init(.float32, [channels], bias, constant: true),
+            ]
+            let output = TensorDescription(type: .float32, shape: [])
+            for isa in KernelISA.allCases where isa <= KernelISA.supported {
+                let bytes: [UInt8]
+                if depthwise {
+                    let options = DepthwiseConv2DOptions(padding: c.padding, strideWidth: c.stride, strideHeight: c.stride, dilationWidth: c.dilation,
+                                                         dilationHeight: c.dilation, depthMultiplier: channels / c.inputChannels, activation: c.activation)
+                    bytes = try KernelHarness.run(threads: 2, isa: isa, inputs: inputs, outputs: [output]) { (ctx: inout PrepareContext) throws(OpError) in
+                        try DepthwiseConv2D.prepare(options, &ctx) }[0]
+                } else {
+                    let options = Conv2DOptions(padding: c.padding, strideWidth: c.stride, strideHeight: c.stride, dilationWidth: c.dilation,
+                                                dilationHeight: c.dilation, activation: c.activation)
+                    bytes = try KernelHarness.run(threads: 2, isa: isa, inputs: inputs, outputs: [output]) { (ctx: inout PrepareContext) throws(OpError) in
+                        try Conv2D.prepare(options, &ctx) }[0]
+                }
+                let actual = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+                #expect(actual.count == expected.values.count, "\(isa) \(c)")
+                let worst = zip(zip(actual, expected.values), expected.scale).map { pair, scale in
+                    Double(abs(pair.0 - pair.1)) / max(scale, 1e-3)
+                }.max() ?? 0
+                #expect(worst < 1e-5, "\(isa) \(c): relative error \(worst)")
+            }
+        }
+    }
+
+    @Test func convolutionMatchesTheReference() throws { try check(depthwise: false, seed: 21) }
+    @Test func depthwiseMatchesTheReference() throws { try check(depthwise: true, seed: 22) }
+}
