@@ -37,12 +37,14 @@ demo: build
 ## fuzz-ci: a short fixed number of seeded runs, for CI.
 FUZZ_SECONDS ?= 300
 FUZZ_BIN = Fuzz/.build/debug/FuzzModel
-$(FUZZ_BIN): deps
+# Always rebuilt (incrementally): the binary must match the sources it fuzzes.
+.PHONY: fuzz-build
+fuzz-build: deps
 	cd Fuzz && $(SWIFT) build -c debug --product FuzzModel -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
-fuzz: $(FUZZ_BIN)
+fuzz: fuzz-build
 	mkdir -p Fuzz/corpus Fuzz/crashes && cp -n Fixtures/models/*.tflite Fuzz/corpus/ 2>/dev/null || true
 	$(FUZZ_BIN) Fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=120000 -rss_limit_mb=3000 -timeout=20 -artifact_prefix=Fuzz/crashes/
-fuzz-ci: $(FUZZ_BIN)
+fuzz-ci: fuzz-build
 	mkdir -p Fuzz/corpus Fuzz/crashes && cp -n Fixtures/models/*.tflite Fuzz/corpus/ 2>/dev/null || true
 	$(FUZZ_BIN) Fuzz/corpus -runs=3000 -seed=1 -max_len=120000 -rss_limit_mb=4096 -timeout=120 -artifact_prefix=Fuzz/crashes/
 

@@ -73,9 +73,10 @@ struct ReductionPlan {
         }
     }
 
-    /// Scratch the contiguous path needs: one accumulator per inner element.
+    /// Scratch eval needs: one accumulator per inner element on the contiguous path, else the
+    /// index counters of the general walk.
     func scratchByteCount<Accumulator>(_: Accumulator.Type) -> Int {
-        blocks.map { $0.inner * MemoryLayout<Accumulator>.stride } ?? 0
+        max(8, blocks.map { $0.inner * MemoryLayout<Accumulator>.stride } ?? (keptSizes.count + reducedSizes.count) * MemoryLayout<Int>.stride)
     }
 
     /// Calls `body(outputIndex, sum)` for every output with the sums taken over contiguous rows
@@ -83,8 +84,9 @@ struct ReductionPlan {
     @inline(__always)
     func forEachOutput<Element, Accumulator>(_ input: UnsafePointer<Element>, accumulators: UnsafeMutableRawPointer?, zero: Accumulator,
                                              add: (Accumulator, Element) -> Accumulator, _ body: (Int, Accumulator) -> Void) {
-        guard let blocks, let raw = accumulators else {
-            forEachOutput(zero: zero, add: { add($0, input[$1]) }, body)
+        guard let raw = accumulators else { return }
+        guard let blocks else {
+            forEachOutput(counters: raw.assumingMemoryBound(to: Int.self), zero: zero, add: { add($0, input[$1]) }, body)
             return
         }
         let sums = raw.assumingMemoryBound(to: Accumulator.self)
@@ -99,17 +101,19 @@ struct ReductionPlan {
         }
     }
 
-    /// Calls `body(outputIndex, sum)` for every output, the sum taken by `add` over its inputs.
+    /// Calls `body(outputIndex, sum)` for every output, the sum taken by `add` over its inputs;
+    /// `counters` holds one index per kept and reduced dimension (no allocation in eval).
     @inline(__always)
-    func forEachOutput<Accumulator>(zero: Accumulator, add: (Accumulator, Int) -> Accumulator, _ body: (Int, Accumulator) -> Void) {
+    func forEachOutput<Accumulator>(counters: UnsafeMutablePointer<Int>, zero: Accumulator, add: (Accumulator, Int) -> Accumulator,
+                                    _ body: (Int, Accumulator) -> Void) {
         guard reducedCount > 0 || outputCount > 0 else { return }
-        var keptIndex = [Int](repeating: 0, count: keptSizes.count)
-        var reducedIndex = [Int](repeating: 0, count: reducedSizes.count)
+        let keptIndex = counters, reducedIndex = counters + keptSizes.count
+        for d in 0..<keptSizes.count { keptIndex[d] = 0 }
         var base = 0
         for output in 0..<outputCount {
             var sum = zero
             if reducedCount > 0 {
-                for d in reducedIndex.indices { reducedIndex[d] = 0 }
+                for d in 0..<reducedSizes.count { reducedIndex[d] = 0 }
                 var offset = base
                 for _ in 0..<reducedCount {
                     sum = add(sum, offset)
