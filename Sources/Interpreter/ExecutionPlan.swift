@@ -121,9 +121,13 @@ final class ExecutionPlan {
                     return description.data?.baseAddress ?? UnsafeRawPointer(foldScratch.baseAddress)
                 }
                 let outputPointers = outputBuffers.map { $0.baseAddress.unsafelyUnwrapped }
-                inputPointers.withUnsafeBufferPointer { ins in
-                    outputPointers.withUnsafeBufferPointer { outs in
-                        kernel.eval(KernelArguments(inputs: ins, outputs: outs, scratch: foldScratch.baseAddress, runner: ParallelRunner(threadCount: 1)))
+                // Empty outputs: nothing to compute (see the same rule for steps below).
+                if !op.outputs.allSatisfy({ shapes[$0].contains(0) }) {
+                    inputPointers.withUnsafeBufferPointer { ins in
+                        outputPointers.withUnsafeBufferPointer { outs in
+                            kernel.eval(KernelArguments(inputs: ins, outputs: outs, scratch: foldScratch.baseAddress,
+                                                        runner: ParallelRunner(threadCount: 1)))
+                        }
                     }
                 }
                 for (position, t) in op.outputs.enumerated() {
@@ -177,6 +181,9 @@ final class ExecutionPlan {
         // 3. Fix every kernel's pointers once.
         for (opIndex, op) in subgraph.operators.enumerated() {
             guard let kernel = kernels[opIndex] else { continue }
+            // An op whose outputs are all empty has nothing to compute (and a hostile shape
+            // such as [1, 654311431, 0, 0] would still make its loops walk the empty rows).
+            if !op.outputs.isEmpty && op.outputs.allSatisfy({ shapes[$0].contains(0) }) { continue }
             let inputs = UnsafeMutableBufferPointer<UnsafeRawPointer?>.allocate(capacity: max(op.inputs.count, 1))
             for (i, t) in op.inputs.enumerated() { inputs[i] = t >= 0 ? pointer(to: t) : nil }
             let outputs = UnsafeMutableBufferPointer<UnsafeMutableRawPointer>.allocate(capacity: max(op.outputs.count, 1))
