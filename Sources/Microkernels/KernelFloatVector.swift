@@ -1,8 +1,8 @@
 /// The float lane vectors the micro-kernels run on — `SIMD8<Float>` (baseline SSE, NEON) and
 /// `SIMD16<Float>` (AVX2, AVX-512) — with the operations the kernels need written on the
-/// concrete types. (The standard library's generic `clamped`, `replacing(with:where:)` and
-/// friends go lane by lane through memory once inlined into generic code; the concrete
-/// bitwise forms below compile to a few vector instructions.)
+/// concrete types, in forms the optimizer vectorises. (The standard library's generic
+/// `clamped`, `replacing(with:where:)` and friends go lane by lane through memory once inlined
+/// into generic code.)
 @usableFromInline package protocol KernelFloatVector: SIMD where Scalar == Float, MaskStorage.Scalar == Int32 {
     /// `v` limited to `lo...hi` lane by lane; NaN lanes stay NaN, as in TFLite's
     /// `std::min(std::max(x, lo), hi)`.
@@ -15,11 +15,11 @@
 extension SIMD8: KernelFloatVector where Scalar == Float {
     @inlinable @inline(__always)
     package static func clamp(_ v: Self, _ lo: Self, _ hi: Self) -> Self {
-        let bits = unsafeBitCast(v, to: SIMD8<Int32>.self)
-        let low = unsafeBitCast(lo, to: SIMD8<Int32>.self), high = unsafeBitCast(hi, to: SIMD8<Int32>.self)
-        let raised = bits ^ ((bits ^ low) & unsafeBitCast(v .< lo, to: SIMD8<Int32>.self))
-        let lowered = raised ^ ((raised ^ high) & unsafeBitCast(unsafeBitCast(raised, to: Self.self) .> hi, to: SIMD8<Int32>.self))
-        return unsafeBitCast(lowered, to: Self.self)
+        // Lane by lane with a constant trip count: the optimizer turns this into compare and
+        // blend (or min/max) instructions; bitwise-select forms were partly scalarised.
+        var r = Self()
+        for lane in 0..<Self.scalarCount { r[lane] = Swift.min(Swift.max(v[lane], lo[lane]), hi[lane]) }
+        return r
     }
 
     @inlinable @inline(__always)
@@ -31,22 +31,15 @@ extension SIMD8: KernelFloatVector where Scalar == Float {
 extension SIMD16: KernelFloatVector where Scalar == Float {
     @inlinable @inline(__always)
     package static func clamp(_ v: Self, _ lo: Self, _ hi: Self) -> Self {
-        let bits = unsafeBitCast(v, to: SIMD16<Int32>.self)
-        let low = unsafeBitCast(lo, to: SIMD16<Int32>.self), high = unsafeBitCast(hi, to: SIMD16<Int32>.self)
-        let raised = bits ^ ((bits ^ low) & unsafeBitCast(v .< lo, to: SIMD16<Int32>.self))
-        let lowered = raised ^ ((raised ^ high) & unsafeBitCast(unsafeBitCast(raised, to: Self.self) .> hi, to: SIMD16<Int32>.self))
-        return unsafeBitCast(lowered, to: Self.self)
+        // Lane by lane with a constant trip count: the optimizer turns this into compare and
+        // blend (or min/max) instructions; bitwise-select forms were partly scalarised.
+        var r = Self()
+        for lane in 0..<Self.scalarCount { r[lane] = Swift.min(Swift.max(v[lane], lo[lane]), hi[lane]) }
+        return r
     }
 
     @inlinable @inline(__always)
     package static func accumulateExactly(_ acc: inout SIMD16<Int32>, _ value: Self) {
         acc = acc &+ (unsafeBitCast(value + Self(repeating: 12_582_912), to: SIMD16<Int32>.self) &- SIMD16<Int32>(repeating: 0x4B40_0000))
     }
-}
-
-/// Int32 lanes limited to `lo...hi`.
-@inlinable @inline(__always)
-package func clamp(_ v: SIMD8<Int32>, _ lo: SIMD8<Int32>, _ hi: SIMD8<Int32>) -> SIMD8<Int32> {
-    let raised = v ^ ((v ^ lo) & unsafeBitCast(v .< lo, to: SIMD8<Int32>.self))
-    return raised ^ ((raised ^ hi) & unsafeBitCast(raised .> hi, to: SIMD8<Int32>.self))
 }

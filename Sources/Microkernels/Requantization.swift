@@ -42,7 +42,7 @@ package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<
     @inlinable @inline(__always)
     package func requantize<Output: FixedWidthInteger>(_ acc: UnsafePointer<Int32>, channel: Int, count: Int, outputZeroPoint: Int32,
                                                       minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Output>) {
-        let zero = SIMD8<Int32>(repeating: outputZeroPoint), lo = SIMD8<Int32>(repeating: minimum), hi = SIMD8<Int32>(repeating: maximum)
+        let zero = SIMD8<Int32>(repeating: outputZeroPoint)
         var lane = 0
         while lane < count {
             let c = channel &+ lane
@@ -52,10 +52,14 @@ package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<
                 leftShift: UnsafeRawPointer(leftShift + c).loadUnaligned(as: SIMD8<Int32>.self),
                 rightShift: UnsafeRawPointer(rightShift + c).loadUnaligned(as: SIMD8<Int32>.self),
                 mask: UnsafeRawPointer(mask + c).loadUnaligned(as: SIMD8<Int32>.self))
-            let v = clamp(scaled &+ zero, lo, hi)
-            if count &- lane >= 8 {
-                // A constant trip count: the compiler narrows all 8 lanes in one instruction.
-                for j in 0..<8 { out[lane &+ j] = Output(truncatingIfNeeded: v[j]) }
+            // Lane by lane with a constant trip count: vectorised to min/max instructions (the
+            // bitwise select form was partly scalarised here by the optimizer).
+            let offset = scaled &+ zero
+            var v = SIMD8<Int32>()
+            for j in 0..<8 { v[j] = Swift.min(Swift.max(offset[j], minimum), maximum) }
+            if count &- lane >= 8 && Output.bitWidth == 8 {
+                // The low byte of each lane is the INT8 or UINT8 result: one narrowing store.
+                UnsafeMutableRawPointer(out + lane).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: v), as: SIMD8<UInt8>.self)
             } else {
                 for j in 0..<(count &- lane) { out[lane &+ j] = Output(truncatingIfNeeded: v[j]) }
             }
