@@ -62,29 +62,48 @@ final class PoolKernel: Kernel {
         (quantMin, quantMax) = quantRange
     }
 
+    /// One accumulator per channel (Float or Int32).
+    var scratchByteCount: Int { saturatingProduct(channels, 4) }
+
     func eval(_ args: KernelArguments) {
+        let accumulators = args.scratch.unsafelyUnwrapped
         switch type {
-        case .float32: run(args.input(0, as: Float.self), args.output(0, as: Float.self), zero: Float(0), lowest: -Float.greatestFiniteMagnitude,
-                           combine: average ? { $0 + $1 } : { max($0, $1) },
-                           finish: { [average, floatMin, floatMax] v, n in min(max(average ? v / Float(n) : v, floatMin), floatMax) })
-        case .int8: quantized(args.input(0, as: Int8.self), args.output(0, as: Int8.self))
-        default: quantized(args.input(0, as: UInt8.self), args.output(0, as: UInt8.self))
+        case .float32:
+            let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
+            let acc = accumulators.assumingMemoryBound(to: Float.self)
+            let lo = floatMin, hi = floatMax
+            // Separate literal closures per kind, so each specialisation inlines its combine.
+            if average {
+                run(input, output, acc, initial: Float(0), combine: { $0 + $1 }, finish: { v, n in min(max(v / Float(n), lo), hi) })
+            } else {
+                run(input, output, acc, initial: -Float.greatestFiniteMagnitude, combine: { max($0, $1) }, finish: { v, _ in min(max(v, lo), hi) })
+            }
+        case .int8: quantized(args.input(0, as: Int8.self), args.output(0, as: Int8.self), accumulators.assumingMemoryBound(to: Int32.self))
+        default: quantized(args.input(0, as: UInt8.self), args.output(0, as: UInt8.self), accumulators.assumingMemoryBound(to: Int32.self))
         }
     }
 
-    private func quantized<T: FixedWidthInteger>(_ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>) {
+    @inline(__always)
+    private func quantized<T: FixedWidthInteger>(_ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>, _ acc: UnsafeMutablePointer<Int32>) {
         let lo = quantMin, hi = quantMax
-        let avg = average
-        run(input, output, zero: Int32(0), lowest: Int32.min, combine: avg ? { $0 &+ Int32($1) } : { max($0, Int32($1)) },
-            finish: { v, n in
+        if average {
+            run(input, output, acc, initial: Int32(0), combine: { $0 &+ Int32($1) }, finish: { v, n in
                 let count = Int32(n)
-                let value = avg ? (v > 0 ? (v + count / 2) / count : (v - count / 2) / count) : v
+                let value = v > 0 ? (v + count / 2) / count : (v - count / 2) / count
                 return T(truncatingIfNeeded: min(max(value, lo), hi))
             })
+        } else {
+            run(input, output, acc, initial: Int32.min, combine: { max($0, Int32($1)) }, finish: { v, _ in
+                T(truncatingIfNeeded: min(max(v, lo), hi))
+            })
+        }
     }
 
+    /// Each output pixel: the window's in-bounds pixels are combined into per-channel
+    /// accumulators a whole row of channels at a time (contiguous, vectorisable), each
+    /// channel still combining its values in window order as the reference does.
     @inline(__always)
-    private func run<T, Acc>(_ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>, zero: Acc, lowest: Acc,
+    private func run<T, Acc>(_ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>, _ acc: UnsafeMutablePointer<Acc>, initial: Acc,
                              combine: (Acc, T) -> Acc, finish: (Acc, Int) -> T) {
         for b in 0..<batches {
             for oy in 0..<outputHeight {
@@ -94,21 +113,19 @@ final class PoolKernel: Kernel {
                     let x0 = ox * strideWidth - padLeft
                     let xStart = max(0, -x0), xEnd = min(filterWidth, width - x0)
                     let count = max(0, yEnd - yStart) * max(0, xEnd - xStart)
-                    let out = output + ((b * outputHeight + oy) * outputWidth + ox) * channels
-                    for c in 0..<channels {
-                        var acc = average ? zero : lowest
-                        var fy = yStart
-                        while fy < yEnd {
-                            let row = input + ((b * height + y0 + fy) * width) * channels + c
-                            var fx = xStart
-                            while fx < xEnd {
-                                acc = combine(acc, row[(x0 + fx) * channels])
-                                fx += 1
-                            }
-                            fy += 1
+                    for c in 0..<channels { acc[c] = initial }
+                    var fy = yStart
+                    while fy < yEnd {
+                        var fx = xStart
+                        while fx < xEnd {
+                            let pixel = input + ((b * height + y0 + fy) * width + x0 + fx) * channels
+                            for c in 0..<channels { acc[c] = combine(acc[c], pixel[c]) }
+                            fx += 1
                         }
-                        out[c] = finish(acc, max(count, 1))
+                        fy += 1
                     }
+                    let out = output + ((b * outputHeight + oy) * outputWidth + ox) * channels
+                    for c in 0..<channels { out[c] = finish(acc[c], max(count, 1)) }
                 }
             }
         }
