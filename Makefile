@@ -36,11 +36,11 @@ demo: build
 ## the fixtures; crashers land in Fuzz/crashes/ (minimise them into Tests/TFLiteTests/Regressions).
 ## fuzz-ci: a short fixed number of seeded runs, for CI.
 FUZZ_SECONDS ?= 300
-FUZZ_BIN = Fuzz/.build/debug/FuzzModel
+FUZZ_BIN = Fuzz/.build/release/FuzzModel
 # Always rebuilt (incrementally): the binary must match the sources it fuzzes.
 .PHONY: fuzz-build
 fuzz-build: deps
-	cd Fuzz && $(SWIFT) build -c debug --product FuzzModel -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	cd Fuzz && $(SWIFT) build -c release --product FuzzModel -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 fuzz: fuzz-build
 	mkdir -p Fuzz/corpus Fuzz/crashes && cp -n Fixtures/models/*.tflite Fuzz/corpus/ 2>/dev/null || true
 	$(FUZZ_BIN) Fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=120000 -rss_limit_mb=3000 -timeout=20 -artifact_prefix=Fuzz/crashes/
