@@ -6,7 +6,8 @@ Writes Fixtures/models/<name>.tflite, Fixtures/golden/<name>.input<k>.bin / .out
 little-endian bytes) and Fixtures/manifest.json. Deterministic (seeded). Run from the
 repository root:  python3 Fixtures/generate.py   (needs tensorflow and ai-edge-litert from PyPI)
 
-Kinds: float (float32 throughout), int8 (full-integer with a representative dataset, int8
+Kinds: float (float32 throughout), uint8 (legacy asymmetric UINT8 activations and weights, from
+a TF1 graph with fake-quant nodes and the TF1 converter's `inference_type = tf.uint8`), int8 (full-integer with a representative dataset, int8
 inputs and outputs, per-channel weights), int8_float_io (the same with float inputs and
 outputs, so QUANTIZE and DEQUANTIZE run), float16 (float16 weights behind DEQUANTIZE), hybrid
 (dynamic-range quantization: DEFAULT optimisation without a representative dataset, so float
@@ -118,6 +119,100 @@ def check_hybrid(name, model_bytes):
     types = {np.dtype(t["dtype"]).name for t in interpreter.get_tensor_details()}
     if "int8" not in types or interpreter.get_input_details()[0]["dtype"] != np.float32:
         raise SystemExit(f"{name}: the converter did not make a hybrid model (tensor types {sorted(types)})")
+
+
+def uint8_cases():
+    """name -> builder(fq) returning ([(input name, placeholder)], output): TF1 graphs whose every
+    tensor passes a fake-quant node, so the TF1 converter makes them all-UINT8. Inputs are
+    fake-quantized to [-1, 1] (quantized_input_stats mean 127.5, std 127.5)."""
+    tf1 = tf.compat.v1
+    c = {}
+
+    def image(shape, name="x"):
+        x = tf1.placeholder(tf.float32, shape, name=name)
+        return (name, x), FQ(x, -1.0, 1.0)
+
+    def weights(shape, seed, scale=0.5):
+        return FQ(tf1.constant(const(shape, seed, scale)), -scale, scale)
+
+    def conv(stride, padding, relu6):
+        def build():
+            inp, x = image([1, 9, 9, 3])
+            y = tf1.nn.bias_add(tf1.nn.conv2d(x, weights([3, 3, 3, 8], 41), [1, stride, stride, 1], padding), tf1.constant(const([8], 42, 0.1)))
+            return [inp], FQ(tf1.nn.relu6(y), 0.0, 6.0) if relu6 else FQ(y, -4.0, 4.0)
+        return build
+    c["conv2d_same_s1_relu6_uint8"] = conv(1, "SAME", True)
+    c["conv2d_valid_s2_uint8"] = conv(2, "VALID", False)
+
+    def conv1x1():
+        inp, x = image([1, 7, 7, 16])
+        y = tf1.nn.bias_add(tf1.nn.conv2d(x, weights([1, 1, 16, 24], 43), [1, 1, 1, 1], "VALID"), tf1.constant(const([24], 44, 0.1)))
+        return [inp], FQ(y, -4.0, 4.0)
+    c["conv2d_1x1_uint8"] = conv1x1
+
+    def depthwise(multiplier, relu6):
+        def build():
+            inp, x = image([1, 8, 8, 8])
+            y = tf1.nn.bias_add(tf1.nn.depthwise_conv2d(x, weights([3, 3, 8, multiplier], 45 + multiplier), [1, 1, 1, 1], "SAME"),
+                                tf1.constant(const([8 * multiplier], 47, 0.1)))
+            return [inp], FQ(tf1.nn.relu6(y), 0.0, 6.0) if relu6 else FQ(y, -3.0, 3.0)
+        return build
+    c["depthwise_s1_relu6_uint8"] = depthwise(1, True)
+    c["depthwise_multiplier2_uint8"] = depthwise(2, False)
+
+    def fully_connected():
+        inp, x = image([2, 32])
+        y = tf1.nn.bias_add(tf1.matmul(x, weights([32, 10], 48)), tf1.constant(const([10], 49, 0.1)))
+        return [inp], FQ(tf1.nn.relu(y), 0.0, 6.0)
+    c["fully_connected_relu_uint8"] = fully_connected
+
+    def binary(op, shape_b, lo, hi):
+        def build():
+            a_in, a = image([1, 4, 4, 8], "a")
+            b_in, b = image(shape_b, "b")
+            return [a_in, b_in], FQ(op(a, b), lo, hi)
+        return build
+    c["add_same_shape_uint8"] = binary(tf1.add, [1, 4, 4, 8], -2.0, 2.0)
+    c["add_broadcast_uint8"] = binary(tf1.add, [1, 1, 1, 8], -2.0, 2.0)
+    c["mul_same_shape_uint8"] = binary(tf1.multiply, [1, 4, 4, 8], -1.0, 1.0)
+    c["concatenation_uint8"] = lambda: (lambda a, b: ([a[0], b[0]], FQ(tf1.concat([a[1], b[1]], axis=3), -1.0, 1.0)))(
+        image([1, 4, 4, 3], "a"), image([1, 4, 4, 5], "b"))
+
+    def unary(shape, fn, lo, hi):
+        def build():
+            inp, x = image(shape)
+            return [inp], FQ(fn(x), lo, hi)
+        return build
+    c["avgpool_2x2_s2_uint8"] = unary([1, 8, 8, 6], lambda x: tf1.nn.avg_pool2d(x, 2, 2, "VALID"), -1.0, 1.0)
+    c["avgpool_3x3_same_uint8"] = unary([1, 7, 7, 6], lambda x: tf1.nn.avg_pool2d(x, 3, 1, "SAME"), -1.0, 1.0)
+    c["maxpool_3x3_same_uint8"] = unary([1, 7, 7, 6], lambda x: tf1.nn.max_pool2d(x, 3, 1, "SAME"), -1.0, 1.0)
+    # SOFTMAX and LOGISTIC outputs must be scaled 1/256 with zero point 0: range [0, 255/256].
+    c["softmax_uint8"] = unary([2, 10], tf1.nn.softmax, 0.0, 255 / 256)
+    c["logistic_uint8"] = unary([1, 4, 4, 8], tf1.sigmoid, 0.0, 255 / 256)
+    c["reshape_uint8"] = unary([1, 2, 3, 4], lambda x: tf1.reshape(x, [1, 6, 4]), -1.0, 1.0)
+    c["mean_hw_uint8"] = unary([1, 5, 5, 12], lambda x: tf1.reduce_mean(x, axis=[1, 2], keepdims=True), -1.0, 1.0)
+    return c
+
+
+def FQ(t, lo, hi):
+    return tf.compat.v1.quantization.fake_quant_with_min_max_args(t, min=lo, max=hi)
+
+
+def convert_uint8(name, build):
+    tf1 = tf.compat.v1
+    with tf1.Graph().as_default() as graph:
+        inputs, output = build()
+        output = tf1.identity(output, name="y")
+        with tf1.Session(graph=graph) as session:
+            converter = tf1.lite.TFLiteConverter.from_session(session, [t for _, t in inputs], [output])
+            converter.inference_type = tf.uint8
+            converter.quantized_input_stats = {n: (127.5, 127.5) for n, _ in inputs}
+            model = converter.convert()
+    check = Interpreter(model_content=model)
+    types = {np.dtype(d["dtype"]).name for d in check.get_tensor_details() if d["dtype"] != np.int32}
+    if types != {"uint8"}:
+        raise SystemExit(f"{name}: expected only UINT8 tensors (besides INT32 bias/shape), got {sorted(types)}")
+    return model
 
 
 def mobilenet_v3_style():
@@ -256,6 +351,9 @@ def main():
         model = converter.convert()
         check_hybrid(name, model)
         add(name, "hybrid", model, f"{name} (dynamic-range: float input and output, INT8 weights)")
+
+    for name, build in uint8_cases().items():
+        add(name, "uint8", convert_uint8(name, build), f"{name[:-6]} (UINT8 activations and weights, TF1 converter)")
 
     v3 = mobilenet_v3_style()
     for kind in ("float", "int8", "int8_float_io"):
