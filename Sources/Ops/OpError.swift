@@ -15,7 +15,7 @@ package enum OpError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidOptions(String)
     /// An input the kernel needs at prepare time (a shape, a permutation) is not constant.
     case notConstant(String)
-    /// A size that would overflow or exceed what can be allocated.
+    /// A size that would overflow or exceed what can be allocated, or work past a kernel's limit.
     case tooLarge(String)
 
     package var description: String {

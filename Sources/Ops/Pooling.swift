@@ -17,6 +17,8 @@ package enum MaxPool2D {
 }
 
 final class PoolKernel: Kernel {
+    /// The most element visits one pooling op may make (2^32: seconds of work).
+    static let maximumWork = 1 << 32
     let average: Bool
     let type: DataType
     let batches: Int, height: Int, width: Int, channels: Int
@@ -34,6 +36,14 @@ final class PoolKernel: Kernel {
         let w = try WindowGeometry(padding: options.padding, inputSize: input.shape[2], filterSize: options.filterWidth,
                                    stride: options.strideWidth, dilation: 1)
         try context.setOutputShape(0, [input.shape[0], h.outputSize, w.outputSize, input.shape[3]])
+        // The work grows with the window, which costs nothing in the file: a window of
+        // 16842755 × 3714 over a 7 × 59399 input took a minute (a fuzzer finding). Windows are
+        // clipped to the input, so this bounds what any pool can take.
+        let window = saturatingProduct(min(options.filterHeight, input.shape[1]), min(options.filterWidth, input.shape[2]))
+        let work = saturatingProduct(input.shape[0], h.outputSize, w.outputSize, input.shape[3], window)
+        guard work <= PoolKernel.maximumWork else {
+            throw .tooLarge("a \(options.filterHeight)×\(options.filterWidth) pooling window over \(input.shape) needs \(work) additions, more than \(PoolKernel.maximumWork)")
+        }
         var floatRange: (Float, Float) = (0, 0)
         var quantRange: (Int32, Int32) = (0, 0)
         if input.type == .float32 {

@@ -19,6 +19,8 @@ import TFLite
     /// 83-million-entry offset table at prepare time (a libFuzzer timeout).
     /// maxpool-654m-empty-rows: MAX_POOL_2D of an empty INT8[1, 654311431, 0, 0] input walked
     /// 654 million empty output rows (a timeout); ops whose outputs are all empty no longer run.
+    /// avgpool-huge-window: AVERAGE_POOL_2D with a 16842755 × 3714 window over INT8[1, 7, 59399, 6]
+    /// (10.8 billion additions, a minute; a timeout): pools past 2^32 element visits are refused.
     @Test(arguments: files)
     func fuzzerFindingsEndInAResultOrATypedError(_ file: URL) throws {
         let data = try Data(contentsOf: file)
