@@ -19,6 +19,17 @@ import TFLiteReader
 /// An interpreter is not thread-safe: use one from one thread at a time. Separate
 /// interpreters (even of the same model file) may run on different threads at once.
 public final class Interpreter {
+    /// The instruction-set level of the matrix-multiply and depthwise micro-kernels this
+    /// process runs: "baseline" (SSE2 / NEON), "avx2" (AVX2 + FMA) or "avx512", the widest the
+    /// CPU supports unless `TFLITE_KERNELS=baseline|avx2|avx512` lowers it.
+    public static var kernelInstructionSet: String {
+        switch KernelISA.current {
+        case .baseline: "baseline"
+        case .avx2: "avx2"
+        case .avx512: "avx512"
+        }
+    }
+
     /// How the interpreter runs.
     public struct Options: Sendable {
         /// Threads the kernels may use (1 = the calling thread only).

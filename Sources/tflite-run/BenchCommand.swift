@@ -96,7 +96,7 @@ struct BenchCommand: ParsableCommand {
 
         if json {
             var object: [String: Any] = [
-                "model": model, "threads": threads, "runs": runs, "warmup": warmup,
+                "model": model, "threads": threads, "runs": runs, "warmup": warmup, "kernels": Interpreter.kernelInstructionSet,
                 "init_ms": initMs, "median_ms": median, "p90_ms": p90, "min_ms": minimum, "peak_rss_mb": peakRSS,
             ]
             if profile {
@@ -109,7 +109,7 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("model:        \(model)")
-        print("threads:      \(threads)   runs: \(runs)   warmup: \(warmup)")
+        print("threads:      \(threads)   runs: \(runs)   warmup: \(warmup)   kernels: \(Interpreter.kernelInstructionSet)")
         print(String(format: "init:         %.2f ms (load + prepare)", initMs))
         print(String(format: "invoke:       median %.3f ms   p90 %.3f ms   min %.3f ms", median, p90, minimum))
         print(String(format: "peak RSS:     %.1f MB", peakRSS))

@@ -87,4 +87,19 @@ enum CLI {
         #expect(images((object["quantized"] as? [String: Any])?["top1"]) == 357)
         #expect(images(object["top1_agreement"]) == 359)
     }
+
+    /// `bench --json` reports the fields the benchmark script and users read, with sane values,
+    /// and names the kernel level in use (lowered by TFLITE_KERNELS where asked).
+    @Test func benchReportsLatencyMemoryAndKernels() throws {
+        let result = try CLI.run(["bench", model, "--runs", "3", "--warmup", "1", "--threads", "2", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        for key in ["init_ms", "median_ms", "p90_ms", "min_ms", "peak_rss_mb"] {
+            let value = try #require(object[key] as? Double, "\(key)")
+            #expect(value > 0, "\(key)")
+        }
+        let median = try #require(object["median_ms"] as? Double), minimum = try #require(object["min_ms"] as? Double)
+        #expect(minimum <= median)
+        #expect(["baseline", "avx2", "avx512"].contains(object["kernels"] as? String ?? ""), "\(object)")
+    }
 }
