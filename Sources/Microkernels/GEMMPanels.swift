@@ -164,11 +164,9 @@ package func integerGEMMRows<V: KernelFloatVector, Output: FixedWidthInteger>(
         tile.storeBytes(of: c3, toByteOffset: 3 &* width &* 4, as: V.MaskStorage.self)
         let column = panel &* width
         let count = min(width, p.n &- column)
-        for r in 0..<rows {
-            p.requantization.requantize(scratch + r &* width, channel: column, count: count,
+        p.requantization.requantizeRows(scratch, rows: rows, accStride: width, channel: column, count: count,
                                         outputZeroPoint: p.outputZeroPoint, minimum: p.minimum, maximum: p.maximum,
-                                        into: out + r &* outStride + column)
-        }
+                                        into: out + column, outStride: outStride)
     }
 }
 

@@ -42,26 +42,39 @@ package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<
     @inlinable @inline(__always)
     package func requantize<Output: FixedWidthInteger>(_ acc: UnsafePointer<Int32>, channel: Int, count: Int, outputZeroPoint: Int32,
                                                       minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Output>) {
+        requantizeRows(acc, rows: 1, accStride: 0, channel: channel, count: count, outputZeroPoint: outputZeroPoint,
+                       minimum: minimum, maximum: maximum, into: out, outStride: 0)
+    }
+
+    /// `requantize` for `rows` rows of accumulators (`accStride` apart) into rows of `out`
+    /// (`outStride` apart), loading each group of parameters once for all rows.
+    @inlinable @inline(__always)
+    package func requantizeRows<Output: FixedWidthInteger>(_ acc: UnsafePointer<Int32>, rows: Int, accStride: Int, channel: Int, count: Int,
+                                                          outputZeroPoint: Int32, minimum: Int32, maximum: Int32,
+                                                          into out: UnsafeMutablePointer<Output>, outStride: Int) {
         let zero = SIMD8<Int32>(repeating: outputZeroPoint)
         var lane = 0
         while lane < count {
             let c = channel &+ lane
-            let x = UnsafeRawPointer(acc + lane).loadUnaligned(as: SIMD8<Int32>.self)
-            let scaled = multiplyByQuantizedMultiplier(
-                x, multiplier: UnsafeRawPointer(multiplier + c).loadUnaligned(as: SIMD8<Int32>.self),
-                leftShift: UnsafeRawPointer(leftShift + c).loadUnaligned(as: SIMD8<Int32>.self),
-                rightShift: UnsafeRawPointer(rightShift + c).loadUnaligned(as: SIMD8<Int32>.self),
-                mask: UnsafeRawPointer(mask + c).loadUnaligned(as: SIMD8<Int32>.self))
-            // Lane by lane with a constant trip count: vectorised to min/max instructions (the
-            // bitwise select form was partly scalarised here by the optimizer).
-            let offset = scaled &+ zero
-            var v = SIMD8<Int32>()
-            for j in 0..<8 { v[j] = Swift.min(Swift.max(offset[j], minimum), maximum) }
-            if count &- lane >= 8 && Output.bitWidth == 8 {
-                // The low byte of each lane is the INT8 or UINT8 result: one narrowing store.
-                UnsafeMutableRawPointer(out + lane).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: v), as: SIMD8<UInt8>.self)
-            } else {
-                for j in 0..<(count &- lane) { out[lane &+ j] = Output(truncatingIfNeeded: v[j]) }
+            let m = UnsafeRawPointer(multiplier + c).loadUnaligned(as: SIMD8<Int32>.self)
+            let left = UnsafeRawPointer(leftShift + c).loadUnaligned(as: SIMD8<Int32>.self)
+            let right = UnsafeRawPointer(rightShift + c).loadUnaligned(as: SIMD8<Int32>.self)
+            let k = UnsafeRawPointer(mask + c).loadUnaligned(as: SIMD8<Int32>.self)
+            for r in 0..<rows {
+                let x = UnsafeRawPointer(acc + (r &* accStride &+ lane)).loadUnaligned(as: SIMD8<Int32>.self)
+                let scaled = multiplyByQuantizedMultiplier(x, multiplier: m, leftShift: left, rightShift: right, mask: k)
+                // Lane by lane with a constant trip count: vectorised to min/max instructions (the
+                // bitwise select form was partly scalarised here by the optimizer).
+                let offset = scaled &+ zero
+                var v = SIMD8<Int32>()
+                for j in 0..<8 { v[j] = Swift.min(Swift.max(offset[j], minimum), maximum) }
+                let row = out + (r &* outStride &+ lane)
+                if count &- lane >= 8 && Output.bitWidth == 8 {
+                    // The low byte of each lane is the INT8 or UINT8 result: one narrowing store.
+                    UnsafeMutableRawPointer(row).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: v), as: SIMD8<UInt8>.self)
+                } else {
+                    for j in 0..<Swift.min(8, count &- lane) { row[j] = Output(truncatingIfNeeded: v[j]) }
+                }
             }
             lane &+= 8
         }
