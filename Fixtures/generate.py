@@ -191,6 +191,47 @@ def uint8_cases():
     c["logistic_uint8"] = unary([1, 4, 4, 8], tf1.sigmoid, 0.0, 255 / 256)
     c["reshape_uint8"] = unary([1, 2, 3, 4], lambda x: tf1.reshape(x, [1, 6, 4]), -1.0, 1.0)
     c["mean_hw_uint8"] = unary([1, 5, 5, 12], lambda x: tf1.reduce_mean(x, axis=[1, 2], keepdims=True), -1.0, 1.0)
+
+    # More geometry and the cheaper ops.
+    def conv_geometry(shape, filter_shape, strides, padding, dilations, seed, lo, hi):
+        def build():
+            inp, x = image(shape)
+            y = tf1.nn.bias_add(tf1.nn.conv2d(x, weights(filter_shape, seed), strides, padding, dilations=dilations),
+                                tf1.constant(const([filter_shape[3]], seed + 1, 0.1)))
+            return [inp], FQ(y, lo, hi)
+        return build
+    c["conv2d_same_s2_uint8"] = conv_geometry([1, 9, 9, 3], [3, 3, 3, 8], [1, 2, 2, 1], "SAME", [1, 1, 1, 1], 51, -4.0, 4.0)
+    c["conv2d_dilation2_uint8"] = conv_geometry([1, 10, 10, 4], [3, 3, 4, 6], [1, 1, 1, 1], "SAME", [1, 2, 2, 1], 53, -4.0, 4.0)
+
+    def depthwise_s2_valid():
+        inp, x = image([1, 9, 9, 8])
+        y = tf1.nn.bias_add(tf1.nn.depthwise_conv2d(x, weights([3, 3, 8, 1], 55), [1, 2, 2, 1], "VALID"), tf1.constant(const([8], 56, 0.1)))
+        return [inp], FQ(y, -3.0, 3.0)
+    c["depthwise_s2_valid_uint8"] = depthwise_s2_valid
+
+    def fully_connected_batch3():
+        inp, x = image([3, 64])
+        y = tf1.nn.bias_add(tf1.matmul(x, weights([64, 20], 57)), tf1.constant(const([20], 58, 0.1)))
+        return [inp], FQ(y, -6.0, 6.0)
+    c["fully_connected_batch3_uint8"] = fully_connected_batch3
+
+    c["sub_broadcast_uint8"] = binary(tf1.subtract, [1, 1, 1, 8], -2.0, 2.0)
+    c["mul_broadcast_uint8"] = binary(tf1.multiply, [1, 1, 1, 8], -1.0, 1.0)
+    c["add_relu6_uint8"] = binary(lambda a, b: tf1.nn.relu6(a + b), [1, 4, 4, 8], 0.0, 6.0)
+    # Output range wider than the inputs': CONCATENATION requantizes.
+    c["concatenation_rescale_uint8"] = lambda: (lambda a, b: ([a[0], b[0]], FQ(tf1.concat([a[1], b[1]], axis=3), -2.0, 2.0)))(
+        image([1, 4, 4, 3], "a"), image([1, 4, 4, 5], "b"))
+    c["maxpool_2x2_s2_uint8"] = unary([1, 8, 8, 6], lambda x: tf1.nn.max_pool2d(x, 2, 2, "VALID"), -1.0, 1.0)
+    c["mean_last_axis_uint8"] = unary([1, 4, 6, 10], lambda x: tf1.reduce_mean(x, axis=[3], keepdims=True), -0.5, 0.5)
+    c["pad_uint8"] = unary([1, 5, 5, 4], lambda x: tf1.pad(x, [[0, 0], [1, 2], [2, 1], [0, 0]]), -1.0, 1.0)
+    c["relu_uint8"] = unary([1, 4, 4, 8], tf1.nn.relu, 0.0, 1.0)
+    c["relu6_uint8"] = unary([1, 4, 4, 8], tf1.nn.relu6, 0.0, 1.0)
+    # The converter fuses the RELU6 into the MUL by a constant.
+    c["mul_scalar_relu6_uint8"] = unary([1, 4, 4, 8], lambda x: tf1.nn.relu6(x * 4.0), 0.0, 6.0)
+    c["leaky_relu_uint8"] = unary([1, 4, 4, 8], lambda x: tf1.nn.leaky_relu(x, 0.2), -0.2, 1.0)
+    c["hard_swish_uint8"] = unary([1, 6, 6, 8], lambda x: x * tf1.nn.relu6(x + 3.0) / 6.0, -0.5, 1.0)
+    c["transpose_uint8"] = unary([1, 3, 5, 6], lambda x: tf1.transpose(x, [0, 2, 3, 1]), -1.0, 1.0)
+    c["strided_slice_uint8"] = unary([1, 8, 8, 4], lambda x: x[:, 1:7:2, ::3, :], -1.0, 1.0)
     return c
 
 
