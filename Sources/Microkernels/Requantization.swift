@@ -36,18 +36,11 @@ package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<
         self.multiplier = multiplier; self.leftShift = leftShift; self.rightShift = rightShift; self.mask = mask
     }
 
-    /// Requantizes `count` accumulators (channels `channel ..< channel + count`), adds the
-    /// output zero point, clamps and narrows into `out`. `acc` must be readable in whole groups
-    /// of 8 lanes, and the parameters must be padded likewise.
-    @inlinable @inline(__always)
-    package func requantize<Output: FixedWidthInteger>(_ acc: UnsafePointer<Int32>, channel: Int, count: Int, outputZeroPoint: Int32,
-                                                      minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Output>) {
-        requantizeRows(acc, rows: 1, accStride: 0, channel: channel, count: count, outputZeroPoint: outputZeroPoint,
-                       minimum: minimum, maximum: maximum, into: out, outStride: 0)
-    }
-
-    /// `requantize` for `rows` rows of accumulators (`accStride` apart) into rows of `out`
-    /// (`outStride` apart), loading each group of parameters once for all rows.
+    /// Requantizes `rows` rows of `count` accumulators (channels `channel ..< channel + count`,
+    /// rows `accStride` apart), adds the output zero point, clamps and narrows into rows of
+    /// `out` (`outStride` apart), loading each group of parameters once for all rows. `acc`
+    /// must be readable in whole groups of 8 lanes past the last row's `count`, and the
+    /// parameters must be padded likewise.
     @inlinable @inline(__always)
     package func requantizeRows<Output: FixedWidthInteger>(_ acc: UnsafePointer<Int32>, rows: Int, accStride: Int, channel: Int, count: Int,
                                                           outputZeroPoint: Int32, minimum: Int32, maximum: Int32,

@@ -42,14 +42,16 @@ package enum InstructionSetKernels {
         Microkernels.zeroPointFreeFloats(source, count: count, zeroPoint: zeroPoint, into: to)
     }
 
-    package static func requantize(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, count: Int, outputZeroPoint: Int32,
-                                   minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Int8>) {
-        r.requantize(acc, channel: 0, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum, into: out)
+    package static func requantizeRows(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int,
+                                       outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Int8>) {
+        r.requantizeRows(acc, rows: rows, accStride: stride, channel: 0, count: count, outputZeroPoint: outputZeroPoint,
+                         minimum: minimum, maximum: maximum, into: out, outStride: stride)
     }
 
-    package static func requantize(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, count: Int, outputZeroPoint: Int32,
-                                   minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<UInt8>) {
-        r.requantize(acc, channel: 0, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum, into: out)
+    package static func requantizeRows(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int,
+                                       outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<UInt8>) {
+        r.requantizeRows(acc, rows: rows, accStride: stride, channel: 0, count: count, outputZeroPoint: outputZeroPoint,
+                         minimum: minimum, maximum: maximum, into: out, outStride: stride)
     }
 
     package static func integerAccumulatorRows(_ p: IntegerGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,

@@ -94,27 +94,6 @@ struct DepthwiseShape {
     }
 }
 
-/// Bytes, saturating at `Int.max` (which no memory budget admits).
-func saturatingProduct(_ factors: Int...) -> Int {
-    var product = 1
-    for f in factors {
-        let (p, overflow) = product.multipliedReportingOverflow(by: f)
-        if overflow || f < 0 { return Int.max }
-        product = p
-    }
-    return product
-}
-
-func saturatingSum(_ terms: Int...) -> Int {
-    var sum = 0
-    for t in terms {
-        let (s, overflow) = sum.addingReportingOverflow(t)
-        if overflow { return Int.max }
-        sum = s
-    }
-    return sum
-}
-
 extension DepthwiseShape {
     var rowShape: DepthwiseRowShape {
         DepthwiseRowShape(channels: outputChannels, inputWidth: inputWidth, outputWidth: outputWidth, filterWidth: filterWidth,
@@ -331,10 +310,8 @@ final class QuantizedDepthwiseKernel: Kernel {
                     }
                 }
                 let out = output + row * count
-                for ox in 0..<s.outputWidth {
-                    isa.requantize(requantization, acc + ox * oc, count: oc, outputZeroPoint: p.outputZeroPoint,
-                                   minimum: p.minimum, maximum: p.maximum, into: out + ox * oc)
-                }
+                isa.requantizeRows(requantization, acc, rows: s.outputWidth, stride: oc, count: oc, outputZeroPoint: p.outputZeroPoint,
+                                   minimum: p.minimum, maximum: p.maximum, into: out)
             }
         }
     }

@@ -26,13 +26,7 @@ package final class PackedFloatWeights {
         self.n = n
         let width = isa.panelWidth
         panels = (n + width - 1) / width
-        data = AlignedBuffer(count: panels * k * width, repeating: 0)
-        for channel in 0..<n {
-            let panel = channel / width, lane = channel % width
-            for i in 0..<k {
-                data.pointer[(panel * k + i) * width + lane] = weights[channel * k + i]
-            }
-        }
+        data = packPanels(n: n, k: k, width: width) { channel, i in weights[channel * k + i] }
         self.bias = AlignedBuffer(count: panels * width, repeating: 0)
         if let bias {
             for channel in 0..<n { self.bias.pointer[channel] = bias[channel] }
@@ -54,4 +48,16 @@ package final class PackedFloatWeights {
                           fused: KernelISA.baselineFuses)
         }
     }
+}
+
+/// `[n][k]` weights (as `value(channel, i)` gives them) packed into the micro-kernels' panels,
+/// `[panel][k][width]`, zero-padded past channel `n`.
+func packPanels(n: Int, k: Int, width: Int, value: (_ channel: Int, _ i: Int) -> Float) -> AlignedBuffer<Float> {
+    let panels = (n + width - 1) / width
+    let data = AlignedBuffer<Float>(count: panels * k * width, repeating: 0)
+    for channel in 0..<n {
+        let panel = channel / width, lane = channel % width
+        for i in 0..<k { data.pointer[(panel * k + i) * width + lane] = value(channel, i) }
+    }
+    return data
 }

@@ -23,26 +23,28 @@ extension KernelISA {
         }
     }
 
-    /// Requantizes `count` accumulators (channels 0..<count) into INT8 or UINT8 `out`.
+    /// Requantizes `rows` rows of `count` accumulators (channels 0..<count, rows `stride`
+    /// apart) into INT8 or UINT8 `out` (rows `stride` apart).
     @inline(__always)
-    func requantize<Output: FixedWidthInteger>(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, count: Int, outputZeroPoint: Int32,
-                                               minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Output>) {
+    func requantizeRows<Output: FixedWidthInteger>(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int,
+                                                   outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Output>) {
         let raw = UnsafeMutableRawPointer(out)
         switch self {
         case .avx512 where Output.self == Int8.self:
-            MicrokernelsAVX512.InstructionSetKernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
-                                     into: raw.assumingMemoryBound(to: Int8.self))
+            MicrokernelsAVX512.InstructionSetKernels.requantizeRows(r, acc, rows: rows, stride: stride, count: count, outputZeroPoint: outputZeroPoint,
+                                                                    minimum: minimum, maximum: maximum, into: raw.assumingMemoryBound(to: Int8.self))
         case .avx512:
-            MicrokernelsAVX512.InstructionSetKernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
-                                     into: raw.assumingMemoryBound(to: UInt8.self))
+            MicrokernelsAVX512.InstructionSetKernels.requantizeRows(r, acc, rows: rows, stride: stride, count: count, outputZeroPoint: outputZeroPoint,
+                                                                    minimum: minimum, maximum: maximum, into: raw.assumingMemoryBound(to: UInt8.self))
         case .avx2 where Output.self == Int8.self:
-            MicrokernelsAVX2.InstructionSetKernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
-                                   into: raw.assumingMemoryBound(to: Int8.self))
+            MicrokernelsAVX2.InstructionSetKernels.requantizeRows(r, acc, rows: rows, stride: stride, count: count, outputZeroPoint: outputZeroPoint,
+                                                                  minimum: minimum, maximum: maximum, into: raw.assumingMemoryBound(to: Int8.self))
         case .avx2:
-            MicrokernelsAVX2.InstructionSetKernels.requantize(r, acc, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
-                                   into: raw.assumingMemoryBound(to: UInt8.self))
+            MicrokernelsAVX2.InstructionSetKernels.requantizeRows(r, acc, rows: rows, stride: stride, count: count, outputZeroPoint: outputZeroPoint,
+                                                                  minimum: minimum, maximum: maximum, into: raw.assumingMemoryBound(to: UInt8.self))
         case .baseline:
-            r.requantize(acc, channel: 0, count: count, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum, into: out)
+            r.requantizeRows(acc, rows: rows, accStride: stride, channel: 0, count: count, outputZeroPoint: outputZeroPoint,
+                             minimum: minimum, maximum: maximum, into: out, outStride: stride)
         }
     }
 }

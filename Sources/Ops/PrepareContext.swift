@@ -61,3 +61,25 @@ package func checkedElementCount(_ shape: [Int]) throws(OpError) -> Int {
     }
     return count
 }
+
+/// Bytes, saturating at `Int.max` (which no memory budget admits).
+func saturatingProduct(_ factors: Int...) -> Int {
+    var product = 1
+    for f in factors {
+        let (p, overflow) = product.multipliedReportingOverflow(by: f)
+        if overflow || f < 0 { return Int.max }
+        product = p
+    }
+    return product
+}
+
+/// A sum, saturating at `Int.max`.
+func saturatingSum(_ terms: Int...) -> Int {
+    var sum = 0
+    for t in terms {
+        let (s, overflow) = sum.addingReportingOverflow(t)
+        if overflow { return Int.max }
+        sum = s
+    }
+    return sum
+}

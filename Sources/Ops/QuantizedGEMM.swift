@@ -10,8 +10,9 @@ import MicrokernelsAVX512
 /// of magnitude ≤ 255 · 255, so a sum of up to 64 of them stays below 2^22 and is exact in
 /// float in any order. The tile sums chunks of 64 in float SIMD registers and adds each chunk
 /// to Int32 accumulators — the reference's integers, computed at float speed. Weights are
-/// packed once, at prepare, with their zero point removed, into 8-channel panels
-/// `[panel][k][8]`; rows arrive with the input zero point removed (padding is 0).
+/// packed once, at prepare, with their zero point removed, into panels of 8 or 16 channels
+/// (`packPanels`, by instruction-set level); rows arrive with the input zero point removed
+/// (padding is 0).
 package final class PackedQuantizedWeights {
     let isa: KernelISA
     let k: Int
@@ -38,11 +39,8 @@ package final class PackedQuantizedWeights {
         self.n = n
         let width = isa.panelWidth
         panels = (n + width - 1) / width
-        data = AlignedBuffer(count: panels * k * width, repeating: 0)
-        for channel in 0..<n {
-            let zp = weightZeroPoints.count == 1 ? weightZeroPoints[0] : weightZeroPoints[channel]
-            let panel = channel / width, lane = channel % width
-            for i in 0..<k { data.pointer[(panel * k + i) * width + lane] = Float(weights[channel * k + i] - zp) }
+        data = packPanels(n: n, k: k, width: width) { channel, i in
+            Float(weights[channel * k + i] - (weightZeroPoints.count == 1 ? weightZeroPoints[0] : weightZeroPoints[channel]))
         }
         self.bias = AlignedBuffer(count: panels * width, repeating: 0)
         for channel in 0..<n { self.bias.pointer[channel] = bias?[channel] ?? 0 }
