@@ -17,9 +17,11 @@ let kernelSettings: [SwiftSetting] = [
 #if arch(x86_64)
 let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
+let vnniSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "icelake-server"])]
 #else
 let avx2Settings: [SwiftSetting] = []
 let avx512Settings: [SwiftSetting] = []
+let vnniSettings: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -56,6 +58,10 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])] + avx2Settings),
         .target(name: "MicrokernelsAVX512", dependencies: ["Microkernels"], path: "Sources/MicrokernelsAVX512",
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])] + avx512Settings),
+        // The 8-bit matrix multiply with AVX-512 VNNI's byte dot products (Intel intrinsics,
+        // x86-64 only; empty elsewhere).
+        .target(name: "MicrokernelsVNNI", dependencies: ["Microkernels"], path: "Sources/MicrokernelsVNNI",
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])] + vnniSettings),
         // Which of those the running CPU supports (cpuid, behind one C function).
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),
         // C11 atomics for the worker pool.
@@ -63,7 +69,7 @@ let package = Package(
         // Kernels: prepare validates and precomputes, eval computes. Knows no file format.
         .target(
             name: "Ops",
-            dependencies: ["TFLiteCore", "Microkernels", "MicrokernelsAVX2", "MicrokernelsAVX512", "CPUFeatures", "CAtomics"],
+            dependencies: ["TFLiteCore", "Microkernels", "MicrokernelsAVX2", "MicrokernelsAVX512", "MicrokernelsVNNI", "CPUFeatures", "CAtomics"],
             path: "Sources/Ops",
             swiftSettings: kernelSettings
         ),

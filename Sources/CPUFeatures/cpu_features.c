@@ -7,6 +7,7 @@ int tflite_cpu_kernel_level(void) {
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = 1;
     if (level == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
         && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) level = 2;
+    if (level == 2 && __builtin_cpu_supports("avx512vnni")) level = 3;
     return level;
 #else
     return 0;

@@ -20,13 +20,15 @@ import TFLiteReader
 /// interpreters (even of the same model file) may run on different threads at once.
 public final class Interpreter {
     /// The instruction-set level of the matrix-multiply and depthwise micro-kernels this
-    /// process runs: "baseline" (SSE2 / NEON), "avx2" (AVX2 + FMA) or "avx512", the widest the
-    /// CPU supports unless `TFLITE_KERNELS=baseline|avx2|avx512` lowers it.
+    /// process runs: "baseline" (SSE2 / NEON), "avx2" (AVX2 + FMA), "avx512" or "avx512vnni"
+    /// (AVX-512 with 8-bit dot products for the quantized matrix multiply), the widest the CPU
+    /// supports unless `TFLITE_KERNELS=baseline|avx2|avx512|avx512vnni` lowers it.
     public static var kernelInstructionSet: String {
         switch KernelISA.current {
         case .baseline: "baseline"
         case .avx2: "avx2"
         case .avx512: "avx512"
+        case .avx512vnni: "avx512vnni"
         }
     }
 

@@ -1,3 +1,4 @@
+import Microkernels
 import TFLiteCore
 
 /// CONV_2D: `out[b][y][x][o] = act(bias[o] + Σ_{ky,kx,i} in[b][y·sh+ky·dh−ph][x·sw+kx·dw−pw][i] · w[o][ky][kx][i])`.
@@ -37,7 +38,8 @@ package enum Conv2D {
                 weights: try widenedConstant(filter, "the filter"), weightZeroPoints: quantization.weightZeroPoints,
                 n: geometry.outputChannels, k: geometry.patchSize, bias: try constantBias32(bias, count: geometry.outputChannels),
                 requantization: quantization.requantization, outputZeroPoint: quantization.outputZeroPoint,
-                minimum: quantization.minimum, maximum: quantization.maximum, isa: context.kernelISA)
+                minimum: quantization.minimum, maximum: quantization.maximum, signed: input.type == .int8,
+                inputZeroPoint: quantization.inputZeroPoint, isa: context.kernelISA)
             return QuantizedConv2DKernel(signed: input.type == .int8, geometry: geometry, weights: packed,
                                          inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount)
         case (.float32, .int8, .float32):
@@ -166,13 +168,58 @@ final class QuantizedConv2DKernel: Kernel {
         self.threads = max(1, threads)
     }
 
-    /// Per thread: four rows of patch values, then the accumulator tile.
-    private var chunkBytes: Int { (4 * geometry.patchSize * 4 + 63) / 64 * 64 + weights.tileScratchBytes }
+    /// Per thread: four rows of patch values, then the accumulator tile; for the byte
+    /// kernels, eight rows of bytes, their sums, and the accumulator row.
+    private var chunkBytes: Int {
+        if let bytes = weights.bytes {
+            return (byteTileRows * bytes.rowBytes + 63) / 64 * 64 + 64 + weights.byteTileScratchBytes
+        }
+        return (4 * geometry.patchSize * 4 + 63) / 64 * 64 + weights.tileScratchBytes
+    }
     var scratchByteCount: Int { threads * chunkBytes }
 
     func eval(_ args: KernelArguments) {
         // Dispatch once to code specialized for the element type.
-        if signed { run(args, Int8.self) } else { run(args, UInt8.self) }
+        if let bytes = weights.bytes {
+            if signed { runBytes(args, bytes, Int8.self) } else { runBytes(args, bytes, UInt8.self) }
+        } else {
+            if signed { run(args, Int8.self) } else { run(args, UInt8.self) }
+        }
+    }
+
+    @inline(__always)
+    private func runBytes<Input: FixedWidthInteger>(_ args: KernelArguments, _ bytes: PackedByteWeights, _: Input.Type) {
+        let input = args.input(0, as: Input.self)
+        let output = args.output(0, as: Input.self)
+        let g = geometry
+        let k = g.patchSize, n = g.outputChannels
+        let tiles = (g.outputPixels + byteTileRows - 1) / byteTileRows
+        let scratch = args.scratch.unsafelyUnwrapped
+        let chunkBytes = self.chunkBytes
+        let rowBytes = bytes.rowBytes
+        let padding = Input(truncatingIfNeeded: bytes.paddingByte)
+        let sumsOffset = (byteTileRows * rowBytes + 63) / 64 * 64
+        args.runner.forEachChunk(count: tiles, grain: 2) { chunk, range in
+            let base = scratch + chunk * chunkBytes
+            let rows = base.assumingMemoryBound(to: UInt8.self)
+            let sums = (base + sumsOffset).assumingMemoryBound(to: Int32.self)
+            let tileScratch = base + sumsOffset + 64
+            for tile in range {
+                let first = tile * byteTileRows
+                let count = min(byteTileRows, g.outputPixels - first)
+                for r in 0..<count {
+                    let row = rows + r * rowBytes
+                    if g.isPointwise {
+                        sums[r] = bytes.prepareRow(input + (first + r) * k, into: row)
+                    } else {
+                        g.gatherPatch(input, pixel: first + r, into: UnsafeMutableRawPointer(row).assumingMemoryBound(to: Input.self),
+                                      pad: padding, convert: { $0 })
+                        sums[r] = bytes.prepareRow(row, into: row)
+                    }
+                }
+                weights.multiplyBytes(bytes, rows: count, a: rows, rowSums: sums, out: output + first * n, outStride: n, scratch: tileScratch)
+            }
+        }
     }
 
     @inline(__always)

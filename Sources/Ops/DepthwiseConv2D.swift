@@ -198,7 +198,7 @@ final class FloatDepthwiseKernel: Kernel {
                 }
                 let out = output + row * s.outputWidth * s.outputChannels
                 switch isa {
-                case .avx512: MicrokernelsAVX512.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
+                case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
                 case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
                 case .baseline:
                     depthwiseFloatRow(SIMD8<Float>.self, rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, fused: KernelISA.baselineFuses)
@@ -302,7 +302,7 @@ final class QuantizedDepthwiseKernel: Kernel {
                         let part = DepthwiseRowInputs(rows: inputs.rows + first, filters: inputs.filters + first,
                                                       count: min(rowsPerCall, inputs.count - first))
                         switch isa {
-                        case .avx512: MicrokernelsAVX512.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc)
+                        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc)
                         case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc)
                         case .baseline: depthwiseIntegerRow(SIMD8<Float>.self, rowShape, part, acc: acc, fused: KernelISA.baselineFuses)
                         }

@@ -41,7 +41,7 @@ package final class PackedFloatWeights {
         let p = FloatGEMMPanels(k: k, n: n, panels: panels, weights: UnsafeRawPointer(data.pointer), bias: UnsafeRawPointer(bias.pointer),
                                 minimum: minimum, maximum: maximum)
         switch isa {
-        case .avx512: MicrokernelsAVX512.InstructionSetKernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
+        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
         case .avx2: MicrokernelsAVX2.InstructionSetKernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
         case .baseline:
             floatGEMMRows(SIMD8<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride,

@@ -1,3 +1,4 @@
+import Microkernels
 import TFLiteCore
 
 /// FULLY_CONNECTED: `out[r][o] = act(bias[o] + Σ_i in[r][i] · w[o][i])`, rows r over every
@@ -45,7 +46,7 @@ package enum FullyConnected {
                 n: units, k: depth, bias: try constantBias32(bias, count: units), requantization: quantization.requantization,
                 outputZeroPoint: quantization.outputZeroPoint, minimum: quantization.minimum, maximum: quantization.maximum,
                 doubleScales: input.type == .int8 ? try doubleRequantizationScales(input: input, weights: weights, output: output) : nil,
-                isa: context.kernelISA)
+                signed: input.type == .int8, inputZeroPoint: quantization.inputZeroPoint, isa: context.kernelISA)
             return QuantizedFullyConnectedKernel(signed: input.type == .int8, rows: rows, weights: packed,
                                                  inputZeroPoint: quantization.inputZeroPoint)
         case (.float32, .int8, .float32):
@@ -101,12 +102,39 @@ final class QuantizedFullyConnectedKernel: Kernel {
         self.inputZeroPoint = inputZeroPoint
     }
 
-    /// Four rows of zero-point-free inputs, then the accumulator tile.
-    private var rowBytes: Int { (4 * weights.k * 4 + 63) / 64 * 64 }
-    var scratchByteCount: Int { rowBytes + weights.tileScratchBytes }
+    /// Four rows of zero-point-free inputs, then the accumulator tile; for the byte kernels,
+    /// eight rows of bytes, their sums and the accumulator row.
+    private var rowBytes: Int {
+        if let bytes = weights.bytes { return (byteTileRows * bytes.rowBytes + 63) / 64 * 64 + 64 }
+        return (4 * weights.k * 4 + 63) / 64 * 64
+    }
+    var scratchByteCount: Int { rowBytes + (weights.bytes == nil ? weights.tileScratchBytes : weights.byteTileScratchBytes) }
 
     func eval(_ args: KernelArguments) {
-        if signed { run(args, Int8.self) } else { run(args, UInt8.self) }
+        if let bytes = weights.bytes {
+            if signed { runBytes(args, bytes, Int8.self) } else { runBytes(args, bytes, UInt8.self) }
+        } else {
+            if signed { run(args, Int8.self) } else { run(args, UInt8.self) }
+        }
+    }
+
+    @inline(__always)
+    private func runBytes<Input: FixedWidthInteger>(_ args: KernelArguments, _ bytes: PackedByteWeights, _: Input.Type) {
+        let input = args.input(0, as: Input.self), output = args.output(0, as: Input.self)
+        let scratch = args.scratch.unsafelyUnwrapped
+        let buffer = scratch.assumingMemoryBound(to: UInt8.self)
+        let sumsOffset = rowBytes - 64
+        let sums = (scratch + sumsOffset).assumingMemoryBound(to: Int32.self)
+        let k = weights.k, n = weights.n
+        var first = 0
+        while first < rows {
+            let count = min(byteTileRows, rows - first)
+            for r in 0..<count {
+                sums[r] = bytes.prepareRow(input + (first + r) * k, into: buffer + r * bytes.rowBytes)
+            }
+            weights.multiplyBytes(bytes, rows: count, a: buffer, rowSums: sums, out: output + first * n, outStride: n, scratch: scratch + rowBytes)
+            first += byteTileRows
+        }
     }
 
     @inline(__always)

@@ -10,9 +10,9 @@ extension KernelISA {
                                                           into to: UnsafeMutablePointer<Float>) {
         let raw = UnsafeRawPointer(source)
         switch self {
-        case .avx512 where Element.self == Int8.self:
+        case .avx512 where Element.self == Int8.self, .avx512vnni where Element.self == Int8.self:
             MicrokernelsAVX512.InstructionSetKernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: Int8.self), count: count, zeroPoint: zeroPoint, into: to)
-        case .avx512:
+        case .avx512, .avx512vnni:
             MicrokernelsAVX512.InstructionSetKernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: UInt8.self), count: count, zeroPoint: zeroPoint, into: to)
         case .avx2 where Element.self == Int8.self:
             MicrokernelsAVX2.InstructionSetKernels.zeroPointFreeFloats(raw.assumingMemoryBound(to: Int8.self), count: count, zeroPoint: zeroPoint, into: to)
@@ -30,10 +30,10 @@ extension KernelISA {
                                                    outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Output>) {
         let raw = UnsafeMutableRawPointer(out)
         switch self {
-        case .avx512 where Output.self == Int8.self:
+        case .avx512 where Output.self == Int8.self, .avx512vnni where Output.self == Int8.self:
             MicrokernelsAVX512.InstructionSetKernels.requantizeRows(r, acc, rows: rows, stride: stride, count: count, outputZeroPoint: outputZeroPoint,
                                                                     minimum: minimum, maximum: maximum, into: raw.assumingMemoryBound(to: Int8.self))
-        case .avx512:
+        case .avx512, .avx512vnni:
             MicrokernelsAVX512.InstructionSetKernels.requantizeRows(r, acc, rows: rows, stride: stride, count: count, outputZeroPoint: outputZeroPoint,
                                                                     minimum: minimum, maximum: maximum, into: raw.assumingMemoryBound(to: UInt8.self))
         case .avx2 where Output.self == Int8.self:

@@ -6,7 +6,7 @@ import MicrokernelsAVX512
 /// The instruction-set level whose micro-kernels run, chosen once per process from the CPU
 /// (tract's and XNNPACK's approach: portable defaults overridden by faster variants).
 ///
-/// `TFLITE_KERNELS=baseline|avx2|avx512` in the environment lowers the choice (for tests and
+/// `TFLITE_KERNELS=baseline|avx2|avx512|avx512vnni` in the environment lowers the choice (for tests and
 /// benchmarks); it never raises it above what the CPU supports.
 package enum KernelISA: Int, Comparable, CaseIterable, Sendable {
     /// The platform's baseline: SSE2 on x86-64 (8-channel panels, separate multiply and add),
@@ -16,6 +16,9 @@ package enum KernelISA: Int, Comparable, CaseIterable, Sendable {
     case avx2 = 1
     /// AVX-512 F/BW/DQ/VL: 16-channel panels in one register.
     case avx512 = 2
+    /// AVX-512 plus VNNI: the quantized matrix multiply on bytes (`vpdpbusd`); everything
+    /// else as `avx512`.
+    case avx512vnni = 3
 
     package static func < (a: KernelISA, b: KernelISA) -> Bool { a.rawValue < b.rawValue }
 
@@ -28,6 +31,7 @@ package enum KernelISA: Int, Comparable, CaseIterable, Sendable {
         case "baseline": .baseline
         case "avx2": .avx2
         case "avx512": .avx512
+        case "avx512vnni": .avx512vnni
         default: nil
         }
         return min(requested ?? supported, supported)

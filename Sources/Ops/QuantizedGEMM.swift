@@ -18,7 +18,10 @@ package final class PackedQuantizedWeights {
     let k: Int
     let n: Int
     let panels: Int
+    /// Float panels for the float-exact kernels (empty when `bytes` is set).
     let data: AlignedBuffer<Float>
+    /// Byte panels, where the CPU has the byte dot-product kernels.
+    let bytes: PackedByteWeights?
     let bias: AlignedBuffer<Int32>
     let requantization: RequantizationBuffers
     let outputZeroPoint: Int32
@@ -32,15 +35,23 @@ package final class PackedQuantizedWeights {
     ///   - weights: `[n][k]` raw weight values, already widened.
     ///   - weightZeroPoints: one per channel (or one for all).
     ///   - scales: per-channel (multiplier, shift) for the requantization.
+    ///   - signed: INT8 (true) or UINT8 inputs and weights.
     init(weights: [Int32], weightZeroPoints: [Int32], n: Int, k: Int, bias: [Int32]?, requantization: [QuantizedMultiplier],
-         outputZeroPoint: Int32, minimum: Int32, maximum: Int32, doubleScales: [Double]? = nil, isa: KernelISA = .current) {
+         outputZeroPoint: Int32, minimum: Int32, maximum: Int32, doubleScales: [Double]? = nil, signed: Bool, inputZeroPoint: Int32,
+         isa: KernelISA = .current) {
         self.isa = isa
         self.k = k
         self.n = n
         let width = isa.panelWidth
         panels = (n + width - 1) / width
-        data = packPanels(n: n, k: k, width: width) { channel, i in
-            Float(weights[channel * k + i] - (weightZeroPoints.count == 1 ? weightZeroPoints[0] : weightZeroPoints[channel]))
+        bytes = PackedByteWeights(weights: weights, weightZeroPoints: weightZeroPoints, signed: signed, inputZeroPoint: inputZeroPoint,
+                                  n: n, k: k, bias: bias, isa: isa)
+        if bytes != nil {
+            data = AlignedBuffer(count: 0, repeating: 0)
+        } else {
+            data = packPanels(n: n, k: k, width: width) { channel, i in
+                Float(weights[channel * k + i] - (weightZeroPoints.count == 1 ? weightZeroPoints[0] : weightZeroPoints[channel]))
+            }
         }
         self.bias = AlignedBuffer(count: panels * width, repeating: 0)
         for channel in 0..<n { self.bias.pointer[channel] = bias?[channel] ?? 0 }
@@ -76,22 +87,18 @@ package final class PackedQuantizedWeights {
             // `round(Double(acc) × scale[c])`, one row at a time through the tile scratch.
             for r in 0..<rows {
                 switch isa {
-                case .avx512: MicrokernelsAVX512.InstructionSetKernels.integerAccumulatorRows(p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0)
+                case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.integerAccumulatorRows(p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0)
                 case .avx2: MicrokernelsAVX2.InstructionSetKernels.integerAccumulatorRows(p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0)
                 case .baseline:
                     integerGEMMAccumulatorRows(SIMD8<Float>.self, p, rows: 1, a: a + r * aStride, aStride: aStride, out: tile, outStride: 0,
                                                fused: KernelISA.baselineFuses)
                 }
-                for channel in 0..<n {
-                    let scaled = (Double(tile[channel]) * doubleScales.pointer[channel]).rounded(.toNearestOrAwayFromZero)
-                    let value = Int32(clamping: Int64(max(min(scaled, 4e9), -4e9))) &+ outputZeroPoint
-                    out[r * outStride + channel] = Output(truncatingIfNeeded: min(max(value, minimum), maximum))
-                }
+                requantizeInDouble(tile, doubleScales, into: out + r * outStride)
             }
             return
         }
         switch isa {
-        case .avx512:
+        case .avx512, .avx512vnni:
             if Output.self == Int8.self {
                 MicrokernelsAVX512.InstructionSetKernels.integerRows(p, rows: rows, a: a, aStride: aStride, out: UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int8.self),
                                           outStride: outStride, scratch: tile)
@@ -110,6 +117,19 @@ package final class PackedQuantizedWeights {
         case .baseline:
             integerGEMMRows(SIMD8<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, scratch: tile,
                             fused: KernelISA.baselineFuses)
+        }
+    }
+}
+
+extension PackedQuantizedWeights {
+    /// LiteRT's reference int8 FULLY_CONNECTED requantization of one row of accumulators:
+    /// `round(Double(acc) × scale[c])` + output zero point, clamped.
+    @inline(__always)
+    func requantizeInDouble<Output: FixedWidthInteger>(_ acc: UnsafePointer<Int32>, _ scales: AlignedBuffer<Double>, into out: UnsafeMutablePointer<Output>) {
+        for channel in 0..<n {
+            let scaled = (Double(acc[channel]) * scales.pointer[channel]).rounded(.toNearestOrAwayFromZero)
+            let value = Int32(clamping: Int64(max(min(scaled, 4e9), -4e9))) &+ outputZeroPoint
+            out[channel] = Output(truncatingIfNeeded: min(max(value, minimum), maximum))
         }
     }
 }

@@ -100,6 +100,6 @@ enum CLI {
         }
         let median = try #require(object["median_ms"] as? Double), minimum = try #require(object["min_ms"] as? Double)
         #expect(minimum <= median)
-        #expect(["baseline", "avx2", "avx512"].contains(object["kernels"] as? String ?? ""), "\(object)")
+        #expect(["baseline", "avx2", "avx512", "avx512vnni"].contains(object["kernels"] as? String ?? ""), "\(object)")
     }
 }

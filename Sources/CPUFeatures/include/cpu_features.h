@@ -3,7 +3,7 @@
 
 /// The widest instruction-set level the running CPU (and OS) supports for our kernels:
 /// 0 = the platform's baseline (SSE2 on x86-64, NEON on arm64), 1 = AVX2 + FMA,
-/// 2 = AVX-512 F/BW/DQ/VL.
+/// 2 = AVX-512 F/BW/DQ/VL, 3 = that plus AVX512_VNNI.
 int tflite_cpu_kernel_level(void);
 
 #endif

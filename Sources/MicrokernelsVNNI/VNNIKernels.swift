@@ -1,0 +1,182 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+import Microkernels
+
+/// The integer matrix multiply with AVX-512 VNNI: `vpdpbusd` adds four byte products per
+/// 32-bit lane, so one instruction does 64 multiply-adds, in exact integer arithmetic (see
+/// `BytePanels` for the operands). Built with `-target-cpu icelake-server`; Ops calls it only
+/// when the CPU reports AVX512_VNNI.
+///
+/// A call computes up to `byteTileRows` (8) rows against two 16-channel panels at a time: 16
+/// accumulator registers, enough independent chains to cover `vpdpbusd`'s latency. The
+/// requantization (TFLite's `MultiplyByQuantizedMultiplier`, per channel) runs on the 16
+/// lanes of each accumulator with 64-bit even/odd products, and a masked narrowing store
+/// (`vpmovdb`) writes the bytes.
+package enum VNNIKernels {
+    /// Copies `count` activation bytes, XOR `flip` (0x80 turns INT8 into its offset unsigned
+    /// form), zero-pads the row to `padded` bytes and returns the sum of the stored bytes.
+    /// `source` may equal `into`.
+    package static func prepareRow(_ source: UnsafePointer<UInt8>, count: Int, padded: Int, flip: UInt8,
+                                   into: UnsafeMutablePointer<UInt8>) -> Int32 {
+        var sum: Int32 = 0
+        for i in 0..<count {
+            let v = source[i] ^ flip
+            into[i] = v
+            sum &+= Int32(v)
+        }
+        for i in count..<padded { into[i] = 0 }
+        return sum
+    }
+
+    /// Requantized 8-bit output rows; `rowSums[r]` is row r's `Σ a` (read only when the
+    /// weights have zero points).
+    package static func rows(_ p: BytePanels, rows: Int, a: UnsafePointer<UInt8>, aStride: Int, rowSums: UnsafePointer<Int32>,
+                             out: UnsafeMutableRawPointer, outStride: Int) {
+        run(p, rows: rows, a: a, aStride: aStride, rowSums: rowSums) { acc, r, column, count in
+            requantizeAndStore(p, acc, column: column, count: count, to: out + (r &* outStride &+ column))
+        }
+    }
+
+    /// The Int32 accumulators alone (for kernels that requantize differently).
+    package static func accumulatorRows(_ p: BytePanels, rows: Int, a: UnsafePointer<UInt8>, aStride: Int, rowSums: UnsafePointer<Int32>,
+                                        out: UnsafeMutablePointer<Int32>, outStride: Int) {
+        run(p, rows: rows, a: a, aStride: aStride, rowSums: rowSums) { acc, r, column, count in
+            _mm512_mask_storeu_epi32(out + (r &* outStride &+ column), laneMask(count), acc)
+        }
+    }
+
+    @inline(__always)
+    static func laneMask(_ count: Int) -> __mmask16 {
+        __mmask16(truncatingIfNeeded: (UInt32(1) << UInt32(count)) &- 1)
+    }
+
+    @inline(__always)
+    static func broadcast(_ row: UnsafePointer<UInt8>, _ group: Int) -> __m512i {
+        _mm512_set1_epi32(Int32(bitPattern: UnsafeRawPointer(row + group &* 4).loadUnaligned(as: UInt32.self)))
+    }
+
+    /// The accumulators of every panel for up to 8 rows, each finished (column term and row
+    /// sum correction added) and handed to `store(acc, row, firstChannel, channelCount)`.
+    @inline(__always)
+    static func run(_ p: BytePanels, rows: Int, a: UnsafePointer<UInt8>, aStride: Int, rowSums: UnsafePointer<Int32>,
+                    store: (__m512i, Int, Int, Int) -> Void) {
+        // Rows past `rows` repeat row 0: computed, never stored.
+        let a0 = a
+        let a1 = rows > 1 ? a + aStride : a, a2 = rows > 2 ? a + 2 &* aStride : a, a3 = rows > 3 ? a + 3 &* aStride : a
+        let a4 = rows > 4 ? a + 4 &* aStride : a, a5 = rows > 5 ? a + 5 &* aStride : a
+        let a6 = rows > 6 ? a + 6 &* aStride : a, a7 = rows > 7 ? a + 7 &* aStride : a
+        let groups = p.groups
+        let panelBytes = groups &* 64
+        var panel = 0
+        while panel < p.panels {
+            let w0 = p.weights + panel &* panelBytes
+            if panel &+ 1 < p.panels {
+                let w1 = w0 + panelBytes
+                let z = _mm512_setzero_si512()
+                var c00 = z, c10 = z, c20 = z, c30 = z, c40 = z, c50 = z, c60 = z, c70 = z
+                var c01 = z, c11 = z, c21 = z, c31 = z, c41 = z, c51 = z, c61 = z, c71 = z
+                var g = 0
+                while g < groups {
+                    let b0 = _mm512_load_si512(w0 + g &* 64), b1 = _mm512_load_si512(w1 + g &* 64)
+                    var x = broadcast(a0, g)
+                    c00 = _mm512_dpbusd_epi32(c00, x, b0); c01 = _mm512_dpbusd_epi32(c01, x, b1)
+                    x = broadcast(a1, g)
+                    c10 = _mm512_dpbusd_epi32(c10, x, b0); c11 = _mm512_dpbusd_epi32(c11, x, b1)
+                    x = broadcast(a2, g)
+                    c20 = _mm512_dpbusd_epi32(c20, x, b0); c21 = _mm512_dpbusd_epi32(c21, x, b1)
+                    x = broadcast(a3, g)
+                    c30 = _mm512_dpbusd_epi32(c30, x, b0); c31 = _mm512_dpbusd_epi32(c31, x, b1)
+                    x = broadcast(a4, g)
+                    c40 = _mm512_dpbusd_epi32(c40, x, b0); c41 = _mm512_dpbusd_epi32(c41, x, b1)
+                    x = broadcast(a5, g)
+                    c50 = _mm512_dpbusd_epi32(c50, x, b0); c51 = _mm512_dpbusd_epi32(c51, x, b1)
+                    x = broadcast(a6, g)
+                    c60 = _mm512_dpbusd_epi32(c60, x, b0); c61 = _mm512_dpbusd_epi32(c61, x, b1)
+                    x = broadcast(a7, g)
+                    c70 = _mm512_dpbusd_epi32(c70, x, b0); c71 = _mm512_dpbusd_epi32(c71, x, b1)
+                    g &+= 1
+                }
+                let column0 = panel &* 16, column1 = column0 &+ 16
+                let count0 = min(16, p.n &- column0), count1 = min(16, p.n &- column1)
+                let t0 = finisher(p, column0, rowSums), t1 = finisher(p, column1, rowSums)
+                store(t0(c00, 0), 0, column0, count0); store(t1(c01, 0), 0, column1, count1)
+                if rows > 1 { store(t0(c10, 1), 1, column0, count0); store(t1(c11, 1), 1, column1, count1) }
+                if rows > 2 { store(t0(c20, 2), 2, column0, count0); store(t1(c21, 2), 2, column1, count1) }
+                if rows > 3 { store(t0(c30, 3), 3, column0, count0); store(t1(c31, 3), 3, column1, count1) }
+                if rows > 4 { store(t0(c40, 4), 4, column0, count0); store(t1(c41, 4), 4, column1, count1) }
+                if rows > 5 { store(t0(c50, 5), 5, column0, count0); store(t1(c51, 5), 5, column1, count1) }
+                if rows > 6 { store(t0(c60, 6), 6, column0, count0); store(t1(c61, 6), 6, column1, count1) }
+                if rows > 7 { store(t0(c70, 7), 7, column0, count0); store(t1(c71, 7), 7, column1, count1) }
+                panel &+= 2
+            } else {
+                let z = _mm512_setzero_si512()
+                var c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z
+                var g = 0
+                while g < groups {
+                    let b0 = _mm512_load_si512(w0 + g &* 64)
+                    c0 = _mm512_dpbusd_epi32(c0, broadcast(a0, g), b0)
+                    c1 = _mm512_dpbusd_epi32(c1, broadcast(a1, g), b0)
+                    c2 = _mm512_dpbusd_epi32(c2, broadcast(a2, g), b0)
+                    c3 = _mm512_dpbusd_epi32(c3, broadcast(a3, g), b0)
+                    c4 = _mm512_dpbusd_epi32(c4, broadcast(a4, g), b0)
+                    c5 = _mm512_dpbusd_epi32(c5, broadcast(a5, g), b0)
+                    c6 = _mm512_dpbusd_epi32(c6, broadcast(a6, g), b0)
+                    c7 = _mm512_dpbusd_epi32(c7, broadcast(a7, g), b0)
+                    g &+= 1
+                }
+                let column = panel &* 16
+                let count = min(16, p.n &- column)
+                let t = finisher(p, column, rowSums)
+                store(t(c0, 0), 0, column, count)
+                if rows > 1 { store(t(c1, 1), 1, column, count) }
+                if rows > 2 { store(t(c2, 2), 2, column, count) }
+                if rows > 3 { store(t(c3, 3), 3, column, count) }
+                if rows > 4 { store(t(c4, 4), 4, column, count) }
+                if rows > 5 { store(t(c5, 5), 5, column, count) }
+                if rows > 6 { store(t(c6, 6), 6, column, count) }
+                if rows > 7 { store(t(c7, 7), 7, column, count) }
+                panel &+= 1
+            }
+        }
+    }
+
+    /// Adds the column terms of channels `column ..< column + 16` and, when the weights have
+    /// zero points, subtracts `b_zp[c] · rowSums[r]`.
+    @inline(__always)
+    static func finisher(_ p: BytePanels, _ column: Int, _ rowSums: UnsafePointer<Int32>) -> (__m512i, Int) -> __m512i {
+        let terms = _mm512_load_si512(p.columnTerms + column)
+        if let zeroPoints = p.weightZeroPoints {
+            let z = _mm512_load_si512(zeroPoints + column)
+            return { acc, r in
+                _mm512_sub_epi32(_mm512_add_epi32(acc, terms), _mm512_mullo_epi32(z, _mm512_set1_epi32(rowSums[r])))
+            }
+        }
+        return { acc, _ in _mm512_add_epi32(acc, terms) }
+    }
+
+    /// `MultiplyByQuantizedMultiplier` on 16 lanes (as `multiplyByQuantizedMultiplier` in
+    /// Microkernels: `⌊(x·2^left·m + 2^30) / 2^31⌋`, then a rounding divide by 2^right), plus
+    /// the output zero point, clamped, narrowed to bytes and stored for `count` lanes.
+    @inline(__always)
+    static func requantizeAndStore(_ p: BytePanels, _ acc: __m512i, column: Int, count: Int, to out: UnsafeMutableRawPointer) {
+        let r = p.requantization
+        let m = _mm512_loadu_si512(r.multiplier + column)
+        let left = _mm512_loadu_si512(r.leftShift + column)
+        let right = _mm512_loadu_si512(r.rightShift + column)
+        let mask = _mm512_loadu_si512(r.mask + column)
+        let x = _mm512_sllv_epi32(acc, left)
+        let nudge = _mm512_set1_epi64(1 << 30)
+        let even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), nudge), 31)
+        let odd = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), nudge), 31)
+        let high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32))
+        let remainder = _mm512_and_si512(high, mask)
+        let threshold = _mm512_sub_epi32(_mm512_srai_epi32(mask, 1), _mm512_srai_epi32(high, 31))
+        var v = _mm512_srav_epi32(high, right)
+        // +1 where remainder > threshold (both in 0 ... 2^31 − 1: the difference's sign bit).
+        v = _mm512_add_epi32(v, _mm512_srli_epi32(_mm512_sub_epi32(threshold, remainder), 31))
+        v = _mm512_add_epi32(v, _mm512_set1_epi32(p.outputZeroPoint))
+        v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(p.minimum)), _mm512_set1_epi32(p.maximum))
+        _mm512_mask_cvtepi32_storeu_epi8(out, laneMask(count), v)
+    }
+}
+#endif
