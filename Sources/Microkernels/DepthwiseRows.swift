@@ -65,6 +65,67 @@ func depthwiseSum<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inp
     return acc
 }
 
+/// The 3×3 case (three input rows, filter width 3, dilation 1), channels `0 ..< whole` in
+/// vectors of `V`: channel-vector outer, pixels inner, so the nine filter vectors stay in
+/// registers; pixels whose window leaves the row take the general sum. Hands each pixel's
+/// `initial(c) + Σ taps` to `body(ox, c, sum)`.
+@inlinable @inline(__always)
+func depthwise3x3Rows<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int, fused: Bool,
+                                            initial: (Int) -> V, body: (_ ox: Int, _ c: Int, _ sum: V) -> Void) {
+    let channels = s.channels, bytes = channels &* 4
+    let r0 = UnsafeRawPointer(inputs.rows[0]), r1 = UnsafeRawPointer(inputs.rows[1]), r2 = UnsafeRawPointer(inputs.rows[2])
+    let f0 = UnsafeRawPointer(inputs.filters[0]), f1 = UnsafeRawPointer(inputs.filters[1]), f2 = UnsafeRawPointer(inputs.filters[2])
+    var c = 0
+    while c < whole {
+        let o = c &* 4
+        let w00 = f0.loadUnaligned(fromByteOffset: o, as: V.self), w01 = f0.loadUnaligned(fromByteOffset: o &+ bytes, as: V.self)
+        let w02 = f0.loadUnaligned(fromByteOffset: o &+ 2 &* bytes, as: V.self)
+        let w10 = f1.loadUnaligned(fromByteOffset: o, as: V.self), w11 = f1.loadUnaligned(fromByteOffset: o &+ bytes, as: V.self)
+        let w12 = f1.loadUnaligned(fromByteOffset: o &+ 2 &* bytes, as: V.self)
+        let w20 = f2.loadUnaligned(fromByteOffset: o, as: V.self), w21 = f2.loadUnaligned(fromByteOffset: o &+ bytes, as: V.self)
+        let w22 = f2.loadUnaligned(fromByteOffset: o &+ 2 &* bytes, as: V.self)
+        let start = initial(c)
+        for ox in 0..<s.outputWidth {
+            let (first, end, origin) = s.taps(ox)
+            if first == 0 && end == 3 {
+                let at = origin &* bytes &+ o
+                var a = start, b = V(), d = V()
+                if fused {
+                    a.addProduct(r0.loadUnaligned(fromByteOffset: at, as: V.self), w00)
+                    b.addProduct(r1.loadUnaligned(fromByteOffset: at, as: V.self), w10)
+                    d.addProduct(r2.loadUnaligned(fromByteOffset: at, as: V.self), w20)
+                    a.addProduct(r0.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self), w01)
+                    b.addProduct(r1.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self), w11)
+                    d.addProduct(r2.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self), w21)
+                    a.addProduct(r0.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self), w02)
+                    b.addProduct(r1.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self), w12)
+                    d.addProduct(r2.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self), w22)
+                } else {
+                    a += r0.loadUnaligned(fromByteOffset: at, as: V.self) * w00
+                    b += r1.loadUnaligned(fromByteOffset: at, as: V.self) * w10
+                    d += r2.loadUnaligned(fromByteOffset: at, as: V.self) * w20
+                    a += r0.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self) * w01
+                    b += r1.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self) * w11
+                    d += r2.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self) * w21
+                    a += r0.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self) * w02
+                    b += r1.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self) * w12
+                    d += r2.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self) * w22
+                }
+                body(ox, c, a + b + d)
+            } else {
+                body(ox, c, depthwiseSum(V.self, s, inputs, ox: ox, channel: c, initial: start, fused: fused))
+            }
+        }
+        c &+= V.scalarCount
+    }
+}
+
+/// Whether `depthwise3x3Rows` applies.
+@inlinable @inline(__always)
+func isDepthwise3x3(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs) -> Bool {
+    s.filterWidth == 3 && s.dilationWidth == 1 && inputs.count == 3
+}
+
 /// One float32 output row: `out[ox][c] = clamp(bias[c] + Σ taps)`. Channels past the last
 /// whole vector run 8 (SIMD8) or 1 at a time.
 @inlinable @inline(__always)
@@ -75,9 +136,15 @@ package func depthwiseFloatRow<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRo
     let eights = (channels &- whole) / 8 &* 8 &+ whole
     let lo = V(repeating: minimum), hi = V(repeating: maximum)
     let lo8 = SIMD8<Float>(repeating: minimum), hi8 = SIMD8<Float>(repeating: maximum)
+    let fast = isDepthwise3x3(s, inputs)
+    if fast {
+        depthwise3x3Rows(V.self, s, inputs, whole: whole, fused: fused, initial: { UnsafeRawPointer(bias + $0).loadUnaligned(as: V.self) }) { ox, c, sum in
+            UnsafeMutableRawPointer(out + ox &* channels).storeBytes(of: V.clamp(sum, lo, hi), toByteOffset: c &* 4, as: V.self)
+        }
+    }
     for ox in 0..<s.outputWidth {
         let o = UnsafeMutableRawPointer(out + ox &* channels)
-        var c = 0
+        var c = fast ? whole : 0
         while c < whole {
             let initial = UnsafeRawPointer(bias + c).loadUnaligned(as: V.self)
             let acc = depthwiseSum(V.self, s, inputs, ox: ox, channel: c, initial: initial, fused: fused)
@@ -113,9 +180,18 @@ package func depthwiseIntegerRow<V: KernelFloatVector>(_: V.Type, _ s: Depthwise
     let channels = s.channels, width = V.scalarCount
     let whole = channels / width &* width
     let eights = (channels &- whole) / 8 &* 8 &+ whole
+    let fast = isDepthwise3x3(s, inputs)
+    if fast {
+        depthwise3x3Rows(V.self, s, inputs, whole: whole, fused: fused, initial: { _ in V() }) { ox, c, sum in
+            let o = UnsafeMutableRawPointer(acc + ox &* channels)
+            var total = o.loadUnaligned(fromByteOffset: c &* 4, as: V.MaskStorage.self)
+            V.accumulateExactly(&total, sum)
+            o.storeBytes(of: total, toByteOffset: c &* 4, as: V.MaskStorage.self)
+        }
+    }
     for ox in 0..<s.outputWidth {
         let o = UnsafeMutableRawPointer(acc + ox &* channels)
-        var c = 0
+        var c = fast ? whole : 0
         while c < whole {
             var sum = o.loadUnaligned(fromByteOffset: c &* 4, as: V.MaskStorage.self)
             V.accumulateExactly(&sum, depthwiseSum(V.self, s, inputs, ox: ox, channel: c, initial: V(), fused: fused))

@@ -18,30 +18,91 @@ package enum VNNIKernels {
     /// `source` may equal `into`.
     package static func prepareRow(_ source: UnsafePointer<UInt8>, count: Int, padded: Int, flip: UInt8,
                                    into: UnsafeMutablePointer<UInt8>) -> Int32 {
-        var sum: Int32 = 0
-        for i in 0..<count {
-            let v = source[i] ^ flip
-            into[i] = v
-            sum &+= Int32(v)
+        let f = _mm512_set1_epi8(Int8(bitPattern: flip))
+        let zero = _mm512_setzero_si512()
+        var total = zero
+        var i = 0
+        while i < padded {
+            let loaded = byteMask(count &- i), stored = byteMask(padded &- i)
+            let v = _mm512_maskz_mov_epi8(loaded, _mm512_xor_si512(_mm512_maskz_loadu_epi8(loaded, source + i), f))
+            _mm512_mask_storeu_epi8(into + i, stored, v)
+            total = _mm512_add_epi64(total, _mm512_sad_epu8(v, zero))
+            i &+= 64
         }
-        for i in count..<padded { into[i] = 0 }
-        return sum
+        return Int32(truncatingIfNeeded: _mm512_reduce_add_epi64(total))
+    }
+
+    /// The first `count` (clamped to 0…64) bits set.
+    @inline(__always)
+    static func byteMask(_ count: Int) -> __mmask64 {
+        count >= 64 ? ~0 : count <= 0 ? 0 : (1 << UInt64(count)) &- 1
     }
 
     /// Requantized 8-bit output rows; `rowSums[r]` is row r's `Σ a` (read only when the
     /// weights have zero points).
     package static func rows(_ p: BytePanels, rows: Int, a: UnsafePointer<UInt8>, aStride: Int, rowSums: UnsafePointer<Int32>,
                              out: UnsafeMutableRawPointer, outStride: Int) {
-        run(p, rows: rows, a: a, aStride: aStride, rowSums: rowSums) { acc, r, column, count in
-            requantizeAndStore(p, acc, column: column, count: count, to: out + (r &* outStride &+ column))
-        }
+        run(p, rows: rows, a: a, aStride: aStride, rowSums: rowSums, RequantizingSink(p: p, out: out, outStride: outStride))
     }
 
     /// The Int32 accumulators alone (for kernels that requantize differently).
     package static func accumulatorRows(_ p: BytePanels, rows: Int, a: UnsafePointer<UInt8>, aStride: Int, rowSums: UnsafePointer<Int32>,
                                         out: UnsafeMutablePointer<Int32>, outStride: Int) {
-        run(p, rows: rows, a: a, aStride: aStride, rowSums: rowSums) { acc, r, column, count in
-            _mm512_mask_storeu_epi32(out + (r &* outStride &+ column), laneMask(count), acc)
+        run(p, rows: rows, a: a, aStride: aStride, rowSums: rowSums, AccumulatorSink(out: out, outStride: outStride))
+    }
+
+    /// Where `run` puts a panel's finished accumulators: `columns` once per panel, then
+    /// `store` per row.
+    protocol TileSink {
+        associatedtype Columns
+        func columns(_ column: Int, count: Int) -> Columns
+        func store(_ acc: __m512i, row: Int, _ columns: Columns)
+    }
+
+    struct RequantizingSink: TileSink {
+        let p: BytePanels
+        let out: UnsafeMutableRawPointer
+        let outStride: Int
+
+        @inline(__always)
+        func columns(_ column: Int, count: Int) -> (LaneRequantization, UnsafeMutableRawPointer, Int) {
+            (LaneRequantization(p.requantization, column: column, outputZeroPoint: p.outputZeroPoint, minimum: p.minimum, maximum: p.maximum),
+             out + column, count)
+        }
+
+        @inline(__always)
+        func store(_ acc: __m512i, row: Int, _ c: (LaneRequantization, UnsafeMutableRawPointer, Int)) {
+            c.0.store(acc, count: c.2, to: c.1 + row &* outStride)
+        }
+    }
+
+    struct AccumulatorSink: TileSink {
+        let out: UnsafeMutablePointer<Int32>
+        let outStride: Int
+
+        @inline(__always)
+        func columns(_ column: Int, count: Int) -> (UnsafeMutablePointer<Int32>, __mmask16) { (out + column, laneMask(count)) }
+
+        @inline(__always)
+        func store(_ acc: __m512i, row: Int, _ c: (UnsafeMutablePointer<Int32>, __mmask16)) {
+            _mm512_mask_storeu_epi32(c.0 + row &* outStride, c.1, acc)
+        }
+    }
+
+    /// Requantizes `rows` rows of `count` Int32 accumulators (rows `stride` apart, channel 0
+    /// first) into 8-bit rows of `out` (also `stride` apart), 16 lanes at a time. The
+    /// parameters must be padded to a multiple of 16 channels.
+    package static func requantizeRows(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int,
+                                       outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) {
+        var column = 0
+        while column < count {
+            let lanes = min(16, count &- column)
+            let q = LaneRequantization(r, column: column, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+            for row in 0..<rows {
+                let offset = row &* stride &+ column
+                q.store(_mm512_maskz_loadu_epi32(laneMask(lanes), acc + offset), count: lanes, to: out + offset)
+            }
+            column &+= 16
         }
     }
 
@@ -58,8 +119,8 @@ package enum VNNIKernels {
     /// The accumulators of every panel for up to 8 rows, each finished (column term and row
     /// sum correction added) and handed to `store(acc, row, firstChannel, channelCount)`.
     @inline(__always)
-    static func run(_ p: BytePanels, rows: Int, a: UnsafePointer<UInt8>, aStride: Int, rowSums: UnsafePointer<Int32>,
-                    store: (__m512i, Int, Int, Int) -> Void) {
+    static func run<Sink: TileSink>(_ p: BytePanels, rows: Int, a: UnsafePointer<UInt8>, aStride: Int, rowSums: UnsafePointer<Int32>,
+                                    _ sink: Sink) {
         // Rows past `rows` repeat row 0: computed, never stored.
         let a0 = a
         let a1 = rows > 1 ? a + aStride : a, a2 = rows > 2 ? a + 2 &* aStride : a, a3 = rows > 3 ? a + 3 &* aStride : a
@@ -97,16 +158,25 @@ package enum VNNIKernels {
                     g &+= 1
                 }
                 let column0 = panel &* 16, column1 = column0 &+ 16
-                let count0 = min(16, p.n &- column0), count1 = min(16, p.n &- column1)
-                let t0 = finisher(p, column0, rowSums), t1 = finisher(p, column1, rowSums)
-                store(t0(c00, 0), 0, column0, count0); store(t1(c01, 0), 0, column1, count1)
-                if rows > 1 { store(t0(c10, 1), 1, column0, count0); store(t1(c11, 1), 1, column1, count1) }
-                if rows > 2 { store(t0(c20, 2), 2, column0, count0); store(t1(c21, 2), 2, column1, count1) }
-                if rows > 3 { store(t0(c30, 3), 3, column0, count0); store(t1(c31, 3), 3, column1, count1) }
-                if rows > 4 { store(t0(c40, 4), 4, column0, count0); store(t1(c41, 4), 4, column1, count1) }
-                if rows > 5 { store(t0(c50, 5), 5, column0, count0); store(t1(c51, 5), 5, column1, count1) }
-                if rows > 6 { store(t0(c60, 6), 6, column0, count0); store(t1(c61, 6), 6, column1, count1) }
-                if rows > 7 { store(t0(c70, 7), 7, column0, count0); store(t1(c71, 7), 7, column1, count1) }
+                let t0 = Finisher(p, column0, rowSums), t1 = Finisher(p, column1, rowSums)
+                let s0 = sink.columns(column0, count: min(16, p.n &- column0))
+                sink.store(t0(c00, 0), row: 0, s0)
+                if rows > 1 { sink.store(t0(c10, 1), row: 1, s0) }
+                if rows > 2 { sink.store(t0(c20, 2), row: 2, s0) }
+                if rows > 3 { sink.store(t0(c30, 3), row: 3, s0) }
+                if rows > 4 { sink.store(t0(c40, 4), row: 4, s0) }
+                if rows > 5 { sink.store(t0(c50, 5), row: 5, s0) }
+                if rows > 6 { sink.store(t0(c60, 6), row: 6, s0) }
+                if rows > 7 { sink.store(t0(c70, 7), row: 7, s0) }
+                let s1 = sink.columns(column1, count: min(16, p.n &- column1))
+                sink.store(t1(c01, 0), row: 0, s1)
+                if rows > 1 { sink.store(t1(c11, 1), row: 1, s1) }
+                if rows > 2 { sink.store(t1(c21, 2), row: 2, s1) }
+                if rows > 3 { sink.store(t1(c31, 3), row: 3, s1) }
+                if rows > 4 { sink.store(t1(c41, 4), row: 4, s1) }
+                if rows > 5 { sink.store(t1(c51, 5), row: 5, s1) }
+                if rows > 6 { sink.store(t1(c61, 6), row: 6, s1) }
+                if rows > 7 { sink.store(t1(c71, 7), row: 7, s1) }
                 panel &+= 2
             } else {
                 let z = _mm512_setzero_si512()
@@ -125,16 +195,16 @@ package enum VNNIKernels {
                     g &+= 1
                 }
                 let column = panel &* 16
-                let count = min(16, p.n &- column)
-                let t = finisher(p, column, rowSums)
-                store(t(c0, 0), 0, column, count)
-                if rows > 1 { store(t(c1, 1), 1, column, count) }
-                if rows > 2 { store(t(c2, 2), 2, column, count) }
-                if rows > 3 { store(t(c3, 3), 3, column, count) }
-                if rows > 4 { store(t(c4, 4), 4, column, count) }
-                if rows > 5 { store(t(c5, 5), 5, column, count) }
-                if rows > 6 { store(t(c6, 6), 6, column, count) }
-                if rows > 7 { store(t(c7, 7), 7, column, count) }
+                let t = Finisher(p, column, rowSums)
+                let s0 = sink.columns(column, count: min(16, p.n &- column))
+                sink.store(t(c0, 0), row: 0, s0)
+                if rows > 1 { sink.store(t(c1, 1), row: 1, s0) }
+                if rows > 2 { sink.store(t(c2, 2), row: 2, s0) }
+                if rows > 3 { sink.store(t(c3, 3), row: 3, s0) }
+                if rows > 4 { sink.store(t(c4, 4), row: 4, s0) }
+                if rows > 5 { sink.store(t(c5, 5), row: 5, s0) }
+                if rows > 6 { sink.store(t(c6, 6), row: 6, s0) }
+                if rows > 7 { sink.store(t(c7, 7), row: 7, s0) }
                 panel &+= 1
             }
         }
@@ -142,41 +212,64 @@ package enum VNNIKernels {
 
     /// Adds the column terms of channels `column ..< column + 16` and, when the weights have
     /// zero points, subtracts `b_zp[c] · rowSums[r]`.
-    @inline(__always)
-    static func finisher(_ p: BytePanels, _ column: Int, _ rowSums: UnsafePointer<Int32>) -> (__m512i, Int) -> __m512i {
-        let terms = _mm512_load_si512(p.columnTerms + column)
-        if let zeroPoints = p.weightZeroPoints {
-            let z = _mm512_load_si512(zeroPoints + column)
-            return { acc, r in
-                _mm512_sub_epi32(_mm512_add_epi32(acc, terms), _mm512_mullo_epi32(z, _mm512_set1_epi32(rowSums[r])))
-            }
+    struct Finisher {
+        let terms: __m512i
+        let zeroPoints: __m512i?
+        let rowSums: UnsafePointer<Int32>
+
+        @inline(__always)
+        init(_ p: BytePanels, _ column: Int, _ rowSums: UnsafePointer<Int32>) {
+            terms = _mm512_load_si512(p.columnTerms + column)
+            zeroPoints = p.weightZeroPoints.map { _mm512_load_si512($0 + column) }
+            self.rowSums = rowSums
         }
-        return { acc, _ in _mm512_add_epi32(acc, terms) }
+
+        @inline(__always)
+        func callAsFunction(_ acc: __m512i, _ r: Int) -> __m512i {
+            let sum = _mm512_add_epi32(acc, terms)
+            guard let zeroPoints else { return sum }
+            return _mm512_sub_epi32(sum, _mm512_mullo_epi32(zeroPoints, _mm512_set1_epi32(rowSums[r])))
+        }
     }
 
     /// `MultiplyByQuantizedMultiplier` on 16 lanes (as `multiplyByQuantizedMultiplier` in
     /// Microkernels: `⌊(x·2^left·m + 2^30) / 2^31⌋`, then a rounding divide by 2^right), plus
-    /// the output zero point, clamped, narrowed to bytes and stored for `count` lanes.
-    @inline(__always)
-    static func requantizeAndStore(_ p: BytePanels, _ acc: __m512i, column: Int, count: Int, to out: UnsafeMutableRawPointer) {
-        let r = p.requantization
-        let m = _mm512_loadu_si512(r.multiplier + column)
-        let left = _mm512_loadu_si512(r.leftShift + column)
-        let right = _mm512_loadu_si512(r.rightShift + column)
-        let mask = _mm512_loadu_si512(r.mask + column)
-        let x = _mm512_sllv_epi32(acc, left)
-        let nudge = _mm512_set1_epi64(1 << 30)
-        let even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), nudge), 31)
-        let odd = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), nudge), 31)
-        let high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32))
-        let remainder = _mm512_and_si512(high, mask)
-        let threshold = _mm512_sub_epi32(_mm512_srai_epi32(mask, 1), _mm512_srai_epi32(high, 31))
-        var v = _mm512_srav_epi32(high, right)
-        // +1 where remainder > threshold (both in 0 ... 2^31 − 1: the difference's sign bit).
-        v = _mm512_add_epi32(v, _mm512_srli_epi32(_mm512_sub_epi32(threshold, remainder), 31))
-        v = _mm512_add_epi32(v, _mm512_set1_epi32(p.outputZeroPoint))
-        v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(p.minimum)), _mm512_set1_epi32(p.maximum))
-        _mm512_mask_cvtepi32_storeu_epi8(out, laneMask(count), v)
+    /// the output zero point, clamped, narrowed to bytes and stored, for the 16 channels from
+    /// `column`: the parameters are loaded once, at `init`.
+    struct LaneRequantization {
+        let m: __m512i, mOdd: __m512i, left: __m512i, right: __m512i, mask: __m512i, threshold: __m512i
+        let zeroPoint: __m512i, minimum: __m512i, maximum: __m512i
+
+        @inline(__always)
+        init(_ r: RequantizationVectors, column: Int, outputZeroPoint: Int32, minimum: Int32, maximum: Int32) {
+            m = _mm512_loadu_si512(r.multiplier + column)
+            mOdd = _mm512_srli_epi64(m, 32)
+            left = _mm512_loadu_si512(r.leftShift + column)
+            right = _mm512_loadu_si512(r.rightShift + column)
+            mask = _mm512_loadu_si512(r.mask + column)
+            threshold = _mm512_srai_epi32(mask, 1)
+            zeroPoint = _mm512_set1_epi32(outputZeroPoint)
+            self.minimum = _mm512_set1_epi32(minimum)
+            self.maximum = _mm512_set1_epi32(maximum)
+        }
+
+        @inline(__always)
+        func store(_ acc: __m512i, count: Int, to out: UnsafeMutableRawPointer) {
+            let x = _mm512_sllv_epi32(acc, left)
+            let nudge = _mm512_set1_epi64(1 << 30)
+            let even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), nudge), 31)
+            let odd = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), mOdd), nudge), 31)
+            let high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32))
+            let remainder = _mm512_and_si512(high, mask)
+            // Ties round away from zero: negative values need one more to round up.
+            let limit = _mm512_sub_epi32(threshold, _mm512_srai_epi32(high, 31))
+            var v = _mm512_srav_epi32(high, right)
+            // +1 where remainder > limit (both in 0 ... 2^31 − 1: the difference's sign bit).
+            v = _mm512_add_epi32(v, _mm512_srli_epi32(_mm512_sub_epi32(limit, remainder), 31))
+            v = _mm512_add_epi32(v, zeroPoint)
+            v = _mm512_min_epi32(_mm512_max_epi32(v, minimum), maximum)
+            _mm512_mask_cvtepi32_storeu_epi8(out, laneMask(count), v)
+        }
     }
 }
 #endif

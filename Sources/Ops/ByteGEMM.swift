@@ -70,15 +70,11 @@ package final class PackedByteWeights {
     /// `rowBytes`) and returns their sum. `source` may equal `row`.
     @inline(__always)
     func prepareRow(_ source: UnsafeRawPointer, into row: UnsafeMutablePointer<UInt8>) -> Int32 {
-        let from = source.assumingMemoryBound(to: UInt8.self)
-        var sum: Int32 = 0
-        for i in 0..<k {
-            let v = from[i] ^ flip
-            row[i] = v
-            sum &+= Int32(v)
-        }
-        for i in k..<rowBytes { row[i] = 0 }
-        return sum
+        #if arch(x86_64)
+        VNNIKernels.prepareRow(source.assumingMemoryBound(to: UInt8.self), count: k, padded: rowBytes, flip: flip, into: row)
+        #else
+        0
+        #endif
     }
 
     func panelsView(_ q: PackedQuantizedWeights) -> BytePanels {

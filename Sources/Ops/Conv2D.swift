@@ -95,8 +95,17 @@ package struct ConvolutionShape: Sendable {
         let oy = rest % outputHeight
         let b = rest / outputHeight
         var position = 0
+        let left = ox * strideWidth - padLeft
+        let span = filterWidth * inputChannels
         for ky in 0..<filterHeight {
             let iy = oy * strideHeight - padTop + ky * dilationHeight
+            if dilationWidth == 1 && iy >= 0 && iy < inputHeight && left >= 0 && left + filterWidth <= inputWidth {
+                // The whole filter row lies inside the input: one contiguous run.
+                let source = input + ((b * inputHeight + iy) * inputWidth + left) * inputChannels
+                for c in 0..<span { row[position + c] = convert(source[c]) }
+                position += span
+                continue
+            }
             for kx in 0..<filterWidth {
                 let ix = ox * strideWidth - padLeft + kx * dilationWidth
                 if iy >= 0 && iy < inputHeight && ix >= 0 && ix < inputWidth {

@@ -142,9 +142,9 @@ package final class RequantizationBuffers {
     let rightShift: AlignedBuffer<Int32>
     let mask: AlignedBuffer<Int32>
 
-    /// `paddedTo` is rounded up to a multiple of 8 lanes.
+    /// `paddedTo` is rounded up to a multiple of 16 lanes.
     package init(_ multipliers: [QuantizedMultiplier], paddedTo count: Int) {
-        let padded = (max(count, multipliers.count) + 7) / 8 * 8
+        let padded = (max(count, multipliers.count) + 15) / 16 * 16
         multiplier = AlignedBuffer(count: padded, repeating: 0)
         leftShift = AlignedBuffer(count: padded, repeating: 0)
         rightShift = AlignedBuffer(count: padded, repeating: 0)
