@@ -16,7 +16,7 @@ let kernelSettings: [SwiftSetting] = [
 // default build runs anywhere and still uses AVX2/FMA or AVX-512 where present.
 #if arch(x86_64)
 let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
-let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
+let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"]), .define("TFLITE_AVX512")]
 let vnniSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "icelake-server"])]
 #else
 let avx2Settings: [SwiftSetting] = []

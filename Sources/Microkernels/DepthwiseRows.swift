@@ -47,7 +47,7 @@
 
 /// Σ over the valid taps of pixel `ox` for channels `c ..< c + lanes`, on top of `initial`.
 @inlinable @inline(__always)
-func depthwiseSum<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, ox: Int, channel c: Int,
+package func depthwiseSum<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, ox: Int, channel c: Int,
                                         initial: V, fused: Bool) -> V {
     let (first, end, origin) = s.taps(ox)
     var acc = initial
@@ -65,86 +65,28 @@ func depthwiseSum<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inp
     return acc
 }
 
-/// The 3×3 case (three input rows, filter width 3, dilation 1), channels `0 ..< whole` in
-/// vectors of `V`: channel-vector outer, pixels inner, so the nine filter vectors stay in
-/// registers; pixels whose window leaves the row take the general sum. Hands each pixel's
-/// `initial(c) + Σ taps` to `body(ox, c, sum)`.
+/// Whether a row is the common 3×3 case (three input rows, filter width 3, dilation 1), which
+/// the AVX-512 entry points run with the nine filter vectors held in registers.
 @inlinable @inline(__always)
-func depthwise3x3Rows<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int, fused: Bool,
-                                            initial: (Int) -> V, body: (_ ox: Int, _ c: Int, _ sum: V) -> Void) {
-    let channels = s.channels, bytes = channels &* 4
-    let r0 = UnsafeRawPointer(inputs.rows[0]), r1 = UnsafeRawPointer(inputs.rows[1]), r2 = UnsafeRawPointer(inputs.rows[2])
-    let f0 = UnsafeRawPointer(inputs.filters[0]), f1 = UnsafeRawPointer(inputs.filters[1]), f2 = UnsafeRawPointer(inputs.filters[2])
-    var c = 0
-    while c < whole {
-        let o = c &* 4
-        let w00 = f0.loadUnaligned(fromByteOffset: o, as: V.self), w01 = f0.loadUnaligned(fromByteOffset: o &+ bytes, as: V.self)
-        let w02 = f0.loadUnaligned(fromByteOffset: o &+ 2 &* bytes, as: V.self)
-        let w10 = f1.loadUnaligned(fromByteOffset: o, as: V.self), w11 = f1.loadUnaligned(fromByteOffset: o &+ bytes, as: V.self)
-        let w12 = f1.loadUnaligned(fromByteOffset: o &+ 2 &* bytes, as: V.self)
-        let w20 = f2.loadUnaligned(fromByteOffset: o, as: V.self), w21 = f2.loadUnaligned(fromByteOffset: o &+ bytes, as: V.self)
-        let w22 = f2.loadUnaligned(fromByteOffset: o &+ 2 &* bytes, as: V.self)
-        let start = initial(c)
-        for ox in 0..<s.outputWidth {
-            let (first, end, origin) = s.taps(ox)
-            if first == 0 && end == 3 {
-                let at = origin &* bytes &+ o
-                var a = start, b = V(), d = V()
-                if fused {
-                    a.addProduct(r0.loadUnaligned(fromByteOffset: at, as: V.self), w00)
-                    b.addProduct(r1.loadUnaligned(fromByteOffset: at, as: V.self), w10)
-                    d.addProduct(r2.loadUnaligned(fromByteOffset: at, as: V.self), w20)
-                    a.addProduct(r0.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self), w01)
-                    b.addProduct(r1.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self), w11)
-                    d.addProduct(r2.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self), w21)
-                    a.addProduct(r0.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self), w02)
-                    b.addProduct(r1.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self), w12)
-                    d.addProduct(r2.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self), w22)
-                } else {
-                    a += r0.loadUnaligned(fromByteOffset: at, as: V.self) * w00
-                    b += r1.loadUnaligned(fromByteOffset: at, as: V.self) * w10
-                    d += r2.loadUnaligned(fromByteOffset: at, as: V.self) * w20
-                    a += r0.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self) * w01
-                    b += r1.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self) * w11
-                    d += r2.loadUnaligned(fromByteOffset: at &+ bytes, as: V.self) * w21
-                    a += r0.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self) * w02
-                    b += r1.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self) * w12
-                    d += r2.loadUnaligned(fromByteOffset: at &+ 2 &* bytes, as: V.self) * w22
-                }
-                body(ox, c, a + b + d)
-            } else {
-                body(ox, c, depthwiseSum(V.self, s, inputs, ox: ox, channel: c, initial: start, fused: fused))
-            }
-        }
-        c &+= V.scalarCount
-    }
-}
-
-/// Whether `depthwise3x3Rows` applies.
-@inlinable @inline(__always)
-func isDepthwise3x3(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs) -> Bool {
+package func isDepthwise3x3(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs) -> Bool {
     s.filterWidth == 3 && s.dilationWidth == 1 && inputs.count == 3
 }
 
-/// One float32 output row: `out[ox][c] = clamp(bias[c] + Σ taps)`. Channels past the last
-/// whole vector run 8 (SIMD8) or 1 at a time.
+/// One float32 output row: `out[ox][c] = clamp(bias[c] + Σ taps)` for channels from
+/// `firstChannel` (a multiple of `V.scalarCount`). Channels past the last whole vector run 8
+/// (SIMD8) or 1 at a time.
 @inlinable @inline(__always)
 package func depthwiseFloatRow<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
-                                                     out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float, fused: Bool) {
+                                                     out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float, fused: Bool,
+                                                     firstChannel: Int = 0) {
     let channels = s.channels, width = V.scalarCount
     let whole = channels / width &* width
     let eights = (channels &- whole) / 8 &* 8 &+ whole
     let lo = V(repeating: minimum), hi = V(repeating: maximum)
     let lo8 = SIMD8<Float>(repeating: minimum), hi8 = SIMD8<Float>(repeating: maximum)
-    let fast = isDepthwise3x3(s, inputs)
-    if fast {
-        depthwise3x3Rows(V.self, s, inputs, whole: whole, fused: fused, initial: { UnsafeRawPointer(bias + $0).loadUnaligned(as: V.self) }) { ox, c, sum in
-            UnsafeMutableRawPointer(out + ox &* channels).storeBytes(of: V.clamp(sum, lo, hi), toByteOffset: c &* 4, as: V.self)
-        }
-    }
     for ox in 0..<s.outputWidth {
         let o = UnsafeMutableRawPointer(out + ox &* channels)
-        var c = fast ? whole : 0
+        var c = firstChannel
         while c < whole {
             let initial = UnsafeRawPointer(bias + c).loadUnaligned(as: V.self)
             let acc = depthwiseSum(V.self, s, inputs, ox: ox, channel: c, initial: initial, fused: fused)
@@ -173,25 +115,17 @@ package func depthwiseFloatRow<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRo
 
 /// One row of exact integer accumulators: `acc[ox][c] = bias[c] + Σ taps`, the taps being
 /// zero-point-free integers held as floats (products ≤ 255², so up to 64 taps sum exactly in
-/// float). The caller splits filters with more than `exactProductChunk` taps.
+/// float). The caller splits filters with more than `exactProductChunk` taps. Channels from
+/// `firstChannel` (a multiple of `V.scalarCount`).
 @inlinable @inline(__always)
 package func depthwiseIntegerRow<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs,
-                                                       acc: UnsafeMutablePointer<Int32>, fused: Bool) {
+                                                       acc: UnsafeMutablePointer<Int32>, fused: Bool, firstChannel: Int = 0) {
     let channels = s.channels, width = V.scalarCount
     let whole = channels / width &* width
     let eights = (channels &- whole) / 8 &* 8 &+ whole
-    let fast = isDepthwise3x3(s, inputs)
-    if fast {
-        depthwise3x3Rows(V.self, s, inputs, whole: whole, fused: fused, initial: { _ in V() }) { ox, c, sum in
-            let o = UnsafeMutableRawPointer(acc + ox &* channels)
-            var total = o.loadUnaligned(fromByteOffset: c &* 4, as: V.MaskStorage.self)
-            V.accumulateExactly(&total, sum)
-            o.storeBytes(of: total, toByteOffset: c &* 4, as: V.MaskStorage.self)
-        }
-    }
     for ox in 0..<s.outputWidth {
         let o = UnsafeMutableRawPointer(acc + ox &* channels)
-        var c = fast ? whole : 0
+        var c = firstChannel
         while c < whole {
             var sum = o.loadUnaligned(fromByteOffset: c &* 4, as: V.MaskStorage.self)
             V.accumulateExactly(&sum, depthwiseSum(V.self, s, inputs, ox: ox, channel: c, initial: V(), fused: fused))

@@ -1,4 +1,7 @@
 import Microkernels
+#if TFLITE_AVX512
+import _Builtin_intrinsics.intel
+#endif
 
 /// The micro-kernels' entry points for one instruction-set level, 16 channels per panel.
 ///
@@ -15,6 +18,12 @@ package enum InstructionSetKernels {
         floatGEMMRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, fused: true)
     }
 
+    /// Up to 8 rows, two panels at a time: called at the AVX-512 level only (32 registers).
+    package static func floatRowsWide(_ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
+                                      out: UnsafeMutablePointer<Float>, outStride: Int) {
+        floatGEMMWideRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
+    }
+
     package static func integerRows(_ p: IntegerGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
                                     out: UnsafeMutablePointer<Int8>, outStride: Int, scratch: UnsafeMutablePointer<Int32>) {
         integerGEMMRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, scratch: scratch, fused: true)
@@ -27,11 +36,20 @@ package enum InstructionSetKernels {
 
     package static func depthwiseFloatRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
                                           out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) {
-        Microkernels.depthwiseFloatRow(SIMD16<Float>.self, s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum, fused: true)
+        var first = 0
+        #if TFLITE_AVX512
+        if isDepthwise3x3(s, inputs) { first = depthwise3x3FloatRow(s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum) }
+        #endif
+        Microkernels.depthwiseFloatRow(SIMD16<Float>.self, s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum, fused: true,
+                                       firstChannel: first)
     }
 
     package static func depthwiseIntegerRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) {
-        Microkernels.depthwiseIntegerRow(SIMD16<Float>.self, s, inputs, acc: acc, fused: true)
+        var first = 0
+        #if TFLITE_AVX512
+        if isDepthwise3x3(s, inputs) { first = depthwise3x3IntegerRow(s, inputs, acc: acc) }
+        #endif
+        Microkernels.depthwiseIntegerRow(SIMD16<Float>.self, s, inputs, acc: acc, fused: true, firstChannel: first)
     }
 
     package static func zeroPointFreeFloats(_ source: UnsafePointer<Int8>, count: Int, zeroPoint: Int32, into to: UnsafeMutablePointer<Float>) {
@@ -59,3 +77,83 @@ package enum InstructionSetKernels {
         integerGEMMAccumulatorRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, fused: true)
     }
 }
+
+#if TFLITE_AVX512
+/// The 3×3 depthwise rows on AVX-512, written with the intrinsics so that the nine filter
+/// vectors stay in registers across a row's pixels (channel vector outer, pixels inner).
+/// Pixels whose window leaves the row take the general sum.
+extension InstructionSetKernels {
+    struct Filter3x3 {
+        let w00: __m512, w01: __m512, w02: __m512, w10: __m512, w11: __m512, w12: __m512, w20: __m512, w21: __m512, w22: __m512
+
+        @inline(__always)
+        init(_ inputs: DepthwiseRowInputs, channel c: Int, channels: Int) {
+            let f0 = inputs.filters[0] + c, f1 = inputs.filters[1] + c, f2 = inputs.filters[2] + c
+            w00 = _mm512_loadu_ps(f0); w01 = _mm512_loadu_ps(f0 + channels); w02 = _mm512_loadu_ps(f0 + 2 &* channels)
+            w10 = _mm512_loadu_ps(f1); w11 = _mm512_loadu_ps(f1 + channels); w12 = _mm512_loadu_ps(f1 + 2 &* channels)
+            w20 = _mm512_loadu_ps(f2); w21 = _mm512_loadu_ps(f2 + channels); w22 = _mm512_loadu_ps(f2 + 2 &* channels)
+        }
+
+        /// `initial + Σ` over the nine taps whose top-left input is at `at` in each row.
+        @inline(__always)
+        func sum(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>, at: Int, channels: Int,
+                 initial: __m512) -> __m512 {
+            var a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + at), w00, initial)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + (at &+ channels)), w01, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + (at &+ 2 &* channels)), w02, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + at), w10, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + (at &+ channels)), w11, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + (at &+ 2 &* channels)), w12, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + at), w20, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + (at &+ channels)), w21, a)
+            return _mm512_fmadd_ps(_mm512_loadu_ps(r2 + (at &+ 2 &* channels)), w22, a)
+        }
+    }
+
+    /// Float rows for channels `0 ..< whole`; returns `whole`.
+    static func depthwise3x3FloatRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
+                                     out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) -> Int {
+        let channels = s.channels, whole = channels / 16 &* 16
+        let r0 = inputs.rows[0], r1 = inputs.rows[1], r2 = inputs.rows[2]
+        // max(lo, x) and min(hi, x) return x when x is NaN, as the reference's std::max/min do.
+        let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
+        var c = 0
+        while c < whole {
+            let f = Filter3x3(inputs, channel: c, channels: channels)
+            let initial = _mm512_loadu_ps(bias + c)
+            for ox in 0..<s.outputWidth {
+                let (first, end, origin) = s.taps(ox)
+                let v = first == 0 && end == 3
+                    ? f.sum(r0, r1, r2, at: origin &* channels &+ c, channels: channels, initial: initial)
+                    : depthwiseSum(SIMD16<Float>.self, s, inputs, ox: ox, channel: c, initial: initial, fused: true)
+                _mm512_storeu_ps(out + (ox &* channels &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, v)))
+            }
+            c &+= 16
+        }
+        return whole
+    }
+
+    /// Exact integer accumulators (`acc += Σ`, taps integers held as floats) for channels
+    /// `0 ..< whole`; returns `whole`.
+    static func depthwise3x3IntegerRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) -> Int {
+        let channels = s.channels, whole = channels / 16 &* 16
+        let r0 = inputs.rows[0], r1 = inputs.rows[1], r2 = inputs.rows[2]
+        let zero = _mm512_setzero_ps()
+        var c = 0
+        while c < whole {
+            let f = Filter3x3(inputs, channel: c, channels: channels)
+            for ox in 0..<s.outputWidth {
+                let (first, end, origin) = s.taps(ox)
+                let v = first == 0 && end == 3
+                    ? f.sum(r0, r1, r2, at: origin &* channels &+ c, channels: channels, initial: zero)
+                    : depthwiseSum(SIMD16<Float>.self, s, inputs, ox: ox, channel: c, initial: zero, fused: true)
+                // The sum is an integer below 2^22: converting rounds nothing.
+                let o = acc + (ox &* channels &+ c)
+                _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), _mm512_cvtps_epi32(v)))
+            }
+            c &+= 16
+        }
+        return whole
+    }
+}
+#endif

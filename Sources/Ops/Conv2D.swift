@@ -134,20 +134,21 @@ final class FloatConv2DKernel: Kernel {
         self.threads = max(1, threads)
     }
 
-    var scratchByteCount: Int { geometry.isPointwise ? 0 : threads * 4 * geometry.patchSize * 4 }
+    var scratchByteCount: Int { geometry.isPointwise ? 0 : threads * weights.tileRows * geometry.patchSize * 4 }
 
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self)
         let output = args.output(0, as: Float.self)
         let g = geometry
         let k = g.patchSize, n = g.outputChannels
-        let tiles = (g.outputPixels + 3) / 4
+        let tileRows = weights.tileRows
+        let tiles = (g.outputPixels + tileRows - 1) / tileRows
         let scratch = args.scratch
-        args.runner.forEachChunk(count: tiles, grain: 4) { chunk, range in
-            let rows = scratch.map { ($0 + chunk * 4 * k * 4).assumingMemoryBound(to: Float.self) }
+        args.runner.forEachChunk(count: tiles, grain: 16 / tileRows) { chunk, range in
+            let rows = scratch.map { ($0 + chunk * tileRows * k * 4).assumingMemoryBound(to: Float.self) }
             for tile in range {
-                let first = tile * 4
-                let count = min(4, g.outputPixels - first)
+                let first = tile * tileRows
+                let count = min(tileRows, g.outputPixels - first)
                 let a: UnsafePointer<Float>
                 if g.isPointwise {
                     a = input + first * k

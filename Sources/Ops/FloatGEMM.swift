@@ -33,7 +33,10 @@ package final class PackedFloatWeights {
         }
     }
 
-    /// Computes `rows` (1…4) rows of output from rows of `a` (`k` values each, `aStride`
+    /// Rows one `multiply` call takes: 8 with AVX-512, else 4.
+    var tileRows: Int { isa >= .avx512 ? wideTileRows : gemmTileRows }
+
+    /// Computes `rows` (1…`tileRows`) rows of output from rows of `a` (`k` values each, `aStride`
     /// apart) into `out` (rows `outStride` apart).
     @inline(__always)
     func multiply(rows: Int, a: UnsafePointer<Float>, aStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
@@ -41,7 +44,7 @@ package final class PackedFloatWeights {
         let p = FloatGEMMPanels(k: k, n: n, panels: panels, weights: UnsafeRawPointer(data.pointer), bias: UnsafeRawPointer(bias.pointer),
                                 minimum: minimum, maximum: maximum)
         switch isa {
-        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
+        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
         case .avx2: MicrokernelsAVX2.InstructionSetKernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
         case .baseline:
             floatGEMMRows(SIMD8<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride,

@@ -79,12 +79,13 @@ final class FloatFullyConnectedKernel: Kernel {
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let k = weights.k, n = weights.n
+        let tileRows = weights.tileRows
         var first = 0
         while first < rows {
-            let count = min(4, rows - first)
+            let count = min(tileRows, rows - first)
             weights.multiply(rows: count, a: input + first * k, aStride: k, out: output + first * n, outStride: n,
                              minimum: minimum, maximum: maximum)
-            first += 4
+            first += tileRows
         }
     }
 }
