@@ -38,7 +38,7 @@ package enum InstructionSetKernels {
                                           out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) {
         var first = 0
         #if TFLITE_AVX512
-        if isDepthwise3x3(s, inputs) { first = depthwise3x3FloatRow(s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum) }
+        first = depthwiseFloatRows16(s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum)
         #endif
         Microkernels.depthwiseFloatRow(SIMD16<Float>.self, s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum, fused: true,
                                        firstChannel: first)
@@ -47,7 +47,7 @@ package enum InstructionSetKernels {
     package static func depthwiseIntegerRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) {
         var first = 0
         #if TFLITE_AVX512
-        if isDepthwise3x3(s, inputs) { first = depthwise3x3IntegerRow(s, inputs, acc: acc) }
+        first = depthwiseIntegerRows16(s, inputs, acc: acc)
         #endif
         Microkernels.depthwiseIntegerRow(SIMD16<Float>.self, s, inputs, acc: acc, fused: true, firstChannel: first)
     }
@@ -79,9 +79,10 @@ package enum InstructionSetKernels {
 }
 
 #if TFLITE_AVX512
-/// The 3×3 depthwise rows on AVX-512, written with the intrinsics so that the nine filter
-/// vectors stay in registers across a row's pixels (channel vector outer, pixels inner).
-/// Pixels whose window leaves the row take the general sum.
+/// The depthwise rows on AVX-512, written with the intrinsics (the generic SIMD16 code was
+/// partly scalarised by the optimizer here), channel vector outer, pixels inner; for 3×3 the
+/// nine filter vectors stay in registers across a row's pixels. Pixels whose window leaves
+/// the row take the general sum.
 extension InstructionSetKernels {
     struct Filter3x3 {
         let w00: __m512, w01: __m512, w02: __m512, w10: __m512, w11: __m512, w12: __m512, w20: __m512, w21: __m512, w22: __m512
@@ -110,14 +111,47 @@ extension InstructionSetKernels {
         }
     }
 
-    /// Float rows for channels `0 ..< whole`; returns `whole`.
-    static func depthwise3x3FloatRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
+    /// Σ over the valid taps of pixel `ox` for channels `c ..< c + 16` (any filter width and
+    /// dilation), on top of `initial`.
+    @inline(__always)
+    static func tapSum(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, ox: Int, channel c: Int, initial: __m512) -> __m512 {
+        let (first, end, origin) = s.taps(ox)
+        let channels = s.channels, step = s.dilationWidth &* channels
+        var acc = initial
+        for r in 0..<inputs.count {
+            var x = inputs.rows[r] + ((origin &+ first &* s.dilationWidth) &* channels &+ c)
+            var w = inputs.filters[r] + (first &* channels &+ c)
+            var kx = first
+            while kx < end {
+                acc = _mm512_fmadd_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(w), acc)
+                x += step
+                w += channels
+                kx &+= 1
+            }
+        }
+        return acc
+    }
+
+    /// Float rows for channels `0 ..< whole` (any filter; 3×3 with the filter in registers);
+    /// returns `whole`.
+    static func depthwiseFloatRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
                                      out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) -> Int {
         let channels = s.channels, whole = channels / 16 &* 16
         let r0 = inputs.rows[0], r1 = inputs.rows[1], r2 = inputs.rows[2]
         // max(lo, x) and min(hi, x) return x when x is NaN, as the reference's std::max/min do.
         let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
         var c = 0
+        if !isDepthwise3x3(s, inputs) {
+            while c < whole {
+                let initial = _mm512_loadu_ps(bias + c)
+                for ox in 0..<s.outputWidth {
+                    let v = tapSum(s, inputs, ox: ox, channel: c, initial: initial)
+                    _mm512_storeu_ps(out + (ox &* channels &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, v)))
+                }
+                c &+= 16
+            }
+            return whole
+        }
         while c < whole {
             let f = Filter3x3(inputs, channel: c, channels: channels)
             let initial = _mm512_loadu_ps(bias + c)
@@ -125,7 +159,7 @@ extension InstructionSetKernels {
                 let (first, end, origin) = s.taps(ox)
                 let v = first == 0 && end == 3
                     ? f.sum(r0, r1, r2, at: origin &* channels &+ c, channels: channels, initial: initial)
-                    : depthwiseSum(SIMD16<Float>.self, s, inputs, ox: ox, channel: c, initial: initial, fused: true)
+                    : tapSum(s, inputs, ox: ox, channel: c, initial: initial)
                 _mm512_storeu_ps(out + (ox &* channels &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, v)))
             }
             c &+= 16
@@ -134,19 +168,31 @@ extension InstructionSetKernels {
     }
 
     /// Exact integer accumulators (`acc += Σ`, taps integers held as floats) for channels
-    /// `0 ..< whole`; returns `whole`.
-    static func depthwise3x3IntegerRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) -> Int {
+    /// `0 ..< whole` (any filter of at most `exactProductChunk` taps per call; 3×3 with the
+    /// filter in registers); returns `whole`.
+    static func depthwiseIntegerRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) -> Int {
         let channels = s.channels, whole = channels / 16 &* 16
         let r0 = inputs.rows[0], r1 = inputs.rows[1], r2 = inputs.rows[2]
         let zero = _mm512_setzero_ps()
         var c = 0
+        if !isDepthwise3x3(s, inputs) {
+            while c < whole {
+                for ox in 0..<s.outputWidth {
+                    let v = tapSum(s, inputs, ox: ox, channel: c, initial: zero)
+                    let o = acc + (ox &* channels &+ c)
+                    _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), _mm512_cvtps_epi32(v)))
+                }
+                c &+= 16
+            }
+            return whole
+        }
         while c < whole {
             let f = Filter3x3(inputs, channel: c, channels: channels)
             for ox in 0..<s.outputWidth {
                 let (first, end, origin) = s.taps(ox)
                 let v = first == 0 && end == 3
                     ? f.sum(r0, r1, r2, at: origin &* channels &+ c, channels: channels, initial: zero)
-                    : depthwiseSum(SIMD16<Float>.self, s, inputs, ox: ox, channel: c, initial: zero, fused: true)
+                    : tapSum(s, inputs, ox: ox, channel: c, initial: zero)
                 // The sum is an integer below 2^22: converting rounds nothing.
                 let o = acc + (ox &* channels &+ c)
                 _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), _mm512_cvtps_epi32(v)))

@@ -86,14 +86,31 @@ package struct ConvolutionShape: Sendable {
         try checkedElementCount([batches, outputHeight, outputWidth, outputChannels, filterHeight, filterWidth, inputChannels])
     }
 
-    /// Copies output pixel `pixel`'s receptive field into `row` (patchSize values), writing
-    /// `pad` where the window leaves the input, converting each value with `convert`.
+    /// Copies the receptive fields of output pixels `first ..< first + count` into rows of
+    /// `row` (`rowStride` apart, patchSize values each), writing `pad` where the window
+    /// leaves the input, converting each value with `convert`.
     @inline(__always)
-    func gatherPatch<In, Out>(_ input: UnsafePointer<In>, pixel: Int, into row: UnsafeMutablePointer<Out>, pad: Out, convert: (In) -> Out) {
-        let ox = pixel % outputWidth
-        let rest = pixel / outputWidth
-        let oy = rest % outputHeight
-        let b = rest / outputHeight
+    func gatherPatches<In, Out>(_ input: UnsafePointer<In>, first: Int, count: Int, into row: UnsafeMutablePointer<Out>, rowStride: Int,
+                                pad: Out, convert: (In) -> Out) {
+        // One division for the tile, then step the coordinates.
+        var ox = first % outputWidth
+        let rest = first / outputWidth
+        var oy = rest % outputHeight
+        var b = rest / outputHeight
+        for r in 0..<count {
+            gatherPatch(input, b: b, oy: oy, ox: ox, into: row + r * rowStride, pad: pad, convert: convert)
+            ox += 1
+            if ox == outputWidth {
+                ox = 0
+                oy += 1
+                if oy == outputHeight { oy = 0; b += 1 }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func gatherPatch<In, Out>(_ input: UnsafePointer<In>, b: Int, oy: Int, ox: Int, into row: UnsafeMutablePointer<Out>, pad: Out,
+                                      convert: (In) -> Out) {
         var position = 0
         let left = ox * strideWidth - padLeft
         let span = filterWidth * inputChannels
@@ -102,12 +119,16 @@ package struct ConvolutionShape: Sendable {
             if dilationWidth == 1 && iy >= 0 && iy < inputHeight && left >= 0 && left + filterWidth <= inputWidth {
                 // The whole filter row lies inside the input: one contiguous run.
                 let source = input + ((b * inputHeight + iy) * inputWidth + left) * inputChannels
-                for c in 0..<span { row[position + c] = convert(source[c]) }
+                if In.self == Out.self {
+                    UnsafeMutableRawPointer(row + position).copyMemory(from: source, byteCount: span * MemoryLayout<In>.stride)
+                } else {
+                    for c in 0..<span { row[position + c] = convert(source[c]) }
+                }
                 position += span
                 continue
             }
             for kx in 0..<filterWidth {
-                let ix = ox * strideWidth - padLeft + kx * dilationWidth
+                let ix = left + kx * dilationWidth
                 if iy >= 0 && iy < inputHeight && ix >= 0 && ix < inputWidth {
                     let source = input + ((b * inputHeight + iy) * inputWidth + ix) * inputChannels
                     for c in 0..<inputChannels { row[position + c] = convert(source[c]) }
@@ -154,7 +175,7 @@ final class FloatConv2DKernel: Kernel {
                     a = input + first * k
                 } else {
                     let buffer = rows.unsafelyUnwrapped
-                    for r in 0..<count { g.gatherPatch(input, pixel: first + r, into: buffer + r * k, pad: 0, convert: { $0 }) }
+                    g.gatherPatches(input, first: first, count: count, into: buffer, rowStride: k, pad: 0, convert: { $0 })
                     a = UnsafePointer(buffer)
                 }
                 weights.multiply(rows: count, a: a, aStride: k, out: output + first * n, outStride: n, minimum: minimum, maximum: maximum)
@@ -217,15 +238,13 @@ final class QuantizedConv2DKernel: Kernel {
             for tile in range {
                 let first = tile * byteTileRows
                 let count = min(byteTileRows, g.outputPixels - first)
+                if !g.isPointwise {
+                    g.gatherPatches(input, first: first, count: count, into: UnsafeMutableRawPointer(rows).assumingMemoryBound(to: Input.self),
+                                    rowStride: rowBytes, pad: padding, convert: { $0 })
+                }
                 for r in 0..<count {
                     let row = rows + r * rowBytes
-                    if g.isPointwise {
-                        sums[r] = bytes.prepareRow(input + (first + r) * k, into: row)
-                    } else {
-                        g.gatherPatch(input, pixel: first + r, into: UnsafeMutableRawPointer(row).assumingMemoryBound(to: Input.self),
-                                      pad: padding, convert: { $0 })
-                        sums[r] = bytes.prepareRow(row, into: row)
-                    }
+                    sums[r] = bytes.prepareRow(g.isPointwise ? UnsafeRawPointer(input + (first + r) * k) : UnsafeRawPointer(row), into: row)
                 }
                 weights.multiplyBytes(bytes, rows: count, a: rows, rowSums: sums, out: output + first * n, outStride: n, scratch: tileScratch)
             }
@@ -252,9 +271,7 @@ final class QuantizedConv2DKernel: Kernel {
                     let source = input + first * k
                     weights.isa.zeroPointFreeFloats(source, count: count * k, zeroPoint: zeroPoint, into: buffer)
                 } else {
-                    for r in 0..<count {
-                        g.gatherPatch(input, pixel: first + r, into: buffer + r * k, pad: 0, convert: { Float(Int32($0) &- zeroPoint) })
-                    }
+                    g.gatherPatches(input, first: first, count: count, into: buffer, rowStride: k, pad: 0, convert: { Float(Int32($0) &- zeroPoint) })
                 }
                 weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n, scratch: tileScratch)
             }

@@ -286,7 +286,7 @@ final class HybridConv2DKernel: Kernel {
             for pixel in pixels {
                 let b = pixel / pixelsPerBatch
                 let offset = offsets[b], batchScale = scales[b]
-                g.gatherPatch(UnsafePointer(quantized), pixel: pixel, into: patch, pad: Int8(truncatingIfNeeded: offset), convert: { $0 })
+                g.gatherPatches(UnsafePointer(quantized), first: pixel, count: 1, into: patch, rowStride: 0, pad: Int8(truncatingIfNeeded: offset), convert: { $0 })
                 let out = output + pixel * n
                 for c in 0..<n {
                     let acc = dot(w + c * k, UnsafePointer(patch), count: k) &- sums[c] &* offset
