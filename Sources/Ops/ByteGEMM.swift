@@ -77,21 +77,32 @@ package final class PackedByteWeights {
         #endif
     }
 
-    func panelsView(_ q: PackedQuantizedWeights) -> BytePanels {
-        BytePanels(groups: groups, n: n, panels: panels, weights: UnsafeRawPointer(data.pointer),
-                   columnTerms: UnsafePointer(columnTerms.pointer), weightZeroPoints: weightZeroPoints.map { UnsafePointer($0.pointer) },
-                   requantization: q.requantization.vectors, outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
+    /// The kernels' view of panels `range` (default all): channels from `range.lowerBound · 16`.
+    func panelsView(_ q: PackedQuantizedWeights, _ range: Range<Int>? = nil) -> BytePanels {
+        let first = range?.lowerBound ?? 0, count = range?.count ?? panels
+        let column = first * 16
+        let r = q.requantization.vectors
+        return BytePanels(groups: groups, n: min(n - column, count * 16), panels: count, weights: UnsafeRawPointer(data.pointer + first * groups * 64),
+                          columnTerms: UnsafePointer(columnTerms.pointer + column),
+                          weightZeroPoints: weightZeroPoints.map { UnsafePointer($0.pointer + column) },
+                          requantization: RequantizationVectors(multiplier: r.multiplier + column, leftShift: r.leftShift + column,
+                                                                rightShift: r.rightShift + column, mask: r.mask + column),
+                          outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
     }
 }
 
 extension PackedQuantizedWeights {
     /// Computes `rows` (1…8) output rows from prepared byte rows (`PackedByteWeights.prepareRow`,
     /// `rowBytes` apart) with their sums. `scratch` holds `byteTileScratchBytes`.
+    /// `panels` limits the call to those output panels (default all; not with the
+    /// double-rounded requantization).
     @inline(__always)
     func multiplyBytes<Output: FixedWidthInteger>(_ bytes: PackedByteWeights, rows: Int, a: UnsafePointer<UInt8>, rowSums: UnsafePointer<Int32>,
-                                                  out: UnsafeMutablePointer<Output>, outStride: Int, scratch: UnsafeMutableRawPointer) {
+                                                  out whole: UnsafeMutablePointer<Output>, outStride: Int, scratch: UnsafeMutableRawPointer,
+                                                  panels range: Range<Int>? = nil) {
         #if arch(x86_64)
-        let p = bytes.panelsView(self)
+        let p = bytes.panelsView(self, doubleScales == nil ? range : nil)
+        let out = whole + (doubleScales == nil ? (range?.lowerBound ?? 0) * 16 : 0)
         if let doubleScales {
             let tile = scratch.assumingMemoryBound(to: Int32.self)
             for r in 0..<rows {

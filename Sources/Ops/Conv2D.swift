@@ -50,6 +50,9 @@ package enum Conv2D {
     }
 }
 
+/// Room `gatherPatches` needs past the last patch of a buffer.
+let gatherSlackBytes = 64
+
 /// The sizes of a 2-D convolution, checked and precomputed.
 package struct ConvolutionShape: Sendable {
     package let batches: Int, inputHeight: Int, inputWidth: Int, inputChannels: Int
@@ -86,9 +89,15 @@ package struct ConvolutionShape: Sendable {
         try checkedElementCount([batches, outputHeight, outputWidth, outputChannels, filterHeight, filterWidth, inputChannels])
     }
 
+    /// Elements of the input tensor.
+    package var inputCount: Int { batches * inputHeight * inputWidth * inputChannels }
+
     /// Copies the receptive fields of output pixels `first ..< first + count` into rows of
     /// `row` (`rowStride` apart, patchSize values each), writing `pad` where the window
-    /// leaves the input, converting each value with `convert`.
+    /// leaves the input, converting each value with `convert`. Without conversion (`In` =
+    /// `Out`) a filter row of at most 64 bytes is copied as one 64-byte block where the input
+    /// has that many bytes left: `row` needs `gatherSlackBytes` of room past the last patch
+    /// (whatever lands past a patch is overwritten or ignored).
     @inline(__always)
     func gatherPatches<In, Out>(_ input: UnsafePointer<In>, first: Int, count: Int, into row: UnsafeMutablePointer<Out>, rowStride: Int,
                                 pad: Out, convert: (In) -> Out) {
@@ -111,6 +120,7 @@ package struct ConvolutionShape: Sendable {
     @inline(__always)
     private func gatherPatch<In, Out>(_ input: UnsafePointer<In>, b: Int, oy: Int, ox: Int, into row: UnsafeMutablePointer<Out>, pad: Out,
                                       convert: (In) -> Out) {
+        let blockEnd = input + max(0, inputCount - 64 / MemoryLayout<In>.stride)
         var position = 0
         let left = ox * strideWidth - padLeft
         let span = filterWidth * inputChannels
@@ -119,10 +129,14 @@ package struct ConvolutionShape: Sendable {
             if dilationWidth == 1 && iy >= 0 && iy < inputHeight && left >= 0 && left + filterWidth <= inputWidth {
                 // The whole filter row lies inside the input: one contiguous run.
                 let source = input + ((b * inputHeight + iy) * inputWidth + left) * inputChannels
-                if In.self == Out.self {
-                    UnsafeMutableRawPointer(row + position).copyMemory(from: source, byteCount: span * MemoryLayout<In>.stride)
+                let target = row + position
+                if In.self == Out.self && span * MemoryLayout<In>.stride <= 64 && source <= blockEnd {
+                    let block = UnsafeRawPointer(source).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(target).storeBytes(of: block, as: SIMD16<Float>.self)
+                } else if In.self == Out.self {
+                    UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: span * MemoryLayout<In>.stride)
                 } else {
-                    for c in 0..<span { row[position + c] = convert(source[c]) }
+                    for c in 0..<span { target[c] = convert(source[c]) }
                 }
                 position += span
                 continue
@@ -155,7 +169,8 @@ final class FloatConv2DKernel: Kernel {
         self.threads = max(1, threads)
     }
 
-    var scratchByteCount: Int { geometry.isPointwise ? 0 : threads * weights.tileRows * geometry.patchSize * 4 }
+    private var chunkBytes: Int { weights.tileRows * geometry.patchSize * 4 + gatherSlackBytes }
+    var scratchByteCount: Int { geometry.isPointwise ? 0 : threads * chunkBytes }
 
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self)
@@ -165,8 +180,9 @@ final class FloatConv2DKernel: Kernel {
         let tileRows = weights.tileRows
         let tiles = (g.outputPixels + tileRows - 1) / tileRows
         let scratch = args.scratch
-        args.runner.forEachChunk(count: tiles, grain: 16 / tileRows) { chunk, range in
-            let rows = scratch.map { ($0 + chunk * tileRows * k * 4).assumingMemoryBound(to: Float.self) }
+        let chunkBytes = self.chunkBytes
+        args.runner.forEachTileBlock(tiles: tiles, panels: weights.panels, tileGrain: 16 / tileRows) { chunk, range, panels in
+            let rows = scratch.map { ($0 + chunk * chunkBytes).assumingMemoryBound(to: Float.self) }
             for tile in range {
                 let first = tile * tileRows
                 let count = min(tileRows, g.outputPixels - first)
@@ -178,7 +194,8 @@ final class FloatConv2DKernel: Kernel {
                     g.gatherPatches(input, first: first, count: count, into: buffer, rowStride: k, pad: 0, convert: { $0 })
                     a = UnsafePointer(buffer)
                 }
-                weights.multiply(rows: count, a: a, aStride: k, out: output + first * n, outStride: n, minimum: minimum, maximum: maximum)
+                weights.multiply(rows: count, a: a, aStride: k, out: output + first * n, outStride: n, minimum: minimum, maximum: maximum,
+                                 panels: panels)
             }
         }
     }
@@ -203,7 +220,8 @@ final class QuantizedConv2DKernel: Kernel {
     /// kernels, eight rows of bytes, their sums, and the accumulator row.
     private var chunkBytes: Int {
         if let bytes = weights.bytes {
-            return (byteTileRows * bytes.rowBytes + 63) / 64 * 64 + 64 + weights.byteTileScratchBytes
+            // The 64 bytes of row sums also take gatherPatches' slack (sums are written after).
+            return (byteTileRows * bytes.rowBytes + 63) / 64 * 64 + max(64, gatherSlackBytes) + weights.byteTileScratchBytes
         }
         return (4 * geometry.patchSize * 4 + 63) / 64 * 64 + weights.tileScratchBytes
     }
@@ -230,11 +248,11 @@ final class QuantizedConv2DKernel: Kernel {
         let rowBytes = bytes.rowBytes
         let padding = Input(truncatingIfNeeded: bytes.paddingByte)
         let sumsOffset = (byteTileRows * rowBytes + 63) / 64 * 64
-        args.runner.forEachChunk(count: tiles, grain: 2) { chunk, range in
+        args.runner.forEachTileBlock(tiles: tiles, panels: bytes.panels, tileGrain: 2) { chunk, range, panels in
             let base = scratch + chunk * chunkBytes
             let rows = base.assumingMemoryBound(to: UInt8.self)
             let sums = (base + sumsOffset).assumingMemoryBound(to: Int32.self)
-            let tileScratch = base + sumsOffset + 64
+            let tileScratch = base + sumsOffset + max(64, gatherSlackBytes)
             for tile in range {
                 let first = tile * byteTileRows
                 let count = min(byteTileRows, g.outputPixels - first)
@@ -246,7 +264,8 @@ final class QuantizedConv2DKernel: Kernel {
                     let row = rows + r * rowBytes
                     sums[r] = bytes.prepareRow(g.isPointwise ? UnsafeRawPointer(input + (first + r) * k) : UnsafeRawPointer(row), into: row)
                 }
-                weights.multiplyBytes(bytes, rows: count, a: rows, rowSums: sums, out: output + first * n, outStride: n, scratch: tileScratch)
+                weights.multiplyBytes(bytes, rows: count, a: rows, rowSums: sums, out: output + first * n, outStride: n, scratch: tileScratch,
+                                      panels: panels)
             }
         }
     }

@@ -38,11 +38,16 @@ package final class PackedFloatWeights {
 
     /// Computes `rows` (1…`tileRows`) rows of output from rows of `a` (`k` values each, `aStride`
     /// apart) into `out` (rows `outStride` apart).
+    /// `panels` limits the call to those output panels (default all).
     @inline(__always)
-    func multiply(rows: Int, a: UnsafePointer<Float>, aStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
-                  minimum: Float, maximum: Float) {
-        let p = FloatGEMMPanels(k: k, n: n, panels: panels, weights: UnsafeRawPointer(data.pointer), bias: UnsafeRawPointer(bias.pointer),
+    func multiply(rows: Int, a: UnsafePointer<Float>, aStride: Int, out whole: UnsafeMutablePointer<Float>, outStride: Int,
+                  minimum: Float, maximum: Float, panels range: Range<Int>? = nil) {
+        let first = range?.lowerBound ?? 0, count = range?.count ?? panels
+        let width = isa.panelWidth, column = first * width
+        let p = FloatGEMMPanels(k: k, n: min(n - column, count * width), panels: count,
+                                weights: UnsafeRawPointer(data.pointer + first * k * width), bias: UnsafeRawPointer(bias.pointer + column),
                                 minimum: minimum, maximum: maximum)
+        let out = whole + column
         switch isa {
         case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
         case .avx2: MicrokernelsAVX2.InstructionSetKernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)

@@ -251,7 +251,7 @@ final class HybridConv2DKernel: Kernel {
         self.threads = max(1, threads)
         let g = geometry
         layout = HybridScratch(quantizedCount: g.batches * g.inputHeight * g.inputWidth * g.inputChannels, vectors: g.batches,
-                               perThreadBytes: g.patchSize, threads: self.threads)
+                               perThreadBytes: g.patchSize + gatherSlackBytes, threads: self.threads)
     }
 
     var scratchByteCount: Int { layout.byteCount }

@@ -80,6 +80,24 @@ package struct ParallelRunner: Sendable {
         forEachChunk(count: count, grain: grain) { _, range in body(range) }
     }
 
+    /// Spreads a matrix multiply of `tiles` row tiles × `panels` column panels over the
+    /// threads: by rows (`forEachChunk` over tiles) when there are enough tiles, else — small
+    /// images with many channels — by ranges of panels (even-sized, for the two-panel
+    /// kernels), each chunk taking every tile. `body(chunk, tiles, panels)`.
+    package func forEachTileBlock(tiles: Int, panels: Int, tileGrain: Int,
+                                  _ body: (_ chunk: Int, _ tiles: Range<Int>, _ panels: Range<Int>) -> Void) {
+        if threadCount > 1 && tiles < 4 * threadCount && panels >= 2 * threadCount {
+            let pairs = (panels + 1) / 2
+            let parts = min(threadCount, pairs)
+            forEach(tasks: parts) { part in
+                let lo = min(panels, pairs * part / parts * 2), hi = min(panels, pairs * (part + 1) / parts * 2)
+                if lo < hi { body(part, 0..<tiles, lo..<hi) }
+            }
+        } else {
+            forEachChunk(count: tiles, grain: tileGrain) { chunk, range in body(chunk, range, 0..<panels) }
+        }
+    }
+
     /// Like `forEachRange`, also passing the chunk's number (< `threadCount`), so each chunk
     /// can use its own slice of scratch memory.
     package func forEachChunk(count: Int, grain: Int = 1, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {

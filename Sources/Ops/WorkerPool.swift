@@ -6,8 +6,11 @@ import Foundation
 /// no thread wake-up (XNNPACK's pthreadpool does the same): between jobs a worker spins briefly
 /// on the job counter, then sleeps on its semaphore until the next job.
 ///
-/// `run` hands out tasks 0..<count dynamically (the caller works too) and returns when all are
-/// done. One job at a time: an interpreter runs its ops in order, never two `run`s at once.
+/// `run` hands out tasks 0..<count (the caller works too) and returns when all are done. Task
+/// t < 64 goes first to participant t (the caller is 0, worker w is w + 1), so an op split
+/// into per-thread chunks gives each thread the same part of the tensors op after op (the
+/// data stays in that core's cache); a participant that is done claims whatever is left. One
+/// job at a time: an interpreter runs its ops in order, never two `run`s at once.
 final class WorkerPool: @unchecked Sendable {
     private let state: State
     let workers: Int
@@ -34,13 +37,15 @@ final class WorkerPool: @unchecked Sendable {
     private final class State: @unchecked Sendable {
         /// One cache line per shared word: `generation` (bumped once per job, and once to stop;
         /// workers wait for it to change), `next` (the next task to hand out), `pending`
-        /// (workers still busy with the current job), then one `sleeping` flag per worker (1
-        /// while it sleeps, or is about to, on its semaphore).
+        /// (workers still busy with the current job), `claimed` (bit t: task t < 64 is taken),
+        /// then one `sleeping` flag per worker (1 while it sleeps, or is about to, on its
+        /// semaphore).
         private let words: UnsafeMutableRawPointer
         private var generation: UnsafeMutablePointer<Int64> { word(0) }
         private var next: UnsafeMutablePointer<Int64> { word(1) }
         private var pending: UnsafeMutablePointer<Int64> { word(2) }
-        private func sleeping(_ worker: Int) -> UnsafeMutablePointer<Int64> { word(3 + worker) }
+        private var claimed: UnsafeMutablePointer<Int64> { word(3) }
+        private func sleeping(_ worker: Int) -> UnsafeMutablePointer<Int64> { word(4 + worker) }
         private func word(_ index: Int) -> UnsafeMutablePointer<Int64> { (words + index * 64).assumingMemoryBound(to: Int64.self) }
         private let semaphores: [DispatchSemaphore]
         private var job: ((Int) -> Void)?
@@ -51,8 +56,8 @@ final class WorkerPool: @unchecked Sendable {
         private let spinLimit = 4000
 
         init(workers: Int) {
-            words = .allocate(byteCount: (3 + workers) * 64, alignment: 64)
-            words.initializeMemory(as: UInt8.self, repeating: 0, count: (3 + workers) * 64)
+            words = .allocate(byteCount: (4 + workers) * 64, alignment: 64)
+            words.initializeMemory(as: UInt8.self, repeating: 0, count: (4 + workers) * 64)
             semaphores = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
         }
 
@@ -63,10 +68,11 @@ final class WorkerPool: @unchecked Sendable {
             job = body
             self.count = count
             tflite_atomic_store(next, 0)
+            tflite_atomic_store(claimed, 0)
             tflite_atomic_store(pending, Int64(semaphores.count))
             _ = tflite_atomic_fetch_add(generation, 1)
             wakeSleepers()
-            drain(body)
+            drain(body, participant: 0)
             while tflite_atomic_load(pending) != 0 { tflite_spin_pause() }
             job = nil
         }
@@ -81,12 +87,23 @@ final class WorkerPool: @unchecked Sendable {
             for (w, semaphore) in semaphores.enumerated() where tflite_atomic_load(sleeping(w)) != 0 { semaphore.signal() }
         }
 
-        private func drain(_ body: (Int) -> Void) {
+        private func drain(_ body: (Int) -> Void, participant: Int) {
+            let owned = min(count, 64)
+            if participant < owned && claim(participant) { body(participant) }
+            for task in 0..<owned where tflite_atomic_load(claimed) & (1 << Int64(task)) == 0 && claim(task) {
+                body(task)
+            }
             while true {
-                let task = Int(tflite_atomic_fetch_add(next, 1))
+                let task = 64 + Int(tflite_atomic_fetch_add(next, 1))
                 if task >= count { return }
                 body(task)
             }
+        }
+
+        /// Takes task `task` (< 64) unless another participant has.
+        private func claim(_ task: Int) -> Bool {
+            let bit: Int64 = 1 << Int64(task)
+            return tflite_atomic_fetch_or(claimed, bit) & bit == 0
         }
 
         func work(_ worker: Int) {
@@ -107,7 +124,7 @@ final class WorkerPool: @unchecked Sendable {
                 }
                 seen = tflite_atomic_load(generation)
                 if stopping { return }
-                if let job { drain(job) }
+                if let job { drain(job, participant: worker + 1) }
                 _ = tflite_atomic_fetch_add(pending, -1)
             }
         }

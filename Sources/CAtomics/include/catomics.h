@@ -8,6 +8,8 @@
 int64_t tflite_atomic_load(const int64_t *word);
 void tflite_atomic_store(int64_t *word, int64_t value);
 int64_t tflite_atomic_fetch_add(int64_t *word, int64_t delta);
+/// Sequentially consistent fetch-or; returns the previous value.
+int64_t tflite_atomic_fetch_or(int64_t *word, int64_t bits);
 /// A hint to the CPU that this thread is spinning (PAUSE / YIELD).
 void tflite_spin_pause(void);
 
