@@ -52,6 +52,11 @@ package enum InstructionSetKernels {
         Microkernels.depthwiseIntegerRow(SIMD16<Float>.self, s, inputs, acc: acc, fused: true, firstChannel: first)
     }
 
+    /// FLOAT32 HARD_SWISH as the reference computes it: `x · min(6, max(0, x + 3)) / 6`.
+    package static func hardSwish(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
+        Microkernels.hardSwish(input, output, count: count)
+    }
+
     package static func zeroPointFreeFloats(_ source: UnsafePointer<Int8>, count: Int, zeroPoint: Int32, into to: UnsafeMutablePointer<Float>) {
         Microkernels.zeroPointFreeFloats(source, count: count, zeroPoint: zeroPoint, into: to)
     }

@@ -116,10 +116,7 @@ final class FloatUnaryKernel: Kernel {
                     output[i] = x > hi ? hi : x < lo ? lo : x
                 }
             case .hardSwish:
-                for i in range {
-                    let x = input[i]
-                    output[i] = x * min(6, max(0, x + 3)) / 6
-                }
+                KernelISA.current.hardSwish(input + range.lowerBound, output + range.lowerBound, count: range.count)
             case .logistic:
                 for i in range { output[i] = Self.logistic(input[i]) }
             case .leakyRelu(let alpha):

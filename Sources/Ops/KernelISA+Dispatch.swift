@@ -26,6 +26,16 @@ extension KernelISA {
         }
     }
 
+    /// FLOAT32 HARD_SWISH (`Microkernels.hardSwish`) over `count` values.
+    @inline(__always)
+    func hardSwish(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.hardSwish(input, output, count: count)
+        case .avx2: MicrokernelsAVX2.InstructionSetKernels.hardSwish(input, output, count: count)
+        case .baseline: Microkernels.hardSwish(input, output, count: count)
+        }
+    }
+
     /// Requantizes `rows` rows of `count` accumulators (channels 0..<count, rows `stride`
     /// apart) into INT8 or UINT8 `out` (rows `stride` apart).
     @inline(__always)
