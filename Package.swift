@@ -60,7 +60,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])] + avx512Settings),
         // The 8-bit matrix multiply with AVX-512 VNNI's byte dot products (Intel intrinsics,
         // x86-64 only; empty elsewhere).
-        .target(name: "MicrokernelsVNNI", dependencies: ["Microkernels"], path: "Sources/MicrokernelsVNNI",
+        .target(name: "MicrokernelsVNNI", dependencies: ["Microkernels", "MicrokernelsAVX512"], path: "Sources/MicrokernelsVNNI",
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])] + vnniSettings),
         // Which of those the running CPU supports (cpuid, behind one C function).
         .target(name: "CPUFeatures", path: "Sources/CPUFeatures"),

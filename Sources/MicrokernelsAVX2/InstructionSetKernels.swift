@@ -44,10 +44,12 @@ package enum InstructionSetKernels {
                                        firstChannel: first)
     }
 
-    package static func depthwiseIntegerRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) {
-        var first = 0
+    /// `acc += Σ taps` for channels from `firstChannel` (a multiple of 16).
+    package static func depthwiseIntegerRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>,
+                                            firstChannel: Int = 0) {
+        var first = firstChannel
         #if TFLITE_AVX512
-        first = depthwiseIntegerRows16(s, inputs, acc: acc)
+        if first == 0 { first = depthwiseIntegerRows16(s, inputs, acc: acc) }
         #endif
         Microkernels.depthwiseIntegerRow(SIMD16<Float>.self, s, inputs, acc: acc, fused: true, firstChannel: first)
     }
@@ -89,6 +91,70 @@ package enum InstructionSetKernels {
 /// nine filter vectors stay in registers across a row's pixels. Pixels whose window leaves
 /// the row take the general sum.
 extension InstructionSetKernels {
+
+    /// The first `count` (0…16) lanes.
+    @inlinable @inline(__always)
+    package static func laneMask(_ count: Int) -> __mmask16 {
+        __mmask16(truncatingIfNeeded: (UInt32(1) << UInt32(count)) &- 1)
+    }
+
+    /// Requantizes `rows` rows of `count` Int32 accumulators (rows `stride` apart, channel 0
+    /// first) into 8-bit rows of `out` (also `stride` apart), 16 lanes at a time. The
+    /// parameters must be padded to a multiple of 16 channels.
+    package static func requantizeRows16(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int,
+                                       outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) {
+        var column = 0
+        while column < count {
+            let lanes = min(16, count &- column)
+            let q = LaneRequantization(r, column: column, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+            for row in 0..<rows {
+                let offset = row &* stride &+ column
+                q.store(_mm512_maskz_loadu_epi32(InstructionSetKernels.laneMask(lanes), acc + offset), count: lanes, to: out + offset)
+            }
+            column &+= 16
+        }
+    }
+
+    /// `MultiplyByQuantizedMultiplier` on 16 lanes (as `multiplyByQuantizedMultiplier` in
+    /// Microkernels: `⌊(x·2^left·m + 2^30) / 2^31⌋`, then a rounding divide by 2^right), plus
+    /// the output zero point, clamped, narrowed to bytes and stored, for the 16 channels from
+    /// `column`: the parameters are loaded once, at `init`.
+    @usableFromInline package struct LaneRequantization {
+        @usableFromInline let m: __m512i, mOdd: __m512i, left: __m512i, right: __m512i, mask: __m512i, threshold: __m512i
+        @usableFromInline let zeroPoint: __m512i, minimum: __m512i, maximum: __m512i
+
+        @inlinable @inline(__always)
+        package init(_ r: RequantizationVectors, column: Int, outputZeroPoint: Int32, minimum: Int32, maximum: Int32) {
+            m = _mm512_loadu_si512(r.multiplier + column)
+            mOdd = _mm512_srli_epi64(m, 32)
+            left = _mm512_loadu_si512(r.leftShift + column)
+            right = _mm512_loadu_si512(r.rightShift + column)
+            mask = _mm512_loadu_si512(r.mask + column)
+            threshold = _mm512_srai_epi32(mask, 1)
+            zeroPoint = _mm512_set1_epi32(outputZeroPoint)
+            self.minimum = _mm512_set1_epi32(minimum)
+            self.maximum = _mm512_set1_epi32(maximum)
+        }
+
+        @inlinable @inline(__always)
+        package func store(_ acc: __m512i, count: Int, to out: UnsafeMutableRawPointer) {
+            let x = _mm512_sllv_epi32(acc, left)
+            let nudge = _mm512_set1_epi64(1 << 30)
+            let even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), nudge), 31)
+            let odd = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), mOdd), nudge), 31)
+            let high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32))
+            let remainder = _mm512_and_si512(high, mask)
+            // Ties round away from zero: negative values need one more to round up.
+            let limit = _mm512_sub_epi32(threshold, _mm512_srai_epi32(high, 31))
+            var v = _mm512_srav_epi32(high, right)
+            // +1 where remainder > limit (both in 0 ... 2^31 − 1: the difference's sign bit).
+            v = _mm512_add_epi32(v, _mm512_srli_epi32(_mm512_sub_epi32(limit, remainder), 31))
+            v = _mm512_add_epi32(v, zeroPoint)
+            v = _mm512_min_epi32(_mm512_max_epi32(v, minimum), maximum)
+            _mm512_mask_cvtepi32_storeu_epi8(out, InstructionSetKernels.laneMask(count), v)
+        }
+    }
+
     struct Filter3x3 {
         let w00: __m512, w01: __m512, w02: __m512, w10: __m512, w11: __m512, w12: __m512, w20: __m512, w21: __m512, w22: __m512
 
@@ -135,6 +201,40 @@ extension InstructionSetKernels {
             }
         }
         return acc
+    }
+
+    /// One requantized INT8/UINT8 output row for channels `0 ..< whole` (whole vectors of 16):
+    /// `bias + Σ taps` (exact: the caller passes at most `exactProductChunk` taps per pixel),
+    /// requantized in registers and stored as bytes; returns `whole`.
+    package static func depthwiseRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Int32>,
+                                                   _ r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32,
+                                                   into out: UnsafeMutableRawPointer) -> Int {
+        let channels = s.channels, whole = channels / 16 &* 16
+        let zero = _mm512_setzero_ps()
+        var c = 0
+        while c < whole {
+            let q = LaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+            let b = _mm512_loadu_si512(bias + c)
+            if isDepthwise3x3(s, inputs) {
+                let f = Filter3x3(inputs, channel: c, channels: channels)
+                let r0 = inputs.rows[0], r1 = inputs.rows[1], r2 = inputs.rows[2]
+                for ox in 0..<s.outputWidth {
+                    let (first, end, origin) = s.taps(ox)
+                    let v = first == 0 && end == 3
+                        ? f.sum(r0, r1, r2, at: origin &* channels &+ c, channels: channels, initial: zero)
+                        : tapSum(s, inputs, ox: ox, channel: c, initial: zero)
+                    // The sum is an integer below 2^22: converting rounds nothing.
+                    q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(v)), count: 16, to: out + (ox &* channels &+ c))
+                }
+            } else {
+                for ox in 0..<s.outputWidth {
+                    let v = tapSum(s, inputs, ox: ox, channel: c, initial: zero)
+                    q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(v)), count: 16, to: out + (ox &* channels &+ c))
+                }
+            }
+            c &+= 16
+        }
+        return whole
     }
 
     /// Float rows for channels `0 ..< whole` (any filter; 3×3 with the filter in registers);

@@ -1,6 +1,7 @@
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 import Microkernels
+import MicrokernelsAVX512
 
 /// The integer matrix multiply with AVX-512 VNNI: `vpdpbusd` adds four byte products per
 /// 32-bit lane, so one instruction does 64 multiply-adds, in exact integer arithmetic (see
@@ -65,13 +66,13 @@ package enum VNNIKernels {
         let outStride: Int
 
         @inline(__always)
-        func columns(_ column: Int, count: Int) -> (LaneRequantization, UnsafeMutableRawPointer, Int) {
-            (LaneRequantization(p.requantization, column: column, outputZeroPoint: p.outputZeroPoint, minimum: p.minimum, maximum: p.maximum),
+        func columns(_ column: Int, count: Int) -> (InstructionSetKernels.LaneRequantization, UnsafeMutableRawPointer, Int) {
+            (InstructionSetKernels.LaneRequantization(p.requantization, column: column, outputZeroPoint: p.outputZeroPoint, minimum: p.minimum, maximum: p.maximum),
              out + column, count)
         }
 
         @inline(__always)
-        func store(_ acc: __m512i, row: Int, _ c: (LaneRequantization, UnsafeMutableRawPointer, Int)) {
+        func store(_ acc: __m512i, row: Int, _ c: (InstructionSetKernels.LaneRequantization, UnsafeMutableRawPointer, Int)) {
             c.0.store(acc, count: c.2, to: c.1 + row &* outStride)
         }
     }
@@ -81,7 +82,7 @@ package enum VNNIKernels {
         let outStride: Int
 
         @inline(__always)
-        func columns(_ column: Int, count: Int) -> (UnsafeMutablePointer<Int32>, __mmask16) { (out + column, laneMask(count)) }
+        func columns(_ column: Int, count: Int) -> (UnsafeMutablePointer<Int32>, __mmask16) { (out + column, InstructionSetKernels.laneMask(count)) }
 
         @inline(__always)
         func store(_ acc: __m512i, row: Int, _ c: (UnsafeMutablePointer<Int32>, __mmask16)) {
@@ -89,27 +90,6 @@ package enum VNNIKernels {
         }
     }
 
-    /// Requantizes `rows` rows of `count` Int32 accumulators (rows `stride` apart, channel 0
-    /// first) into 8-bit rows of `out` (also `stride` apart), 16 lanes at a time. The
-    /// parameters must be padded to a multiple of 16 channels.
-    package static func requantizeRows(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int,
-                                       outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) {
-        var column = 0
-        while column < count {
-            let lanes = min(16, count &- column)
-            let q = LaneRequantization(r, column: column, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-            for row in 0..<rows {
-                let offset = row &* stride &+ column
-                q.store(_mm512_maskz_loadu_epi32(laneMask(lanes), acc + offset), count: lanes, to: out + offset)
-            }
-            column &+= 16
-        }
-    }
-
-    @inline(__always)
-    static func laneMask(_ count: Int) -> __mmask16 {
-        __mmask16(truncatingIfNeeded: (UInt32(1) << UInt32(count)) &- 1)
-    }
 
     @inline(__always)
     static func broadcast(_ row: UnsafePointer<UInt8>, _ group: Int) -> __m512i {
@@ -232,44 +212,5 @@ package enum VNNIKernels {
         }
     }
 
-    /// `MultiplyByQuantizedMultiplier` on 16 lanes (as `multiplyByQuantizedMultiplier` in
-    /// Microkernels: `⌊(x·2^left·m + 2^30) / 2^31⌋`, then a rounding divide by 2^right), plus
-    /// the output zero point, clamped, narrowed to bytes and stored, for the 16 channels from
-    /// `column`: the parameters are loaded once, at `init`.
-    struct LaneRequantization {
-        let m: __m512i, mOdd: __m512i, left: __m512i, right: __m512i, mask: __m512i, threshold: __m512i
-        let zeroPoint: __m512i, minimum: __m512i, maximum: __m512i
-
-        @inline(__always)
-        init(_ r: RequantizationVectors, column: Int, outputZeroPoint: Int32, minimum: Int32, maximum: Int32) {
-            m = _mm512_loadu_si512(r.multiplier + column)
-            mOdd = _mm512_srli_epi64(m, 32)
-            left = _mm512_loadu_si512(r.leftShift + column)
-            right = _mm512_loadu_si512(r.rightShift + column)
-            mask = _mm512_loadu_si512(r.mask + column)
-            threshold = _mm512_srai_epi32(mask, 1)
-            zeroPoint = _mm512_set1_epi32(outputZeroPoint)
-            self.minimum = _mm512_set1_epi32(minimum)
-            self.maximum = _mm512_set1_epi32(maximum)
-        }
-
-        @inline(__always)
-        func store(_ acc: __m512i, count: Int, to out: UnsafeMutableRawPointer) {
-            let x = _mm512_sllv_epi32(acc, left)
-            let nudge = _mm512_set1_epi64(1 << 30)
-            let even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), nudge), 31)
-            let odd = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), mOdd), nudge), 31)
-            let high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32))
-            let remainder = _mm512_and_si512(high, mask)
-            // Ties round away from zero: negative values need one more to round up.
-            let limit = _mm512_sub_epi32(threshold, _mm512_srai_epi32(high, 31))
-            var v = _mm512_srav_epi32(high, right)
-            // +1 where remainder > limit (both in 0 ... 2^31 − 1: the difference's sign bit).
-            v = _mm512_add_epi32(v, _mm512_srli_epi32(_mm512_sub_epi32(limit, remainder), 31))
-            v = _mm512_add_epi32(v, zeroPoint)
-            v = _mm512_min_epi32(_mm512_max_epi32(v, minimum), maximum)
-            _mm512_mask_cvtepi32_storeu_epi8(out, laneMask(count), v)
-        }
-    }
 }
 #endif

@@ -293,7 +293,18 @@ final class QuantizedDepthwiseKernel: Kernel {
                     }
                     return UnsafePointer(expanded + slot * rowStride)
                 }
-                for ox in 0..<s.outputWidth { (acc + ox * oc).update(from: p.bias.pointer, count: oc) }
+                let out = output + row * count
+                // AVX-512: whole vectors of channels summed and requantized in registers.
+                var done = 0
+                #if arch(x86_64)
+                if isa >= .avx512 && rowsPerCall > 0 && inputs.count <= rowsPerCall {
+                    done = MicrokernelsAVX512.InstructionSetKernels.depthwiseRequantizedRows16(
+                        rowShape, inputs, bias: p.bias.pointer, requantization, outputZeroPoint: p.outputZeroPoint,
+                        minimum: p.minimum, maximum: p.maximum, into: UnsafeMutableRawPointer(out))
+                }
+                #endif
+                if done == oc { continue }
+                for ox in 0..<s.outputWidth { (acc + ox * oc + done).update(from: p.bias.pointer + done, count: oc - done) }
                 if rowsPerCall == 0 {
                     Self.accumulateScalar(rowShape, inputs, acc: acc)
                 } else {
@@ -302,16 +313,18 @@ final class QuantizedDepthwiseKernel: Kernel {
                         let part = DepthwiseRowInputs(rows: inputs.rows + first, filters: inputs.filters + first,
                                                       count: min(rowsPerCall, inputs.count - first))
                         switch isa {
-                        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc)
+                        case .avx512, .avx512vnni:
+                            MicrokernelsAVX512.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc, firstChannel: done)
                         case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc)
                         case .baseline: depthwiseIntegerRow(SIMD8<Float>.self, rowShape, part, acc: acc, fused: KernelISA.baselineFuses)
                         }
                         first += rowsPerCall
                     }
                 }
-                let out = output + row * count
-                isa.requantizeRows(requantization, acc, rows: s.outputWidth, stride: oc, count: oc, outputZeroPoint: p.outputZeroPoint,
-                                   minimum: p.minimum, maximum: p.maximum, into: out)
+                let rest = RequantizationVectors(multiplier: requantization.multiplier + done, leftShift: requantization.leftShift + done,
+                                                 rightShift: requantization.rightShift + done, mask: requantization.mask + done)
+                isa.requantizeRows(rest, acc + done, rows: s.outputWidth, stride: oc, count: oc - done, outputZeroPoint: p.outputZeroPoint,
+                                   minimum: p.minimum, maximum: p.maximum, into: out + done)
             }
         }
     }

@@ -1,9 +1,6 @@
 import Microkernels
 import MicrokernelsAVX2
 import MicrokernelsAVX512
-#if arch(x86_64)
-import MicrokernelsVNNI
-#endif
 
 /// Row helpers of the integer kernels, run with the micro-kernels of the chosen level.
 extension KernelISA {
@@ -43,17 +40,11 @@ extension KernelISA {
                                                    outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Output>) {
         let raw = UnsafeMutableRawPointer(out)
         switch self {
-        case .avx512vnni:
+        case .avx512, .avx512vnni:
             #if arch(x86_64)
-            VNNIKernels.requantizeRows(r, acc, rows: rows, stride: stride, count: count, outputZeroPoint: outputZeroPoint,
-                                       minimum: minimum, maximum: maximum, into: raw)
+            MicrokernelsAVX512.InstructionSetKernels.requantizeRows16(r, acc, rows: rows, stride: stride, count: count, outputZeroPoint: outputZeroPoint,
+                                                                      minimum: minimum, maximum: maximum, into: raw)
             #endif
-        case .avx512 where Output.self == Int8.self:
-            MicrokernelsAVX512.InstructionSetKernels.requantizeRows(r, acc, rows: rows, stride: stride, count: count, outputZeroPoint: outputZeroPoint,
-                                                                    minimum: minimum, maximum: maximum, into: raw.assumingMemoryBound(to: Int8.self))
-        case .avx512:
-            MicrokernelsAVX512.InstructionSetKernels.requantizeRows(r, acc, rows: rows, stride: stride, count: count, outputZeroPoint: outputZeroPoint,
-                                                                    minimum: minimum, maximum: maximum, into: raw.assumingMemoryBound(to: UInt8.self))
         case .avx2 where Output.self == Int8.self:
             MicrokernelsAVX2.InstructionSetKernels.requantizeRows(r, acc, rows: rows, stride: stride, count: count, outputZeroPoint: outputZeroPoint,
                                                                   minimum: minimum, maximum: maximum, into: raw.assumingMemoryBound(to: Int8.self))
