@@ -93,7 +93,7 @@ package enum InstructionSetKernels {
 extension InstructionSetKernels {
 
     /// The first `count` (0…16) lanes.
-    @inlinable @inline(__always)
+    @inline(__always)
     package static func laneMask(_ count: Int) -> __mmask16 {
         __mmask16(truncatingIfNeeded: (UInt32(1) << UInt32(count)) &- 1)
     }
@@ -102,14 +102,16 @@ extension InstructionSetKernels {
     /// first) into 8-bit rows of `out` (also `stride` apart), 16 lanes at a time. The
     /// parameters must be padded to a multiple of 16 channels.
     package static func requantizeRows16(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int,
-                                       outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) {
+                                         outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer,
+                                         outStride: Int? = nil) {
+        let outStride = outStride ?? stride
         var column = 0
         while column < count {
             let lanes = min(16, count &- column)
             let q = LaneRequantization(r, column: column, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
             for row in 0..<rows {
-                let offset = row &* stride &+ column
-                q.store(_mm512_maskz_loadu_epi32(InstructionSetKernels.laneMask(lanes), acc + offset), count: lanes, to: out + offset)
+                q.store(_mm512_maskz_loadu_epi32(laneMask(lanes), acc + (row &* stride &+ column)), count: lanes,
+                        to: out + (row &* outStride &+ column))
             }
             column &+= 16
         }
@@ -119,12 +121,12 @@ extension InstructionSetKernels {
     /// Microkernels: `⌊(x·2^left·m + 2^30) / 2^31⌋`, then a rounding divide by 2^right), plus
     /// the output zero point, clamped, narrowed to bytes and stored, for the 16 channels from
     /// `column`: the parameters are loaded once, at `init`.
-    @usableFromInline package struct LaneRequantization {
-        @usableFromInline let m: __m512i, mOdd: __m512i, left: __m512i, right: __m512i, mask: __m512i, threshold: __m512i
-        @usableFromInline let zeroPoint: __m512i, minimum: __m512i, maximum: __m512i
+    struct LaneRequantization {
+        let m: __m512i, mOdd: __m512i, left: __m512i, right: __m512i, mask: __m512i, threshold: __m512i
+        let zeroPoint: __m512i, minimum: __m512i, maximum: __m512i
 
-        @inlinable @inline(__always)
-        package init(_ r: RequantizationVectors, column: Int, outputZeroPoint: Int32, minimum: Int32, maximum: Int32) {
+        @inline(__always)
+        init(_ r: RequantizationVectors, column: Int, outputZeroPoint: Int32, minimum: Int32, maximum: Int32) {
             m = _mm512_loadu_si512(r.multiplier + column)
             mOdd = _mm512_srli_epi64(m, 32)
             left = _mm512_loadu_si512(r.leftShift + column)
@@ -136,8 +138,8 @@ extension InstructionSetKernels {
             self.maximum = _mm512_set1_epi32(maximum)
         }
 
-        @inlinable @inline(__always)
-        package func store(_ acc: __m512i, count: Int, to out: UnsafeMutableRawPointer) {
+        @inline(__always)
+        func store(_ acc: __m512i, count: Int, to out: UnsafeMutableRawPointer) {
             let x = _mm512_sllv_epi32(acc, left)
             let nudge = _mm512_set1_epi64(1 << 30)
             let even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), nudge), 31)
@@ -151,7 +153,7 @@ extension InstructionSetKernels {
             v = _mm512_add_epi32(v, _mm512_srli_epi32(_mm512_sub_epi32(limit, remainder), 31))
             v = _mm512_add_epi32(v, zeroPoint)
             v = _mm512_min_epi32(_mm512_max_epi32(v, minimum), maximum)
-            _mm512_mask_cvtepi32_storeu_epi8(out, InstructionSetKernels.laneMask(count), v)
+            _mm512_mask_cvtepi32_storeu_epi8(out, laneMask(count), v)
         }
     }
 

@@ -43,7 +43,12 @@ package enum VNNIKernels {
     /// weights have zero points).
     package static func rows(_ p: BytePanels, rows: Int, a: UnsafePointer<UInt8>, aStride: Int, rowSums: UnsafePointer<Int32>,
                              out: UnsafeMutableRawPointer, outStride: Int) {
-        run(p, rows: rows, a: a, aStride: aStride, rowSums: rowSums, RequantizingSink(p: p, out: out, outStride: outStride))
+        // Each panel's accumulators go through a small stack tile to the 16-lane requantizer
+        // (one call per panel and 8 rows).
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: byteTileRows * 16) { tile in
+            guard let tile = tile.baseAddress else { return }
+            run(p, rows: rows, a: a, aStride: aStride, rowSums: rowSums, RequantizingSink(p: p, out: out, outStride: outStride, tile: tile))
+        }
     }
 
     /// The Int32 accumulators alone (for kernels that requantize differently).
@@ -52,28 +57,36 @@ package enum VNNIKernels {
         run(p, rows: rows, a: a, aStride: aStride, rowSums: rowSums, AccumulatorSink(out: out, outStride: outStride))
     }
 
-    /// Where `run` puts a panel's finished accumulators: `columns` once per panel, then
-    /// `store` per row.
+    /// Where `run` puts a panel's finished accumulators: `columns` once per panel, `store`
+    /// per row, then `finish`.
     protocol TileSink {
         associatedtype Columns
         func columns(_ column: Int, count: Int) -> Columns
         func store(_ acc: __m512i, row: Int, _ columns: Columns)
+        func finish(_ columns: Columns, rows: Int)
     }
 
     struct RequantizingSink: TileSink {
         let p: BytePanels
         let out: UnsafeMutableRawPointer
         let outStride: Int
+        let tile: UnsafeMutablePointer<Int32>
 
         @inline(__always)
-        func columns(_ column: Int, count: Int) -> (InstructionSetKernels.LaneRequantization, UnsafeMutableRawPointer, Int) {
-            (InstructionSetKernels.LaneRequantization(p.requantization, column: column, outputZeroPoint: p.outputZeroPoint, minimum: p.minimum, maximum: p.maximum),
-             out + column, count)
+        func columns(_ column: Int, count: Int) -> (column: Int, count: Int) { (column, count) }
+
+        @inline(__always)
+        func store(_ acc: __m512i, row: Int, _ c: (column: Int, count: Int)) {
+            _mm512_storeu_si512(tile + row &* 16, acc)
         }
 
         @inline(__always)
-        func store(_ acc: __m512i, row: Int, _ c: (InstructionSetKernels.LaneRequantization, UnsafeMutableRawPointer, Int)) {
-            c.0.store(acc, count: c.2, to: c.1 + row &* outStride)
+        func finish(_ c: (column: Int, count: Int), rows: Int) {
+            let r = p.requantization
+            let shifted = RequantizationVectors(multiplier: r.multiplier + c.column, leftShift: r.leftShift + c.column,
+                                                rightShift: r.rightShift + c.column, mask: r.mask + c.column)
+            InstructionSetKernels.requantizeRows16(shifted, tile, rows: rows, stride: 16, count: c.count, outputZeroPoint: p.outputZeroPoint,
+                                                   minimum: p.minimum, maximum: p.maximum, into: out + c.column, outStride: outStride)
         }
     }
 
@@ -88,6 +101,9 @@ package enum VNNIKernels {
         func store(_ acc: __m512i, row: Int, _ c: (UnsafeMutablePointer<Int32>, __mmask16)) {
             _mm512_mask_storeu_epi32(c.0 + row &* outStride, c.1, acc)
         }
+
+        @inline(__always)
+        func finish(_ c: (UnsafeMutablePointer<Int32>, __mmask16), rows: Int) {}
     }
 
 
@@ -148,6 +164,7 @@ package enum VNNIKernels {
                 if rows > 5 { sink.store(t0(c50, 5), row: 5, s0) }
                 if rows > 6 { sink.store(t0(c60, 6), row: 6, s0) }
                 if rows > 7 { sink.store(t0(c70, 7), row: 7, s0) }
+                sink.finish(s0, rows: rows)
                 let s1 = sink.columns(column1, count: min(16, p.n &- column1))
                 sink.store(t1(c01, 0), row: 0, s1)
                 if rows > 1 { sink.store(t1(c11, 1), row: 1, s1) }
@@ -157,6 +174,7 @@ package enum VNNIKernels {
                 if rows > 5 { sink.store(t1(c51, 5), row: 5, s1) }
                 if rows > 6 { sink.store(t1(c61, 6), row: 6, s1) }
                 if rows > 7 { sink.store(t1(c71, 7), row: 7, s1) }
+                sink.finish(s1, rows: rows)
                 panel &+= 2
             } else {
                 let z = _mm512_setzero_si512()
@@ -185,6 +203,7 @@ package enum VNNIKernels {
                 if rows > 5 { sink.store(t(c5, 5), row: 5, s0) }
                 if rows > 6 { sink.store(t(c6, 6), row: 6, s0) }
                 if rows > 7 { sink.store(t(c7, 7), row: 7, s0) }
+                sink.finish(s0, rows: rows)
                 panel &+= 1
             }
         }
