@@ -27,7 +27,7 @@ package final class PackedByteWeights {
 
     /// Nil where the CPU level has no byte kernels or the zero points do not fit the byte
     /// forms (then the float-exact kernels run).
-    init?(weights: [Int32], weightZeroPoints: [Int32], signed: Bool, inputZeroPoint: Int32, n: Int, k: Int, bias: [Int32]?, isa: KernelISA) {
+    init?(weights: IntegerConstant, weightZeroPoints: [Int32], signed: Bool, inputZeroPoint: Int32, n: Int, k: Int, bias: [Int32]?, isa: KernelISA) {
         #if arch(x86_64)
         guard isa == .avx512vnni, k >= 1, n >= 1 else { return nil }
         let aOffset: Int32 = signed ? -128 : 0, bOffset: Int32 = signed ? 0 : 128

@@ -36,7 +36,7 @@ package final class PackedQuantizedWeights {
     ///   - weightZeroPoints: one per channel (or one for all).
     ///   - scales: per-channel (multiplier, shift) for the requantization.
     ///   - signed: INT8 (true) or UINT8 inputs and weights.
-    init(weights: [Int32], weightZeroPoints: [Int32], n: Int, k: Int, bias: [Int32]?, requantization: [QuantizedMultiplier],
+    init(weights: IntegerConstant, weightZeroPoints: [Int32], n: Int, k: Int, bias: [Int32]?, requantization: [QuantizedMultiplier],
          outputZeroPoint: Int32, minimum: Int32, maximum: Int32, doubleScales: [Double]? = nil, signed: Bool, inputZeroPoint: Int32,
          isa: KernelISA = .current) {
         self.isa = isa
@@ -214,18 +214,25 @@ package struct ConvolutionQuantization {
     }
 }
 
-/// Reads a constant quantized tensor (INT8 or UINT8) widened to Int32.
-package func widenedConstant(_ tensor: TensorDescription, _ what: String) throws(OpError) -> [Int32] {
-    switch tensor.type {
-    case .int8:
-        guard let values = tensor.constantValues(as: Int8.self), values.count >= tensor.elementCount else { throw .notConstant("\(what) must be constant") }
-        return values.prefix(tensor.elementCount).map { Int32($0) }
-    case .uint8:
-        guard let values = tensor.constantValues(as: UInt8.self), values.count >= tensor.elementCount else { throw .notConstant("\(what) must be constant") }
-        return values.prefix(tensor.elementCount).map { Int32($0) }
-    default:
-        throw .unsupportedType("\(what) of type \(tensor.type.schemaName)")
+/// The values of a constant INT8 or UINT8 tensor, read in place (no widened copy: packing
+/// reads each weight once, straight from the model's bytes).
+package struct IntegerConstant {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let signed: Bool
+
+    var count: Int { bytes.count }
+
+    /// Value `i` widened to Int32 (`i < count`).
+    subscript(i: Int) -> Int32 {
+        signed ? Int32(Int8(bitPattern: bytes[i])) : Int32(bytes[i])
     }
+}
+
+/// Reads a constant quantized tensor (INT8 or UINT8), its values widened to Int32 on access.
+package func widenedConstant(_ tensor: TensorDescription, _ what: String) throws(OpError) -> IntegerConstant {
+    guard tensor.type == .int8 || tensor.type == .uint8 else { throw .unsupportedType("\(what) of type \(tensor.type.schemaName)") }
+    guard let values = tensor.constantValues(as: UInt8.self), values.count >= tensor.elementCount else { throw .notConstant("\(what) must be constant") }
+    return IntegerConstant(bytes: UnsafeBufferPointer(rebasing: values[0..<tensor.elementCount]), signed: tensor.type == .int8)
 }
 
 /// Reads an optional constant INT32 bias of `count` elements.
