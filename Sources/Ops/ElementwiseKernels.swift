@@ -9,7 +9,7 @@ import TFLiteCore
 // LOGISTIC, QUANTIZE, DEQUANTIZE): 8-bit inputs through a 256-entry table, FLOAT32 functions.
 
 /// Elements per thread below which splitting an elementwise loop costs more than it saves.
-let elementwiseParallelGrain = 1 << 15
+let elementwiseParallelGrain = 1 << 12
 
 /// An 8-bit → 8-bit elementwise op as a 256-entry table, filled at prepare by running the
 /// reference integer arithmetic on every possible input byte: eval is one lookup per element,
