@@ -157,6 +157,80 @@ extension InstructionSetKernels {
         }
     }
 
+    /// One output row (`row` = batch · outputHeight + oy) of a direct float convolution, all
+    /// panels: each pixel's taps are read straight from the input (scalar broadcasts) against
+    /// the panel's weight vectors, which stay in L1 across the row.
+    package static func directConvolutionRow(_ s: DirectConvolutionShape, input: UnsafePointer<Float>, row: Int, weights: UnsafePointer<Float>,
+                                             bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) {
+        let oy = row % s.outputHeight, batch = row / s.outputHeight
+        let channels = s.inputChannels, k = s.filterHeight &* s.filterWidth &* channels
+        let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
+        let panels = (s.outputChannels &+ 15) / 16
+        let image = input + batch &* s.inputHeight &* s.inputWidth &* channels
+        // Filter rows inside the input for this output row.
+        let top = oy &* s.strideHeight &- s.padTop
+        var firstRow = 0
+        while firstRow < s.filterHeight && top &+ firstRow &* s.dilationHeight < 0 { firstRow &+= 1 }
+        var endRow = s.filterHeight
+        while endRow > firstRow && top &+ (endRow &- 1) &* s.dilationHeight >= s.inputHeight { endRow &-= 1 }
+        for panel in 0..<panels {
+            let w = weights + panel &* k &* 16
+            let initial = _mm512_loadu_ps(bias + panel &* 16)
+            let count = min(16, s.outputChannels &- panel &* 16)
+            let mask = laneMask(count)
+            let pixelStep = s.strideWidth &* channels
+            var ox = 0
+            while ox < s.outputWidth {
+                let left = ox &* s.strideWidth &- s.padLeft
+                // Four pixels whose windows lie inside the row: four accumulator chains sharing
+                // each weight load.
+                if ox &+ 4 <= s.outputWidth && left >= 0 && left &+ 3 &* s.strideWidth &+ (s.filterWidth &- 1) &* s.dilationWidth < s.inputWidth {
+                    var a0 = initial, a1 = initial, a2 = initial, a3 = initial
+                    var ky = firstRow
+                    while ky < endRow {
+                        let line = image + ((top &+ ky &* s.dilationHeight) &* s.inputWidth &+ left) &* channels
+                        for kx in 0..<s.filterWidth {
+                            let x = line + kx &* s.dilationWidth &* channels
+                            let taps = w + (ky &* s.filterWidth &+ kx) &* channels &* 16
+                            for c in 0..<channels {
+                                let wv = _mm512_loadu_ps(taps + c &* 16)
+                                a0 = _mm512_fmadd_ps(_mm512_set1_ps(x[c]), wv, a0)
+                                a1 = _mm512_fmadd_ps(_mm512_set1_ps(x[pixelStep &+ c]), wv, a1)
+                                a2 = _mm512_fmadd_ps(_mm512_set1_ps(x[2 &* pixelStep &+ c]), wv, a2)
+                                a3 = _mm512_fmadd_ps(_mm512_set1_ps(x[3 &* pixelStep &+ c]), wv, a3)
+                            }
+                        }
+                        ky &+= 1
+                    }
+                    let o = out + (ox &* s.outputChannels &+ panel &* 16)
+                    _mm512_mask_storeu_ps(o, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, a0)))
+                    _mm512_mask_storeu_ps(o + s.outputChannels, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, a1)))
+                    _mm512_mask_storeu_ps(o + 2 &* s.outputChannels, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, a2)))
+                    _mm512_mask_storeu_ps(o + 3 &* s.outputChannels, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, a3)))
+                    ox &+= 4
+                    continue
+                }
+                var acc = initial
+                var ky = firstRow
+                while ky < endRow {
+                    let line = image + (top &+ ky &* s.dilationHeight) &* s.inputWidth &* channels
+                    for kx in 0..<s.filterWidth {
+                        let ix = left &+ kx &* s.dilationWidth
+                        if ix < 0 || ix >= s.inputWidth { continue }
+                        let x = line + ix &* channels
+                        let taps = w + (ky &* s.filterWidth &+ kx) &* channels &* 16
+                        for c in 0..<channels {
+                            acc = _mm512_fmadd_ps(_mm512_set1_ps(x[c]), _mm512_loadu_ps(taps + c &* 16), acc)
+                        }
+                    }
+                    ky &+= 1
+                }
+                _mm512_mask_storeu_ps(out + (ox &* s.outputChannels &+ panel &* 16), mask, _mm512_min_ps(hi, _mm512_max_ps(lo, acc)))
+                ox &+= 1
+            }
+        }
+    }
+
     struct Filter3x3 {
         let w00: __m512, w01: __m512, w02: __m512, w10: __m512, w11: __m512, w12: __m512, w20: __m512, w21: __m512, w22: __m512
 

@@ -1,4 +1,5 @@
 import Microkernels
+import MicrokernelsAVX512
 import TFLiteCore
 
 /// CONV_2D: `out[b][y][x][o] = act(bias[o] + Σ_{ky,kx,i} in[b][y·sh+ky·dh−ph][x·sw+kx·dw−pw][i] · w[o][ky][kx][i])`.
@@ -170,13 +171,41 @@ final class FloatConv2DKernel: Kernel {
     }
 
     private var chunkBytes: Int { weights.tileRows * geometry.patchSize * 4 + gatherSlackBytes }
-    var scratchByteCount: Int { geometry.isPointwise ? 0 : threads * chunkBytes }
+    var scratchByteCount: Int { geometry.isPointwise || runsDirectly ? 0 : threads * chunkBytes }
+
+    /// AVX-512 runs convolutions over few input channels (a network's first layer) directly,
+    /// without gathering patches.
+    private var runsDirectly: Bool {
+        #if arch(x86_64)
+        weights.isa >= .avx512 && geometry.inputChannels <= 4 && !geometry.isPointwise
+        #else
+        false
+        #endif
+    }
 
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self)
         let output = args.output(0, as: Float.self)
         let g = geometry
         let k = g.patchSize, n = g.outputChannels
+        #if arch(x86_64)
+        if runsDirectly {
+            let s = DirectConvolutionShape(inputHeight: g.inputHeight, inputWidth: g.inputWidth, inputChannels: g.inputChannels,
+                                           outputHeight: g.outputHeight, outputWidth: g.outputWidth, outputChannels: n,
+                                           filterHeight: g.filterHeight, filterWidth: g.filterWidth, strideHeight: g.strideHeight,
+                                           strideWidth: g.strideWidth, dilationHeight: g.dilationHeight, dilationWidth: g.dilationWidth,
+                                           padTop: g.padTop, padLeft: g.padLeft)
+            let w = UnsafePointer(weights.data.pointer), b = UnsafePointer(weights.bias.pointer)
+            let lo = minimum, hi = maximum
+            args.runner.forEachRange(count: g.batches * g.outputHeight) { rows in
+                for row in rows {
+                    MicrokernelsAVX512.InstructionSetKernels.directConvolutionRow(s, input: input, row: row, weights: w, bias: b,
+                                                                                  out: output + row * g.outputWidth * n, minimum: lo, maximum: hi)
+                }
+            }
+            return
+        }
+        #endif
         let tileRows = weights.tileRows
         let tiles = (g.outputPixels + tileRows - 1) / tileRows
         let scratch = args.scratch
