@@ -162,9 +162,33 @@ extension InstructionSetKernels {
     /// the panel's weight vectors, which stay in L1 across the row.
     package static func directConvolutionRow(_ s: DirectConvolutionShape, input: UnsafePointer<Float>, row: Int, weights: UnsafePointer<Float>,
                                              bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) {
+        let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
+        directConvolution(s, input: input, row: row, weights: weights, initial: { _mm512_loadu_ps(bias + $0) }, value: { $0 }) { acc, pixel, column, mask in
+            _mm512_mask_storeu_ps(out + (pixel &* s.outputChannels &+ column), mask, _mm512_min_ps(hi, _mm512_max_ps(lo, acc)))
+        }
+    }
+
+    /// The same for INT8 or UINT8 values, input and weights held as zero-point-free floats: the
+    /// sums are exact integers (the caller keeps k · 255² below 2^24), moved to Int32, added to
+    /// the bias, requantized in registers and stored as bytes.
+    package static func directConvolutionRow(_ s: DirectConvolutionShape, input: UnsafePointer<Float>, row: Int, weights: UnsafePointer<Float>,
+                                             bias: UnsafePointer<Int32>, _ r: RequantizationVectors, outputZeroPoint: Int32,
+                                             minimum: Int32, maximum: Int32, out: UnsafeMutableRawPointer) {
+        let zero = _mm512_setzero_ps()
+        directConvolution(s, input: input, row: row, weights: weights, initial: { _ in zero }, value: { $0 }) { acc, pixel, column, mask in
+            let q = LaneRequantization(r, column: column, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+            let total = _mm512_add_epi32(_mm512_loadu_si512(bias + column), _mm512_cvtps_epi32(acc))
+            q.store(total, count: min(16, s.outputChannels &- column), to: out + (pixel &* s.outputChannels &+ column))
+        }
+    }
+
+    /// The direct convolution's loops: `store(acc, ox, firstChannel, laneMask)` per pixel and
+    /// panel, `acc = initial(firstChannel) + Σ value(x) · w`.
+    @inline(__always)
+    static func directConvolution<In>(_ s: DirectConvolutionShape, input: UnsafePointer<In>, row: Int, weights: UnsafePointer<Float>,
+                                      initial: (Int) -> __m512, value: (In) -> Float, store: (__m512, Int, Int, __mmask16) -> Void) {
         let oy = row % s.outputHeight, batch = row / s.outputHeight
         let channels = s.inputChannels, k = s.filterHeight &* s.filterWidth &* channels
-        let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
         let panels = (s.outputChannels &+ 15) / 16
         let image = input + batch &* s.inputHeight &* s.inputWidth &* channels
         // Filter rows inside the input for this output row.
@@ -175,7 +199,7 @@ extension InstructionSetKernels {
         while endRow > firstRow && top &+ (endRow &- 1) &* s.dilationHeight >= s.inputHeight { endRow &-= 1 }
         for panel in 0..<panels {
             let w = weights + panel &* k &* 16
-            let initial = _mm512_loadu_ps(bias + panel &* 16)
+            let initial = initial(panel &* 16)
             let count = min(16, s.outputChannels &- panel &* 16)
             let mask = laneMask(count)
             let pixelStep = s.strideWidth &* channels
@@ -194,19 +218,18 @@ extension InstructionSetKernels {
                             let taps = w + (ky &* s.filterWidth &+ kx) &* channels &* 16
                             for c in 0..<channels {
                                 let wv = _mm512_loadu_ps(taps + c &* 16)
-                                a0 = _mm512_fmadd_ps(_mm512_set1_ps(x[c]), wv, a0)
-                                a1 = _mm512_fmadd_ps(_mm512_set1_ps(x[pixelStep &+ c]), wv, a1)
-                                a2 = _mm512_fmadd_ps(_mm512_set1_ps(x[2 &* pixelStep &+ c]), wv, a2)
-                                a3 = _mm512_fmadd_ps(_mm512_set1_ps(x[3 &* pixelStep &+ c]), wv, a3)
+                                a0 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[c])), wv, a0)
+                                a1 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[pixelStep &+ c])), wv, a1)
+                                a2 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[2 &* pixelStep &+ c])), wv, a2)
+                                a3 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[3 &* pixelStep &+ c])), wv, a3)
                             }
                         }
                         ky &+= 1
                     }
-                    let o = out + (ox &* s.outputChannels &+ panel &* 16)
-                    _mm512_mask_storeu_ps(o, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, a0)))
-                    _mm512_mask_storeu_ps(o + s.outputChannels, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, a1)))
-                    _mm512_mask_storeu_ps(o + 2 &* s.outputChannels, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, a2)))
-                    _mm512_mask_storeu_ps(o + 3 &* s.outputChannels, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, a3)))
+                    store(a0, ox, panel &* 16, mask)
+                    store(a1, ox &+ 1, panel &* 16, mask)
+                    store(a2, ox &+ 2, panel &* 16, mask)
+                    store(a3, ox &+ 3, panel &* 16, mask)
                     ox &+= 4
                     continue
                 }
@@ -220,12 +243,12 @@ extension InstructionSetKernels {
                         let x = line + ix &* channels
                         let taps = w + (ky &* s.filterWidth &+ kx) &* channels &* 16
                         for c in 0..<channels {
-                            acc = _mm512_fmadd_ps(_mm512_set1_ps(x[c]), _mm512_loadu_ps(taps + c &* 16), acc)
+                            acc = _mm512_fmadd_ps(_mm512_set1_ps(value(x[c])), _mm512_loadu_ps(taps + c &* 16), acc)
                         }
                     }
                     ky &+= 1
                 }
-                _mm512_mask_storeu_ps(out + (ox &* s.outputChannels &+ panel &* 16), mask, _mm512_min_ps(hi, _mm512_max_ps(lo, acc)))
+                store(acc, ox, panel &* 16, mask)
                 ox &+= 1
             }
         }

@@ -35,14 +35,17 @@ package enum Conv2D {
             let quantization = try ConvolutionQuantization(input: input, weights: filter, output: output, channels: geometry.outputChannels,
                                                            channelDimension: 0, activation: activation,
                                                            floatScaleProduct: input.type == .uint8, weightZeroPointsApply: input.type == .uint8)
+            // First layers (few input channels) run directly at AVX-512 on float panels; the
+            // sums stay exact below 2^24 (k · 255² < 2^24).
+            let direct = context.kernelISA >= .avx512 && geometry.inputChannels <= 4 && !geometry.isPointwise && geometry.patchSize <= 258
             let packed = PackedQuantizedWeights(
                 weights: try widenedConstant(filter, "the filter"), weightZeroPoints: quantization.weightZeroPoints,
                 n: geometry.outputChannels, k: geometry.patchSize, bias: try constantBias32(bias, count: geometry.outputChannels),
                 requantization: quantization.requantization, outputZeroPoint: quantization.outputZeroPoint,
                 minimum: quantization.minimum, maximum: quantization.maximum, signed: input.type == .int8,
-                inputZeroPoint: quantization.inputZeroPoint, isa: context.kernelISA)
+                inputZeroPoint: quantization.inputZeroPoint, allowBytes: !direct, isa: context.kernelISA)
             return QuantizedConv2DKernel(signed: input.type == .int8, geometry: geometry, weights: packed,
-                                         inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount)
+                                         inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount, direct: direct)
         case (.float32, .int8, .float32):
             return try prepareHybrid(options, geometry: geometry, filter: filter, bias: bias, output: output, threads: context.threadCount)
         default:
@@ -237,7 +240,12 @@ final class QuantizedConv2DKernel: Kernel {
     let inputZeroPoint: Int32
     let threads: Int
 
-    init(signed: Bool, geometry: ConvolutionShape, weights: PackedQuantizedWeights, inputZeroPoint: Int32, threads: Int) {
+    /// Runs directly (few input channels, AVX-512): the input converted once to
+    /// zero-point-free floats (scratch), no patches.
+    let direct: Bool
+
+    init(signed: Bool, geometry: ConvolutionShape, weights: PackedQuantizedWeights, inputZeroPoint: Int32, threads: Int, direct: Bool = false) {
+        self.direct = direct
         self.signed = signed
         self.geometry = geometry
         self.weights = weights
@@ -254,9 +262,39 @@ final class QuantizedConv2DKernel: Kernel {
         }
         return (4 * geometry.patchSize * 4 + 63) / 64 * 64 + weights.tileScratchBytes
     }
-    var scratchByteCount: Int { threads * chunkBytes }
+    var scratchByteCount: Int { direct ? saturatingProduct(geometry.inputCount, 4) : threads * chunkBytes }
 
     func eval(_ args: KernelArguments) {
+        #if arch(x86_64)
+        if direct {
+            let g = geometry, w = weights, zin = inputZeroPoint, signed = self.signed
+            let s = DirectConvolutionShape(inputHeight: g.inputHeight, inputWidth: g.inputWidth, inputChannels: g.inputChannels,
+                                           outputHeight: g.outputHeight, outputWidth: g.outputWidth, outputChannels: g.outputChannels,
+                                           filterHeight: g.filterHeight, filterWidth: g.filterWidth, strideHeight: g.strideHeight,
+                                           strideWidth: g.strideWidth, dilationHeight: g.dilationHeight, dilationWidth: g.dilationWidth,
+                                           padTop: g.padTop, padLeft: g.padLeft)
+            let output = args.outputs[0]
+            let floats = args.scratch.unsafelyUnwrapped.assumingMemoryBound(to: Float.self)
+            let requantization = w.requantization.vectors
+            let count = g.inputCount
+            args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
+                if signed {
+                    w.isa.zeroPointFreeFloats(args.input(0, as: Int8.self) + range.lowerBound, count: range.count, zeroPoint: zin, into: floats + range.lowerBound)
+                } else {
+                    w.isa.zeroPointFreeFloats(args.input(0, as: UInt8.self) + range.lowerBound, count: range.count, zeroPoint: zin, into: floats + range.lowerBound)
+                }
+            }
+            args.runner.forEachRange(count: g.batches * g.outputHeight) { rows in
+                for row in rows {
+                    MicrokernelsAVX512.InstructionSetKernels.directConvolutionRow(
+                        s, input: floats, row: row, weights: UnsafePointer(w.data.pointer), bias: UnsafePointer(w.bias.pointer), requantization,
+                        outputZeroPoint: w.outputZeroPoint, minimum: w.minimum, maximum: w.maximum,
+                        out: output + row * g.outputWidth * g.outputChannels)
+                }
+            }
+            return
+        }
+        #endif
         // Dispatch once to code specialized for the element type.
         if let bytes = weights.bytes {
             if signed { runBytes(args, bytes, Int8.self) } else { runBytes(args, bytes, UInt8.self) }

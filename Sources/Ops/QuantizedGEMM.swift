@@ -36,15 +36,16 @@ package final class PackedQuantizedWeights {
     ///   - weightZeroPoints: one per channel (or one for all).
     ///   - scales: per-channel (multiplier, shift) for the requantization.
     ///   - signed: INT8 (true) or UINT8 inputs and weights.
+    ///   - allowBytes: false keeps the float panels even where the byte kernels exist.
     init(weights: IntegerConstant, weightZeroPoints: [Int32], n: Int, k: Int, bias: [Int32]?, requantization: [QuantizedMultiplier],
          outputZeroPoint: Int32, minimum: Int32, maximum: Int32, doubleScales: [Double]? = nil, signed: Bool, inputZeroPoint: Int32,
-         isa: KernelISA = .current) {
+         allowBytes: Bool = true, isa: KernelISA = .current) {
         self.isa = isa
         self.k = k
         self.n = n
         let width = isa.panelWidth
         panels = (n + width - 1) / width
-        bytes = PackedByteWeights(weights: weights, weightZeroPoints: weightZeroPoints, signed: signed, inputZeroPoint: inputZeroPoint,
+        bytes = !allowBytes ? nil : PackedByteWeights(weights: weights, weightZeroPoints: weightZeroPoints, signed: signed, inputZeroPoint: inputZeroPoint,
                                   n: n, k: k, bias: bias, isa: isa)
         if bytes != nil {
             data = AlignedBuffer(count: 0, repeating: 0)
