@@ -153,28 +153,9 @@ package enum VNNIKernels {
                     c70 = _mm512_dpbusd_epi32(c70, x, b0); c71 = _mm512_dpbusd_epi32(c71, x, b1)
                     g &+= 1
                 }
-                let column0 = panel &* 16, column1 = column0 &+ 16
-                let t0 = Finisher(p, column0, rowSums), t1 = Finisher(p, column1, rowSums)
-                let s0 = sink.columns(column0, count: min(16, p.n &- column0))
-                sink.store(t0(c00, 0), row: 0, s0)
-                if rows > 1 { sink.store(t0(c10, 1), row: 1, s0) }
-                if rows > 2 { sink.store(t0(c20, 2), row: 2, s0) }
-                if rows > 3 { sink.store(t0(c30, 3), row: 3, s0) }
-                if rows > 4 { sink.store(t0(c40, 4), row: 4, s0) }
-                if rows > 5 { sink.store(t0(c50, 5), row: 5, s0) }
-                if rows > 6 { sink.store(t0(c60, 6), row: 6, s0) }
-                if rows > 7 { sink.store(t0(c70, 7), row: 7, s0) }
-                sink.finish(s0, rows: rows)
-                let s1 = sink.columns(column1, count: min(16, p.n &- column1))
-                sink.store(t1(c01, 0), row: 0, s1)
-                if rows > 1 { sink.store(t1(c11, 1), row: 1, s1) }
-                if rows > 2 { sink.store(t1(c21, 2), row: 2, s1) }
-                if rows > 3 { sink.store(t1(c31, 3), row: 3, s1) }
-                if rows > 4 { sink.store(t1(c41, 4), row: 4, s1) }
-                if rows > 5 { sink.store(t1(c51, 5), row: 5, s1) }
-                if rows > 6 { sink.store(t1(c61, 6), row: 6, s1) }
-                if rows > 7 { sink.store(t1(c71, 7), row: 7, s1) }
-                sink.finish(s1, rows: rows)
+                let column0 = panel &* 16
+                finishPanel(sink, p, column: column0, rowSums: rowSums, rows: rows, (c00, c10, c20, c30, c40, c50, c60, c70))
+                finishPanel(sink, p, column: column0 &+ 16, rowSums: rowSums, rows: rows, (c01, c11, c21, c31, c41, c51, c61, c71))
                 panel &+= 2
             } else {
                 let z = _mm512_setzero_si512()
@@ -192,21 +173,28 @@ package enum VNNIKernels {
                     c7 = _mm512_dpbusd_epi32(c7, broadcast(a7, g), b0)
                     g &+= 1
                 }
-                let column = panel &* 16
-                let t = Finisher(p, column, rowSums)
-                let s0 = sink.columns(column, count: min(16, p.n &- column))
-                sink.store(t(c0, 0), row: 0, s0)
-                if rows > 1 { sink.store(t(c1, 1), row: 1, s0) }
-                if rows > 2 { sink.store(t(c2, 2), row: 2, s0) }
-                if rows > 3 { sink.store(t(c3, 3), row: 3, s0) }
-                if rows > 4 { sink.store(t(c4, 4), row: 4, s0) }
-                if rows > 5 { sink.store(t(c5, 5), row: 5, s0) }
-                if rows > 6 { sink.store(t(c6, 6), row: 6, s0) }
-                if rows > 7 { sink.store(t(c7, 7), row: 7, s0) }
-                sink.finish(s0, rows: rows)
+                finishPanel(sink, p, column: panel &* 16, rowSums: rowSums, rows: rows, (c0, c1, c2, c3, c4, c5, c6, c7))
                 panel &+= 1
             }
         }
+    }
+
+    /// Finishes one panel's accumulators for `rows` rows (column terms and row-sum correction)
+    /// and hands them to the sink.
+    @inline(__always)
+    static func finishPanel<Sink: TileSink>(_ sink: Sink, _ p: BytePanels, column: Int, rowSums: UnsafePointer<Int32>, rows: Int,
+                                            _ c: (__m512i, __m512i, __m512i, __m512i, __m512i, __m512i, __m512i, __m512i)) {
+        let t = Finisher(p, column, rowSums)
+        let s = sink.columns(column, count: min(16, p.n &- column))
+        sink.store(t(c.0, 0), row: 0, s)
+        if rows > 1 { sink.store(t(c.1, 1), row: 1, s) }
+        if rows > 2 { sink.store(t(c.2, 2), row: 2, s) }
+        if rows > 3 { sink.store(t(c.3, 3), row: 3, s) }
+        if rows > 4 { sink.store(t(c.4, 4), row: 4, s) }
+        if rows > 5 { sink.store(t(c.5, 5), row: 5, s) }
+        if rows > 6 { sink.store(t(c.6, 6), row: 6, s) }
+        if rows > 7 { sink.store(t(c.7, 7), row: 7, s) }
+        sink.finish(s, rows: rows)
     }
 
     /// Adds the column terms of channels `column ..< column + 16` and, when the weights have
