@@ -60,6 +60,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved rounds per model and thread count; the median of the rounds' medians is kept")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "tflite-run"))
@@ -77,9 +79,9 @@ def main():
             print(f"{os.path.basename(path):44} missing, skipped")
             continue
         for threads in args.threads:
-            # Interleaved: each engine once per round, three rounds; the medians' median is kept.
+            # Interleaved: each engine once per round; the medians' median is kept.
             xnn, builtin, ours, note = [], [], [], ""
-            for _ in range(3):
+            for _ in range(max(1, args.rounds)):
                 xnn.append(litert_median(path, threads, args.runs, args.warmup, None))
                 builtin.append(litert_median(path, threads, args.runs, args.warmup,
                                              OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES))
