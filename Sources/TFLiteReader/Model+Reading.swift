@@ -8,7 +8,8 @@ extension Model {
     public static let defaultSizeLimit = 2 << 30
 
     /// Reads and verifies the model file at `path`. Files over `sizeLimit` bytes are refused
-    /// before anything is allocated.
+    /// before anything is allocated. The file is mapped read-only (see `ModelBytes`): do not
+    /// rewrite it while the model is in use.
     public init(contentsOf path: String, sizeLimit: Int = Model.defaultSizeLimit) throws(ModelError) {
         try self.init(bytes: ModelBytes(contentsOf: path, limit: sizeLimit))
     }

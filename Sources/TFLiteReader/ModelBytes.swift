@@ -11,8 +11,9 @@ import Foundation
 /// A file is mapped read-only (copy-on-write, never written), as LiteRT maps its models: only
 /// the pages something reads become resident, and `releaseResidentPages` can give pages back
 /// once their values have been copied elsewhere (packed weights) — the kernel rereads them
-/// from the file if they are touched again. As with any mapped file, truncating the file
-/// while a model is open is not supported.
+/// from the file if they are touched again. As with any mapped file (LiteRT's too), rewriting
+/// or truncating the file while a model is open is not supported; `ModelBytes(Data(...))`
+/// takes a private copy instead.
 public final class ModelBytes: @unchecked Sendable {
     /// The file's bytes.
     public let bytes: UnsafeRawBufferPointer
