@@ -254,6 +254,63 @@ extension InstructionSetKernels {
         }
     }
 
+    /// The 5×5 filter of 16 channels in registers (25 of the 32).
+    struct Filter5x5 {
+        let w00: __m512, w01: __m512, w02: __m512, w03: __m512, w04: __m512, w10: __m512, w11: __m512, w12: __m512, w13: __m512, w14: __m512, w20: __m512, w21: __m512, w22: __m512
+        let w23: __m512, w24: __m512, w30: __m512, w31: __m512, w32: __m512, w33: __m512, w34: __m512, w40: __m512, w41: __m512, w42: __m512, w43: __m512, w44: __m512
+
+        @inline(__always)
+        init(_ inputs: DepthwiseRowInputs, channel c: Int, channels: Int) {
+            let f0 = inputs.filters[0] + c
+            let f1 = inputs.filters[1] + c
+            let f2 = inputs.filters[2] + c
+            let f3 = inputs.filters[3] + c
+            let f4 = inputs.filters[4] + c
+            w00 = _mm512_loadu_ps(f0); w01 = _mm512_loadu_ps(f0 + 1 &* channels); w02 = _mm512_loadu_ps(f0 + 2 &* channels); w03 = _mm512_loadu_ps(f0 + 3 &* channels); w04 = _mm512_loadu_ps(f0 + 4 &* channels)
+            w10 = _mm512_loadu_ps(f1); w11 = _mm512_loadu_ps(f1 + 1 &* channels); w12 = _mm512_loadu_ps(f1 + 2 &* channels); w13 = _mm512_loadu_ps(f1 + 3 &* channels); w14 = _mm512_loadu_ps(f1 + 4 &* channels)
+            w20 = _mm512_loadu_ps(f2); w21 = _mm512_loadu_ps(f2 + 1 &* channels); w22 = _mm512_loadu_ps(f2 + 2 &* channels); w23 = _mm512_loadu_ps(f2 + 3 &* channels); w24 = _mm512_loadu_ps(f2 + 4 &* channels)
+            w30 = _mm512_loadu_ps(f3); w31 = _mm512_loadu_ps(f3 + 1 &* channels); w32 = _mm512_loadu_ps(f3 + 2 &* channels); w33 = _mm512_loadu_ps(f3 + 3 &* channels); w34 = _mm512_loadu_ps(f3 + 4 &* channels)
+            w40 = _mm512_loadu_ps(f4); w41 = _mm512_loadu_ps(f4 + 1 &* channels); w42 = _mm512_loadu_ps(f4 + 2 &* channels); w43 = _mm512_loadu_ps(f4 + 3 &* channels); w44 = _mm512_loadu_ps(f4 + 4 &* channels)
+        }
+
+        /// `initial + Σ` over the 25 taps whose top-left input is at `at` in each row.
+        @inline(__always)
+        func sum(_ rows: UnsafePointer<UnsafePointer<Float>>, at: Int, channels: Int, initial: __m512) -> __m512 {
+            var a = initial
+            let r0 = rows[0] + at
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0), w00, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + 1 &* channels), w01, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + 2 &* channels), w02, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + 3 &* channels), w03, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + 4 &* channels), w04, a)
+            let r1 = rows[1] + at
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1), w10, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + 1 &* channels), w11, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + 2 &* channels), w12, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + 3 &* channels), w13, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + 4 &* channels), w14, a)
+            let r2 = rows[2] + at
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2), w20, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + 1 &* channels), w21, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + 2 &* channels), w22, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + 3 &* channels), w23, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + 4 &* channels), w24, a)
+            let r3 = rows[3] + at
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r3), w30, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + 1 &* channels), w31, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + 2 &* channels), w32, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + 3 &* channels), w33, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + 4 &* channels), w34, a)
+            let r4 = rows[4] + at
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r4), w40, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r4 + 1 &* channels), w41, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r4 + 2 &* channels), w42, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r4 + 3 &* channels), w43, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(r4 + 4 &* channels), w44, a)
+            return a
+        }
+    }
+
     struct Filter3x3 {
         let w00: __m512, w01: __m512, w02: __m512, w10: __m512, w11: __m512, w12: __m512, w20: __m512, w21: __m512, w22: __m512
 
@@ -302,6 +359,49 @@ extension InstructionSetKernels {
         return acc
     }
 
+    /// The depthwise sums of a row for channels `0 ..< whole`, channel vector outer, pixels
+    /// inner: `body(ox, c, initial(c) + Σ taps)`. 3×3 and 5×5 filters (dilation 1, all rows
+    /// inside) keep the filter in registers across the row; other shapes and pixels whose
+    /// window leaves the row take `tapSum`.
+    @inline(__always)
+    static func depthwiseSums(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int, initial: (Int) -> __m512,
+                              _ body: (_ ox: Int, _ c: Int, _ sum: __m512) -> Void) {
+        let channels = s.channels
+        var c = 0
+        if isDepthwise3x3(s, inputs) {
+            let r0 = inputs.rows[0], r1 = inputs.rows[1], r2 = inputs.rows[2]
+            while c < whole {
+                let f = Filter3x3(inputs, channel: c, channels: channels)
+                let start = initial(c)
+                for ox in 0..<s.outputWidth {
+                    let (first, end, origin) = s.taps(ox)
+                    body(ox, c, first == 0 && end == 3
+                        ? f.sum(r0, r1, r2, at: origin &* channels &+ c, channels: channels, initial: start)
+                        : tapSum(s, inputs, ox: ox, channel: c, initial: start))
+                }
+                c &+= 16
+            }
+        } else if s.filterWidth == 5 && s.dilationWidth == 1 && inputs.count == 5 {
+            while c < whole {
+                let f = Filter5x5(inputs, channel: c, channels: channels)
+                let start = initial(c)
+                for ox in 0..<s.outputWidth {
+                    let (first, end, origin) = s.taps(ox)
+                    body(ox, c, first == 0 && end == 5
+                        ? f.sum(inputs.rows, at: origin &* channels &+ c, channels: channels, initial: start)
+                        : tapSum(s, inputs, ox: ox, channel: c, initial: start))
+                }
+                c &+= 16
+            }
+        } else {
+            while c < whole {
+                let start = initial(c)
+                for ox in 0..<s.outputWidth { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start)) }
+                c &+= 16
+            }
+        }
+    }
+
     /// One requantized INT8/UINT8 output row for channels `0 ..< whole` (whole vectors of 16):
     /// `bias + Σ taps` (exact: the caller passes at most `exactProductChunk` taps per pixel),
     /// requantized in registers and stored as bytes; returns `whole`.
@@ -309,99 +409,41 @@ extension InstructionSetKernels {
                                                    _ r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32,
                                                    into out: UnsafeMutableRawPointer) -> Int {
         let channels = s.channels, whole = channels / 16 &* 16
-        let zero = _mm512_setzero_ps()
-        var c = 0
-        while c < whole {
-            let q = LaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-            let b = _mm512_loadu_si512(bias + c)
-            if isDepthwise3x3(s, inputs) {
-                let f = Filter3x3(inputs, channel: c, channels: channels)
-                let r0 = inputs.rows[0], r1 = inputs.rows[1], r2 = inputs.rows[2]
-                for ox in 0..<s.outputWidth {
-                    let (first, end, origin) = s.taps(ox)
-                    let v = first == 0 && end == 3
-                        ? f.sum(r0, r1, r2, at: origin &* channels &+ c, channels: channels, initial: zero)
-                        : tapSum(s, inputs, ox: ox, channel: c, initial: zero)
-                    // The sum is an integer below 2^22: converting rounds nothing.
-                    q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(v)), count: 16, to: out + (ox &* channels &+ c))
-                }
-            } else {
-                for ox in 0..<s.outputWidth {
-                    let v = tapSum(s, inputs, ox: ox, channel: c, initial: zero)
-                    q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(v)), count: 16, to: out + (ox &* channels &+ c))
-                }
+        var column = -1
+        var q = LaneRequantization(r, column: 0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+        var b = _mm512_setzero_si512()
+        depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }) { ox, c, sum in
+            if c != column {
+                column = c
+                q = LaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+                b = _mm512_loadu_si512(bias + c)
             }
-            c &+= 16
+            // The sum is an integer below 2^22: converting rounds nothing.
+            q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(sum)), count: 16, to: out + (ox &* channels &+ c))
         }
         return whole
     }
 
-    /// Float rows for channels `0 ..< whole` (any filter; 3×3 with the filter in registers);
-    /// returns `whole`.
+    /// Float rows for channels `0 ..< whole`; returns `whole`.
     static func depthwiseFloatRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
                                      out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) -> Int {
         let channels = s.channels, whole = channels / 16 &* 16
-        let r0 = inputs.rows[0], r1 = inputs.rows[1], r2 = inputs.rows[2]
         // max(lo, x) and min(hi, x) return x when x is NaN, as the reference's std::max/min do.
         let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
-        var c = 0
-        if !isDepthwise3x3(s, inputs) {
-            while c < whole {
-                let initial = _mm512_loadu_ps(bias + c)
-                for ox in 0..<s.outputWidth {
-                    let v = tapSum(s, inputs, ox: ox, channel: c, initial: initial)
-                    _mm512_storeu_ps(out + (ox &* channels &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, v)))
-                }
-                c &+= 16
-            }
-            return whole
-        }
-        while c < whole {
-            let f = Filter3x3(inputs, channel: c, channels: channels)
-            let initial = _mm512_loadu_ps(bias + c)
-            for ox in 0..<s.outputWidth {
-                let (first, end, origin) = s.taps(ox)
-                let v = first == 0 && end == 3
-                    ? f.sum(r0, r1, r2, at: origin &* channels &+ c, channels: channels, initial: initial)
-                    : tapSum(s, inputs, ox: ox, channel: c, initial: initial)
-                _mm512_storeu_ps(out + (ox &* channels &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, v)))
-            }
-            c &+= 16
+        depthwiseSums(s, inputs, whole: whole, initial: { _mm512_loadu_ps(bias + $0) }) { ox, c, sum in
+            _mm512_storeu_ps(out + (ox &* channels &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, sum)))
         }
         return whole
     }
 
     /// Exact integer accumulators (`acc += Σ`, taps integers held as floats) for channels
-    /// `0 ..< whole` (any filter of at most `exactProductChunk` taps per call; 3×3 with the
-    /// filter in registers); returns `whole`.
+    /// `0 ..< whole` (at most `exactProductChunk` taps per call); returns `whole`.
     static func depthwiseIntegerRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) -> Int {
         let channels = s.channels, whole = channels / 16 &* 16
-        let r0 = inputs.rows[0], r1 = inputs.rows[1], r2 = inputs.rows[2]
-        let zero = _mm512_setzero_ps()
-        var c = 0
-        if !isDepthwise3x3(s, inputs) {
-            while c < whole {
-                for ox in 0..<s.outputWidth {
-                    let v = tapSum(s, inputs, ox: ox, channel: c, initial: zero)
-                    let o = acc + (ox &* channels &+ c)
-                    _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), _mm512_cvtps_epi32(v)))
-                }
-                c &+= 16
-            }
-            return whole
-        }
-        while c < whole {
-            let f = Filter3x3(inputs, channel: c, channels: channels)
-            for ox in 0..<s.outputWidth {
-                let (first, end, origin) = s.taps(ox)
-                let v = first == 0 && end == 3
-                    ? f.sum(r0, r1, r2, at: origin &* channels &+ c, channels: channels, initial: zero)
-                    : tapSum(s, inputs, ox: ox, channel: c, initial: zero)
-                // The sum is an integer below 2^22: converting rounds nothing.
-                let o = acc + (ox &* channels &+ c)
-                _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), _mm512_cvtps_epi32(v)))
-            }
-            c &+= 16
+        depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }) { ox, c, sum in
+            // The sum is an integer below 2^22: converting rounds nothing.
+            let o = acc + (ox &* channels &+ c)
+            _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), _mm512_cvtps_epi32(sum)))
         }
         return whole
     }
