@@ -254,60 +254,39 @@ extension InstructionSetKernels {
         }
     }
 
-    /// The 5×5 filter of 16 channels in registers (25 of the 32).
+    /// The 5×5 filter of 16 channels in registers (25 of the 32), a row of five taps each.
     struct Filter5x5 {
-        let w00: __m512, w01: __m512, w02: __m512, w03: __m512, w04: __m512, w10: __m512, w11: __m512, w12: __m512, w13: __m512, w14: __m512, w20: __m512, w21: __m512, w22: __m512
-        let w23: __m512, w24: __m512, w30: __m512, w31: __m512, w32: __m512, w33: __m512, w34: __m512, w40: __m512, w41: __m512, w42: __m512, w43: __m512, w44: __m512
+        typealias Row = (__m512, __m512, __m512, __m512, __m512)
+        let w0: Row, w1: Row, w2: Row, w3: Row, w4: Row
 
         @inline(__always)
         init(_ inputs: DepthwiseRowInputs, channel c: Int, channels: Int) {
-            let f0 = inputs.filters[0] + c
-            let f1 = inputs.filters[1] + c
-            let f2 = inputs.filters[2] + c
-            let f3 = inputs.filters[3] + c
-            let f4 = inputs.filters[4] + c
-            w00 = _mm512_loadu_ps(f0); w01 = _mm512_loadu_ps(f0 + 1 &* channels); w02 = _mm512_loadu_ps(f0 + 2 &* channels); w03 = _mm512_loadu_ps(f0 + 3 &* channels); w04 = _mm512_loadu_ps(f0 + 4 &* channels)
-            w10 = _mm512_loadu_ps(f1); w11 = _mm512_loadu_ps(f1 + 1 &* channels); w12 = _mm512_loadu_ps(f1 + 2 &* channels); w13 = _mm512_loadu_ps(f1 + 3 &* channels); w14 = _mm512_loadu_ps(f1 + 4 &* channels)
-            w20 = _mm512_loadu_ps(f2); w21 = _mm512_loadu_ps(f2 + 1 &* channels); w22 = _mm512_loadu_ps(f2 + 2 &* channels); w23 = _mm512_loadu_ps(f2 + 3 &* channels); w24 = _mm512_loadu_ps(f2 + 4 &* channels)
-            w30 = _mm512_loadu_ps(f3); w31 = _mm512_loadu_ps(f3 + 1 &* channels); w32 = _mm512_loadu_ps(f3 + 2 &* channels); w33 = _mm512_loadu_ps(f3 + 3 &* channels); w34 = _mm512_loadu_ps(f3 + 4 &* channels)
-            w40 = _mm512_loadu_ps(f4); w41 = _mm512_loadu_ps(f4 + 1 &* channels); w42 = _mm512_loadu_ps(f4 + 2 &* channels); w43 = _mm512_loadu_ps(f4 + 3 &* channels); w44 = _mm512_loadu_ps(f4 + 4 &* channels)
+            @inline(__always) func row(_ r: Int) -> Row {
+                let f = inputs.filters[r] + c
+                return (_mm512_loadu_ps(f), _mm512_loadu_ps(f + channels), _mm512_loadu_ps(f + 2 &* channels),
+                        _mm512_loadu_ps(f + 3 &* channels), _mm512_loadu_ps(f + 4 &* channels))
+            }
+            w0 = row(0); w1 = row(1); w2 = row(2); w3 = row(3); w4 = row(4)
+        }
+
+        /// `a + Σ` over one row's five taps starting at `x`.
+        @inline(__always)
+        static func taps(_ x: UnsafePointer<Float>, _ w: Row, _ channels: Int, _ a: __m512) -> __m512 {
+            var a = _mm512_fmadd_ps(_mm512_loadu_ps(x), w.0, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(x + channels), w.1, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(x + 2 &* channels), w.2, a)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(x + 3 &* channels), w.3, a)
+            return _mm512_fmadd_ps(_mm512_loadu_ps(x + 4 &* channels), w.4, a)
         }
 
         /// `initial + Σ` over the 25 taps whose top-left input is at `at` in each row.
         @inline(__always)
         func sum(_ rows: UnsafePointer<UnsafePointer<Float>>, at: Int, channels: Int, initial: __m512) -> __m512 {
-            var a = initial
-            let r0 = rows[0] + at
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0), w00, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + 1 &* channels), w01, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + 2 &* channels), w02, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + 3 &* channels), w03, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + 4 &* channels), w04, a)
-            let r1 = rows[1] + at
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1), w10, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + 1 &* channels), w11, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + 2 &* channels), w12, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + 3 &* channels), w13, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + 4 &* channels), w14, a)
-            let r2 = rows[2] + at
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2), w20, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + 1 &* channels), w21, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + 2 &* channels), w22, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + 3 &* channels), w23, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + 4 &* channels), w24, a)
-            let r3 = rows[3] + at
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r3), w30, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + 1 &* channels), w31, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + 2 &* channels), w32, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + 3 &* channels), w33, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + 4 &* channels), w34, a)
-            let r4 = rows[4] + at
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r4), w40, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r4 + 1 &* channels), w41, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r4 + 2 &* channels), w42, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r4 + 3 &* channels), w43, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r4 + 4 &* channels), w44, a)
-            return a
+            var a = Self.taps(rows[0] + at, w0, channels, initial)
+            a = Self.taps(rows[1] + at, w1, channels, a)
+            a = Self.taps(rows[2] + at, w2, channels, a)
+            a = Self.taps(rows[3] + at, w3, channels, a)
+            return Self.taps(rows[4] + at, w4, channels, a)
         }
     }
 
