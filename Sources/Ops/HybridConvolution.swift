@@ -211,6 +211,28 @@ private struct HybridScratch {
         self.perThreadBytes = aligned(perThreadBytes)
         byteCount = perThreadOffset + self.perThreadBytes * threads
     }
+
+    /// Quantizes `vectors` consecutive vectors of `length` floats into `scratch` (in parallel):
+    /// each one's INT8 values, its scale (times `foldedScale`, where LiteRT folds a per-tensor
+    /// weight scale into it) and its offset (0 when symmetric). Returns the three arrays.
+    func quantize(_ input: UnsafePointer<Float>, vectors: Int, length: Int, asymmetric: Bool, foldedScale: Float?,
+                  scratch: UnsafeMutableRawPointer, runner: ParallelRunner)
+        -> (quantized: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, offsets: UnsafeMutablePointer<Int32>) {
+        let quantized = scratch.assumingMemoryBound(to: Int8.self)
+        let scales = (scratch + scalesOffset).assumingMemoryBound(to: Float.self)
+        let offsets = (scratch + offsetsOffset).assumingMemoryBound(to: Int32.self)
+        runner.forEach(tasks: vectors) { v in
+            let start = v * length
+            if asymmetric {
+                (scales[v], offsets[v]) = HybridInputQuantizer.asymmetric(input + start, count: length, into: quantized + start)
+            } else {
+                scales[v] = HybridInputQuantizer.symmetric(input + start, count: length, into: quantized + start)
+                offsets[v] = 0
+            }
+            if let foldedScale { scales[v] *= foldedScale }
+        }
+        return (quantized, scales, offsets)
+    }
 }
 
 // MARK: - CONV_2D
@@ -261,21 +283,12 @@ final class HybridConv2DKernel: Kernel {
         guard g.outputPixels > 0, g.outputChannels > 0 else { return }
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let scratch = args.scratch.unsafelyUnwrapped
-        let quantized = scratch.assumingMemoryBound(to: Int8.self)
-        let scales = (scratch + layout.scalesOffset).assumingMemoryBound(to: Float.self)
-        let offsets = (scratch + layout.offsetsOffset).assumingMemoryBound(to: Int32.self)
-        let batchSize = g.inputHeight * g.inputWidth * g.inputChannels
-        let perChannel = self.perChannel, filterScale = weights.scales.pointer[0]
-        args.runner.forEach(tasks: g.batches) { b in
-            let start = b * batchSize
-            if perChannel {
-                (scales[b], offsets[b]) = HybridInputQuantizer.asymmetric(input + start, count: batchSize, into: quantized + start)
-            } else {
-                // LiteRT folds the filter's scale into the batch's: `scaling_factors[b] *= scale`.
-                scales[b] = HybridInputQuantizer.symmetric(input + start, count: batchSize, into: quantized + start) * filterScale
-                offsets[b] = 0
-            }
-        }
+        let perChannel = self.perChannel
+        // Per-tensor filters: symmetric inputs, and LiteRT folds the filter's scale into the
+        // batch's (`scaling_factors[b] *= scale`).
+        let (quantized, scales, offsets) = layout.quantize(
+            input, vectors: g.batches, length: g.inputHeight * g.inputWidth * g.inputChannels, asymmetric: perChannel,
+            foldedScale: perChannel ? nil : weights.scales.pointer[0], scratch: scratch, runner: args.runner)
         let k = g.patchSize, n = g.outputChannels
         let w = weights.values.pointer, sums = weights.sums.pointer, channelScales = weights.scales.pointer
         let biasValues = bias?.pointer
@@ -363,14 +376,9 @@ final class HybridDepthwiseKernel: Kernel {
         guard s.outputRows > 0, s.outputWidth > 0 else { return }
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let scratch = args.scratch.unsafelyUnwrapped
-        let quantized = scratch.assumingMemoryBound(to: Int8.self)
-        let scales = (scratch + layout.scalesOffset).assumingMemoryBound(to: Float.self)
-        let offsets = (scratch + layout.offsetsOffset).assumingMemoryBound(to: Int32.self)
         let batchSize = s.inputHeight * s.inputWidth * s.channels
-        args.runner.forEach(tasks: s.batches) { b in
-            let start = b * batchSize
-            (scales[b], offsets[b]) = HybridInputQuantizer.asymmetric(input + start, count: batchSize, into: quantized + start)
-        }
+        let (quantized, scales, offsets) = layout.quantize(input, vectors: s.batches, length: batchSize, asymmetric: true, foldedScale: nil,
+                                                           scratch: scratch, runner: args.runner)
         let oc = s.outputChannels, m = s.multiplier, c = s.channels
         let w = weights.values.pointer, channelScales = weights.scales.pointer
         let biasValues = bias?.pointer
@@ -479,21 +487,11 @@ final class HybridFullyConnectedKernel: Kernel {
             return
         }
         let scratch = args.scratch.unsafelyUnwrapped
-        let quantized = scratch.assumingMemoryBound(to: Int8.self)
-        let scales = (scratch + layout.scalesOffset).assumingMemoryBound(to: Float.self)
-        let offsets = (scratch + layout.offsetsOffset).assumingMemoryBound(to: Int32.self)
-        let asymmetric = self.asymmetric
-        let perChannel = weights.scales.count > 1, filterScale = weights.scales.pointer[0]
-        args.runner.forEach(tasks: rows) { r in
-            if asymmetric {
-                (scales[r], offsets[r]) = HybridInputQuantizer.asymmetric(input + r * k, count: k, into: quantized + r * k)
-            } else {
-                scales[r] = HybridInputQuantizer.symmetric(input + r * k, count: k, into: quantized + r * k)
-                offsets[r] = 0
-            }
-            // Per-tensor weights: LiteRT folds the weight scale into the row's.
-            if !perChannel { scales[r] *= filterScale }
-        }
+        // Per-tensor weights: LiteRT folds the weight scale into the row's.
+        let perChannel = weights.scales.count > 1
+        let (quantized, scales, offsets) = layout.quantize(
+            input, vectors: rows, length: k, asymmetric: asymmetric,
+            foldedScale: perChannel ? nil : weights.scales.pointer[0], scratch: scratch, runner: args.runner)
         let w = weights.values.pointer, sums = weights.sums.pointer, channelScales = weights.scales.pointer
         args.runner.forEachRange(count: rows * n, grain: 64) { range in
             for index in range {
