@@ -100,12 +100,10 @@ final class ExecutionPlan {
                 known[t] = true
             }
             // Weights the kernel has packed need not stay resident: give their file pages back
-            // (reread from the file if an op reads them again).
-            for (position, t) in op.inputs.enumerated() where t >= 0 {
-                if case .constant(let bytes) = storage[t], position < inputs.count, inputs[position]?.isConstant == true,
-                   model.constantData(of: tensors[t]) != nil {
-                    model.bytes.releaseResidentPages(bytes)
-                }
+            // (reread from the file if an op reads them again). Folded constants lie outside
+            // the file's bytes, which `releaseResidentPages` ignores.
+            for t in op.inputs where t >= 0 {
+                if case .constant(let bytes) = storage[t] { model.bytes.releaseResidentPages(bytes) }
             }
             guard kernel.scratchByteCount <= options.memoryBudget else {
                 throw .memoryBudgetExceeded(needed: kernel.scratchByteCount, budget: options.memoryBudget)

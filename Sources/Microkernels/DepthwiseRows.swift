@@ -47,7 +47,7 @@
 
 /// Σ over the valid taps of pixel `ox` for channels `c ..< c + lanes`, on top of `initial`.
 @inlinable @inline(__always)
-package func depthwiseSum<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, ox: Int, channel c: Int,
+func depthwiseSum<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, ox: Int, channel c: Int,
                                         initial: V, fused: Bool) -> V {
     let (first, end, origin) = s.taps(ox)
     var acc = initial
@@ -63,13 +63,6 @@ package func depthwiseSum<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShap
         }
     }
     return acc
-}
-
-/// Whether a row is the common 3×3 case (three input rows, filter width 3, dilation 1), which
-/// the AVX-512 entry points run with the nine filter vectors held in registers.
-@inlinable @inline(__always)
-package func isDepthwise3x3(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs) -> Bool {
-    s.filterWidth == 3 && s.dilationWidth == 1 && inputs.count == 3
 }
 
 /// One float32 output row: `out[ox][c] = clamp(bias[c] + Σ taps)` for channels from

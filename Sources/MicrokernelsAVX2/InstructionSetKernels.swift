@@ -254,10 +254,51 @@ extension InstructionSetKernels {
         }
     }
 
-    /// The 5×5 filter of 16 channels in registers (25 of the 32), a row of five taps each.
-    struct Filter5x5 {
+    /// A depthwise filter of 16 channels held in registers (dilation 1, all its rows inside the
+    /// input), with the row pointers of the output row it is used for.
+    protocol RegisterFilter {
+        /// Taps per row and rows.
+        static var size: Int { get }
+        init(_ inputs: DepthwiseRowInputs, channel c: Int, channels: Int)
+        /// `initial + Σ` over all taps, the top-left input of each row at `at`.
+        func sum(at: Int, channels: Int, initial: __m512) -> __m512
+    }
+
+    /// 3×3: nine of the 32 vector registers.
+    struct Filter3x3: RegisterFilter {
+        typealias Row = (__m512, __m512, __m512)
+        static var size: Int { 3 }
+        let w0: Row, w1: Row, w2: Row
+        let r0: UnsafePointer<Float>, r1: UnsafePointer<Float>, r2: UnsafePointer<Float>
+
+        @inline(__always)
+        init(_ inputs: DepthwiseRowInputs, channel c: Int, channels: Int) {
+            @inline(__always) func row(_ r: Int) -> Row {
+                let f = inputs.filters[r] + c
+                return (_mm512_loadu_ps(f), _mm512_loadu_ps(f + channels), _mm512_loadu_ps(f + 2 &* channels))
+            }
+            w0 = row(0); w1 = row(1); w2 = row(2)
+            r0 = inputs.rows[0]; r1 = inputs.rows[1]; r2 = inputs.rows[2]
+        }
+
+        @inline(__always)
+        static func taps(_ x: UnsafePointer<Float>, _ w: Row, _ channels: Int, _ a: __m512) -> __m512 {
+            let a = _mm512_fmadd_ps(_mm512_loadu_ps(x), w.0, a)
+            return _mm512_fmadd_ps(_mm512_loadu_ps(x + 2 &* channels), w.2, _mm512_fmadd_ps(_mm512_loadu_ps(x + channels), w.1, a))
+        }
+
+        @inline(__always)
+        func sum(at: Int, channels: Int, initial: __m512) -> __m512 {
+            Self.taps(r2 + at, w2, channels, Self.taps(r1 + at, w1, channels, Self.taps(r0 + at, w0, channels, initial)))
+        }
+    }
+
+    /// 5×5 (MobileNetV3): 25 of the 32 vector registers.
+    struct Filter5x5: RegisterFilter {
         typealias Row = (__m512, __m512, __m512, __m512, __m512)
+        static var size: Int { 5 }
         let w0: Row, w1: Row, w2: Row, w3: Row, w4: Row
+        let rows: UnsafePointer<UnsafePointer<Float>>
 
         @inline(__always)
         init(_ inputs: DepthwiseRowInputs, channel c: Int, channels: Int) {
@@ -267,6 +308,7 @@ extension InstructionSetKernels {
                         _mm512_loadu_ps(f + 3 &* channels), _mm512_loadu_ps(f + 4 &* channels))
             }
             w0 = row(0); w1 = row(1); w2 = row(2); w3 = row(3); w4 = row(4)
+            rows = inputs.rows
         }
 
         /// `a + Σ` over one row's five taps starting at `x`.
@@ -279,41 +321,13 @@ extension InstructionSetKernels {
             return _mm512_fmadd_ps(_mm512_loadu_ps(x + 4 &* channels), w.4, a)
         }
 
-        /// `initial + Σ` over the 25 taps whose top-left input is at `at` in each row.
         @inline(__always)
-        func sum(_ rows: UnsafePointer<UnsafePointer<Float>>, at: Int, channels: Int, initial: __m512) -> __m512 {
+        func sum(at: Int, channels: Int, initial: __m512) -> __m512 {
             var a = Self.taps(rows[0] + at, w0, channels, initial)
             a = Self.taps(rows[1] + at, w1, channels, a)
             a = Self.taps(rows[2] + at, w2, channels, a)
             a = Self.taps(rows[3] + at, w3, channels, a)
             return Self.taps(rows[4] + at, w4, channels, a)
-        }
-    }
-
-    struct Filter3x3 {
-        let w00: __m512, w01: __m512, w02: __m512, w10: __m512, w11: __m512, w12: __m512, w20: __m512, w21: __m512, w22: __m512
-
-        @inline(__always)
-        init(_ inputs: DepthwiseRowInputs, channel c: Int, channels: Int) {
-            let f0 = inputs.filters[0] + c, f1 = inputs.filters[1] + c, f2 = inputs.filters[2] + c
-            w00 = _mm512_loadu_ps(f0); w01 = _mm512_loadu_ps(f0 + channels); w02 = _mm512_loadu_ps(f0 + 2 &* channels)
-            w10 = _mm512_loadu_ps(f1); w11 = _mm512_loadu_ps(f1 + channels); w12 = _mm512_loadu_ps(f1 + 2 &* channels)
-            w20 = _mm512_loadu_ps(f2); w21 = _mm512_loadu_ps(f2 + channels); w22 = _mm512_loadu_ps(f2 + 2 &* channels)
-        }
-
-        /// `initial + Σ` over the nine taps whose top-left input is at `at` in each row.
-        @inline(__always)
-        func sum(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>, at: Int, channels: Int,
-                 initial: __m512) -> __m512 {
-            var a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + at), w00, initial)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + (at &+ channels)), w01, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + (at &+ 2 &* channels)), w02, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + at), w10, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + (at &+ channels)), w11, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + (at &+ 2 &* channels)), w12, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + at), w20, a)
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + (at &+ channels)), w21, a)
-            return _mm512_fmadd_ps(_mm512_loadu_ps(r2 + (at &+ 2 &* channels)), w22, a)
         }
     }
 
@@ -345,39 +359,41 @@ extension InstructionSetKernels {
     @inline(__always)
     static func depthwiseSums(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int, initial: (Int) -> __m512,
                               _ body: (_ ox: Int, _ c: Int, _ sum: __m512) -> Void) {
-        let channels = s.channels
-        var c = 0
-        if isDepthwise3x3(s, inputs) {
-            let r0 = inputs.rows[0], r1 = inputs.rows[1], r2 = inputs.rows[2]
-            while c < whole {
-                let f = Filter3x3(inputs, channel: c, channels: channels)
-                let start = initial(c)
-                for ox in 0..<s.outputWidth {
-                    let (first, end, origin) = s.taps(ox)
-                    body(ox, c, first == 0 && end == 3
-                        ? f.sum(r0, r1, r2, at: origin &* channels &+ c, channels: channels, initial: start)
-                        : tapSum(s, inputs, ox: ox, channel: c, initial: start))
-                }
-                c &+= 16
-            }
-        } else if s.filterWidth == 5 && s.dilationWidth == 1 && inputs.count == 5 {
-            while c < whole {
-                let f = Filter5x5(inputs, channel: c, channels: channels)
-                let start = initial(c)
-                for ox in 0..<s.outputWidth {
-                    let (first, end, origin) = s.taps(ox)
-                    body(ox, c, first == 0 && end == 5
-                        ? f.sum(inputs.rows, at: origin &* channels &+ c, channels: channels, initial: start)
-                        : tapSum(s, inputs, ox: ox, channel: c, initial: start))
-                }
-                c &+= 16
-            }
+        @inline(__always) func fits<F: RegisterFilter>(_: F.Type) -> Bool {
+            s.filterWidth == F.size && s.dilationWidth == 1 && inputs.count == F.size
+        }
+        if fits(Filter3x3.self) {
+            registerFilterSums(Filter3x3.self, s, inputs, whole: whole, initial: initial, body)
+        } else if fits(Filter5x5.self) {
+            registerFilterSums(Filter5x5.self, s, inputs, whole: whole, initial: initial, body)
         } else {
+            var c = 0
             while c < whole {
                 let start = initial(c)
                 for ox in 0..<s.outputWidth { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start)) }
                 c &+= 16
             }
+        }
+    }
+
+    /// `depthwiseSums` with the filter `F` in registers; pixels whose window leaves the row
+    /// take `tapSum`. Transparent: with `@inline(__always)` the 5×5 instance was left out of
+    /// line, calling `initial` and `body` through closure pointers for every pixel.
+    @_transparent
+    static func registerFilterSums<F: RegisterFilter>(_: F.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int,
+                                                      initial: (Int) -> __m512, _ body: (_ ox: Int, _ c: Int, _ sum: __m512) -> Void) {
+        let channels = s.channels
+        var c = 0
+        while c < whole {
+            let f = F(inputs, channel: c, channels: channels)
+            let start = initial(c)
+            for ox in 0..<s.outputWidth {
+                let (first, end, origin) = s.taps(ox)
+                body(ox, c, first == 0 && end == F.size
+                    ? f.sum(at: origin &* channels &+ c, channels: channels, initial: start)
+                    : tapSum(s, inputs, ox: ox, channel: c, initial: start))
+            }
+            c &+= 16
         }
     }
 

@@ -37,7 +37,7 @@ package enum Conv2D {
                                                            floatScaleProduct: input.type == .uint8, weightZeroPointsApply: input.type == .uint8)
             // First layers (few input channels) run directly at AVX-512 on float panels; the
             // sums stay exact below 2^24 (k · 255² < 2^24).
-            let direct = context.kernelISA >= .avx512 && geometry.inputChannels <= 4 && !geometry.isPointwise && geometry.patchSize <= 258
+            let direct = geometry.runsDirectly(isa: context.kernelISA) && geometry.patchSize <= 258
             let packed = PackedQuantizedWeights(
                 weights: try widenedConstant(filter, "the filter"), weightZeroPoints: quantization.weightZeroPoints,
                 n: geometry.outputChannels, k: geometry.patchSize, bias: try constantBias32(bias, count: geometry.outputChannels),
@@ -95,6 +95,24 @@ package struct ConvolutionShape: Sendable {
 
     /// Elements of the input tensor.
     package var inputCount: Int { batches * inputHeight * inputWidth * inputChannels }
+
+    /// Whether the AVX-512 direct convolution runs this shape instead of gathering patches:
+    /// few input channels (a network's first layer).
+    func runsDirectly(isa: KernelISA) -> Bool {
+        #if arch(x86_64)
+        isa >= .avx512 && inputChannels <= 4 && !isPointwise
+        #else
+        false
+        #endif
+    }
+
+    /// The sizes as the direct-convolution kernel takes them.
+    var directShape: DirectConvolutionShape {
+        DirectConvolutionShape(inputHeight: inputHeight, inputWidth: inputWidth, inputChannels: inputChannels, outputHeight: outputHeight,
+                               outputWidth: outputWidth, outputChannels: outputChannels, filterHeight: filterHeight, filterWidth: filterWidth,
+                               strideHeight: strideHeight, strideWidth: strideWidth, dilationHeight: dilationHeight, dilationWidth: dilationWidth,
+                               padTop: padTop, padLeft: padLeft)
+    }
 
     /// Copies the receptive fields of output pixels `first ..< first + count` into rows of
     /// `row` (`rowStride` apart, patchSize values each), writing `pad` where the window
@@ -176,15 +194,7 @@ final class FloatConv2DKernel: Kernel {
     private var chunkBytes: Int { weights.tileRows * geometry.patchSize * 4 + gatherSlackBytes }
     var scratchByteCount: Int { geometry.isPointwise || runsDirectly ? 0 : threads * chunkBytes }
 
-    /// AVX-512 runs convolutions over few input channels (a network's first layer) directly,
-    /// without gathering patches.
-    private var runsDirectly: Bool {
-        #if arch(x86_64)
-        weights.isa >= .avx512 && geometry.inputChannels <= 4 && !geometry.isPointwise
-        #else
-        false
-        #endif
-    }
+    private var runsDirectly: Bool { geometry.runsDirectly(isa: weights.isa) }
 
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self)
@@ -193,11 +203,7 @@ final class FloatConv2DKernel: Kernel {
         let k = g.patchSize, n = g.outputChannels
         #if arch(x86_64)
         if runsDirectly {
-            let s = DirectConvolutionShape(inputHeight: g.inputHeight, inputWidth: g.inputWidth, inputChannels: g.inputChannels,
-                                           outputHeight: g.outputHeight, outputWidth: g.outputWidth, outputChannels: n,
-                                           filterHeight: g.filterHeight, filterWidth: g.filterWidth, strideHeight: g.strideHeight,
-                                           strideWidth: g.strideWidth, dilationHeight: g.dilationHeight, dilationWidth: g.dilationWidth,
-                                           padTop: g.padTop, padLeft: g.padLeft)
+            let s = g.directShape
             let w = UnsafePointer(weights.data.pointer), b = UnsafePointer(weights.bias.pointer)
             let lo = minimum, hi = maximum
             args.runner.forEachRange(count: g.batches * g.outputHeight) { rows in
@@ -268,11 +274,7 @@ final class QuantizedConv2DKernel: Kernel {
         #if arch(x86_64)
         if direct {
             let g = geometry, w = weights, zin = inputZeroPoint, signed = self.signed
-            let s = DirectConvolutionShape(inputHeight: g.inputHeight, inputWidth: g.inputWidth, inputChannels: g.inputChannels,
-                                           outputHeight: g.outputHeight, outputWidth: g.outputWidth, outputChannels: g.outputChannels,
-                                           filterHeight: g.filterHeight, filterWidth: g.filterWidth, strideHeight: g.strideHeight,
-                                           strideWidth: g.strideWidth, dilationHeight: g.dilationHeight, dilationWidth: g.dilationWidth,
-                                           padTop: g.padTop, padLeft: g.padLeft)
+            let s = g.directShape
             let output = args.outputs[0]
             let floats = args.scratch.unsafelyUnwrapped.assumingMemoryBound(to: Float.self)
             let requantization = w.requantization.vectors

@@ -61,9 +61,9 @@ public final class ModelBytes: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(rebasing: storage[0..<size])
     }
 
-    /// Lets the system drop the resident pages lying wholly inside `range` (a part of
-    /// `bytes`): for a mapped file their contents stay readable (reread from the file when
-    /// touched); for bytes held in memory this does nothing.
+    /// Lets the system drop the resident pages lying wholly inside `range`: for a mapped file
+    /// their contents stay readable (reread from the file when touched). Does nothing for
+    /// bytes held in memory or for a range that is not part of `bytes`.
     package func releaseResidentPages(_ range: UnsafeRawBufferPointer) {
         guard mapped, let start = range.baseAddress, let base = storage.baseAddress, range.count > 0 else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
