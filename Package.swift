@@ -98,8 +98,10 @@ let package = Package(
             path: "Sources/tflite-run"
         ),
         .testTarget(name: "TFLiteReaderTests", dependencies: ["TFLiteReader", "TFLiteCore"], path: "Tests/TFLiteReaderTests"),
-        .testTarget(name: "OpsTests", dependencies: ["Ops", "Microkernels", "TFLiteCore"], path: "Tests/OpsTests"),
-        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "TFLiteReader", "TFLiteCore"], path: "Tests/TFLiteTests",
+        .testTarget(name: "OpsTests", dependencies: ["Ops", "Microkernels", "TFLiteCore", "CAllocationCounter"], path: "Tests/OpsTests"),
+        // Test support: a counting malloc, so tests can state that invoke() allocates nothing.
+        .target(name: "CAllocationCounter", path: "Tests/Support/CAllocationCounter"),
+        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "TFLiteReader", "TFLiteCore", "CAllocationCounter"], path: "Tests/TFLiteTests",
                     exclude: ["Regressions"]),
         .testTarget(name: "ImageInputTests", dependencies: ["ImageInput", "TFLiteCore", "TFLiteReader"], path: "Tests/ImageInputTests"),
         .testTarget(name: "CLITests", dependencies: ["tflite-run"], path: "Tests/CLITests"),

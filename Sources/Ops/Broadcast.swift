@@ -141,9 +141,10 @@ package struct BroadcastPlan: Sendable {
     @inline(__always)
     func apply<F: BinaryFunction>(_ f: F, _ a: UnsafePointer<F.Element>, _ b: UnsafePointer<F.Element>,
                                   _ out: UnsafeMutablePointer<F.Element>, runner: ParallelRunner) {
-        let stride1 = innerStride1, stride2 = innerStride2
-        runner.forEachRange(count: outputCount, grain: Self.parallelGrain) { elements in
-            forEachSegment(in: elements) { o, o1, o2, n in
+        runner.forEachRange(count: outputCount, grain: Self.parallelGrain, context: (self, f, a, b, out)) { c, elements in
+            let (plan, f, a, b, out) = c
+            let stride1 = plan.innerStride1, stride2 = plan.innerStride2
+            plan.forEachSegment(in: elements) { o, o1, o2, n in
                 let x = a + o1, y = b + o2, z = out + o
                 if stride1 != 0 && stride2 != 0 {
                     for i in 0..<n { z[i] = f(x[i], y[i]) }

@@ -200,16 +200,17 @@ final class FloatConv2DKernel: Kernel {
         let input = args.input(0, as: Float.self)
         let output = args.output(0, as: Float.self)
         let g = geometry
-        let k = g.patchSize, n = g.outputChannels
         #if arch(x86_64)
         if runsDirectly {
             let s = g.directShape
             let w = UnsafePointer(weights.data.pointer), b = UnsafePointer(weights.bias.pointer)
-            let lo = minimum, hi = maximum
-            args.runner.forEachRange(count: g.batches * g.outputHeight) { rows in
+            let context = (s, input, output, w, b, minimum, maximum)
+            args.runner.forEachRange(count: g.batches * g.outputHeight, context: context) { c, rows in
+                let (s, input, output, w, b, lo, hi) = c
                 for row in rows {
                     MicrokernelsAVX512.InstructionSetKernels.directConvolutionRow(s, input: input, row: row, weights: w, bias: b,
-                                                                                  out: output + row * g.outputWidth * n, minimum: lo, maximum: hi)
+                                                                                  out: output + row * s.outputWidth * s.outputChannels,
+                                                                                  minimum: lo, maximum: hi)
                 }
             }
             return
@@ -217,24 +218,30 @@ final class FloatConv2DKernel: Kernel {
         #endif
         let tileRows = weights.tileRows
         let tiles = (g.outputPixels + tileRows - 1) / tileRows
-        let scratch = args.scratch
-        let chunkBytes = self.chunkBytes
-        args.runner.forEachTileBlock(tiles: tiles, panels: weights.panels, tileGrain: 16 / tileRows) { chunk, range, panels in
-            let rows = scratch.map { ($0 + chunk * chunkBytes).assumingMemoryBound(to: Float.self) }
-            for tile in range {
-                let first = tile * tileRows
-                let count = min(tileRows, g.outputPixels - first)
-                let a: UnsafePointer<Float>
-                if g.isPointwise {
-                    a = input + first * k
-                } else {
-                    let buffer = rows.unsafelyUnwrapped
-                    g.gatherPatches(input, first: first, count: count, into: buffer, rowStride: k, pad: 0, convert: { $0 })
-                    a = UnsafePointer(buffer)
-                }
-                weights.multiply(rows: count, a: a, aStride: k, out: output + first * n, outStride: n, minimum: minimum, maximum: maximum,
-                                 panels: panels)
+        args.runner.forEachTileBlock(tiles: tiles, panels: weights.panels, tileGrain: 16 / tileRows, context: (self, input, output, args.scratch)) {
+            c, chunk, tiles, panels in
+            c.0.multiply(tiles, panels: panels, input: c.1, output: c.2, rows: c.3.map { ($0 + chunk * c.0.chunkBytes).assumingMemoryBound(to: Float.self) })
+        }
+    }
+
+    /// Row tiles `tiles` × column panels `panels`; `rows` is the chunk's patch buffer (nil for 1×1).
+    private func multiply(_ tiles: Range<Int>, panels: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                          rows: UnsafeMutablePointer<Float>?) {
+        let g = geometry, tileRows = weights.tileRows
+        let k = g.patchSize, n = g.outputChannels
+        for tile in tiles {
+            let first = tile * tileRows
+            let count = min(tileRows, g.outputPixels - first)
+            let a: UnsafePointer<Float>
+            if g.isPointwise {
+                a = input + first * k
+            } else {
+                let buffer = rows.unsafelyUnwrapped
+                g.gatherPatches(input, first: first, count: count, into: buffer, rowStride: k, pad: 0, convert: { $0 })
+                a = UnsafePointer(buffer)
             }
+            weights.multiply(rows: count, a: a, aStride: k, out: output + first * n, outStride: n, minimum: minimum, maximum: maximum,
+                             panels: panels)
         }
     }
 }
@@ -273,25 +280,27 @@ final class QuantizedConv2DKernel: Kernel {
     func eval(_ args: KernelArguments) {
         #if arch(x86_64)
         if direct {
-            let g = geometry, w = weights, zin = inputZeroPoint, signed = self.signed
-            let s = g.directShape
-            let output = args.outputs[0]
+            let g = geometry
             let floats = args.scratch.unsafelyUnwrapped.assumingMemoryBound(to: Float.self)
-            let requantization = w.requantization.vectors
-            let count = g.inputCount
-            args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
-                if signed {
-                    w.isa.zeroPointFreeFloats(args.input(0, as: Int8.self) + range.lowerBound, count: range.count, zeroPoint: zin, into: floats + range.lowerBound)
+            args.runner.forEachRange(count: g.inputCount, grain: elementwiseParallelGrain, context: (self, args.input(0, as: UInt8.self), floats)) { c, range in
+                let (kernel, input, floats) = c
+                let isa = kernel.weights.isa, zin = kernel.inputZeroPoint
+                if kernel.signed {
+                    isa.zeroPointFreeFloats(UnsafeRawPointer(input).assumingMemoryBound(to: Int8.self) + range.lowerBound, count: range.count, zeroPoint: zin,
+                                            into: floats + range.lowerBound)
                 } else {
-                    w.isa.zeroPointFreeFloats(args.input(0, as: UInt8.self) + range.lowerBound, count: range.count, zeroPoint: zin, into: floats + range.lowerBound)
+                    isa.zeroPointFreeFloats(input + range.lowerBound, count: range.count, zeroPoint: zin,
+                                            into: floats + range.lowerBound)
                 }
             }
-            args.runner.forEachRange(count: g.batches * g.outputHeight) { rows in
+            args.runner.forEachRange(count: g.batches * g.outputHeight, context: (self, floats, args.outputs[0])) { c, rows in
+                let (kernel, floats, output) = c
+                let w = kernel.weights, s = kernel.geometry.directShape
                 for row in rows {
                     MicrokernelsAVX512.InstructionSetKernels.directConvolutionRow(
-                        s, input: floats, row: row, weights: UnsafePointer(w.data.pointer), bias: UnsafePointer(w.bias.pointer), requantization,
-                        outputZeroPoint: w.outputZeroPoint, minimum: w.minimum, maximum: w.maximum,
-                        out: output + row * g.outputWidth * g.outputChannels)
+                        s, input: floats, row: row, weights: UnsafePointer(w.data.pointer), bias: UnsafePointer(w.bias.pointer),
+                        w.requantization.vectors, outputZeroPoint: w.outputZeroPoint, minimum: w.minimum, maximum: w.maximum,
+                        out: output + row * s.outputWidth * s.outputChannels)
                 }
             }
             return
@@ -307,62 +316,69 @@ final class QuantizedConv2DKernel: Kernel {
 
     @inline(__always)
     private func runBytes<Input: FixedWidthInteger>(_ args: KernelArguments, _ bytes: PackedByteWeights, _: Input.Type) {
-        let input = args.input(0, as: Input.self)
-        let output = args.output(0, as: Input.self)
+        let tiles = (geometry.outputPixels + byteTileRows - 1) / byteTileRows
+        let context = (self, bytes, args.input(0, as: Input.self), args.output(0, as: Input.self), args.scratch.unsafelyUnwrapped)
+        args.runner.forEachTileBlock(tiles: tiles, panels: bytes.panels, tileGrain: 2, context: context) { c, chunk, tiles, panels in
+            c.0.multiplyBytes(c.1, tiles, panels: panels, input: c.2, output: c.3, base: c.4 + chunk * c.0.chunkBytes)
+        }
+    }
+
+    /// Row tiles `tiles` × column panels `panels` on the byte kernels; `base` is the chunk's
+    /// scratch.
+    private func multiplyBytes<Input: FixedWidthInteger>(_ bytes: PackedByteWeights, _ tiles: Range<Int>, panels: Range<Int>,
+                                                         input: UnsafePointer<Input>, output: UnsafeMutablePointer<Input>,
+                                                         base: UnsafeMutableRawPointer) {
         let g = geometry
         let k = g.patchSize, n = g.outputChannels
-        let tiles = (g.outputPixels + byteTileRows - 1) / byteTileRows
-        let scratch = args.scratch.unsafelyUnwrapped
-        let chunkBytes = self.chunkBytes
         let rowBytes = bytes.rowBytes
         let padding = Input(truncatingIfNeeded: bytes.paddingByte)
         let sumsOffset = (byteTileRows * rowBytes + 63) / 64 * 64
-        args.runner.forEachTileBlock(tiles: tiles, panels: bytes.panels, tileGrain: 2) { chunk, range, panels in
-            let base = scratch + chunk * chunkBytes
-            let rows = base.assumingMemoryBound(to: UInt8.self)
-            let sums = (base + sumsOffset).assumingMemoryBound(to: Int32.self)
-            let tileScratch = base + sumsOffset + max(64, gatherSlackBytes)
-            for tile in range {
-                let first = tile * byteTileRows
-                let count = min(byteTileRows, g.outputPixels - first)
-                if !g.isPointwise {
-                    g.gatherPatches(input, first: first, count: count, into: UnsafeMutableRawPointer(rows).assumingMemoryBound(to: Input.self),
-                                    rowStride: rowBytes, pad: padding, convert: { $0 })
-                }
-                for r in 0..<count {
-                    let row = rows + r * rowBytes
-                    sums[r] = bytes.prepareRow(g.isPointwise ? UnsafeRawPointer(input + (first + r) * k) : UnsafeRawPointer(row), into: row)
-                }
-                weights.multiplyBytes(bytes, rows: count, a: rows, rowSums: sums, out: output + first * n, outStride: n, scratch: tileScratch,
-                                      panels: panels)
+        let rows = base.assumingMemoryBound(to: UInt8.self)
+        let sums = (base + sumsOffset).assumingMemoryBound(to: Int32.self)
+        let tileScratch = base + sumsOffset + max(64, gatherSlackBytes)
+        for tile in tiles {
+            let first = tile * byteTileRows
+            let count = min(byteTileRows, g.outputPixels - first)
+            if !g.isPointwise {
+                g.gatherPatches(input, first: first, count: count, into: UnsafeMutableRawPointer(rows).assumingMemoryBound(to: Input.self),
+                                rowStride: rowBytes, pad: padding, convert: { $0 })
             }
+            for r in 0..<count {
+                let row = rows + r * rowBytes
+                sums[r] = bytes.prepareRow(g.isPointwise ? UnsafeRawPointer(input + (first + r) * k) : UnsafeRawPointer(row), into: row)
+            }
+            weights.multiplyBytes(bytes, rows: count, a: rows, rowSums: sums, out: output + first * n, outStride: n, scratch: tileScratch,
+                                  panels: panels)
         }
     }
 
     @inline(__always)
     private func run<Input: FixedWidthInteger>(_ args: KernelArguments, _: Input.Type) {
-        let input = args.input(0, as: Input.self)
-        let output = args.output(0, as: Input.self)
+        let tiles = (geometry.outputPixels + 3) / 4
+        let context = (self, args.input(0, as: Input.self), args.output(0, as: Input.self), args.scratch.unsafelyUnwrapped)
+        args.runner.forEachChunk(count: tiles, grain: 4, context: context) { c, chunk, tiles in
+            c.0.multiply(tiles, input: c.1, output: c.2, base: c.3 + chunk * c.0.chunkBytes)
+        }
+    }
+
+    /// Row tiles `tiles` (of four rows) on the float kernels; `base` is the chunk's scratch.
+    private func multiply<Input: FixedWidthInteger>(_ tiles: Range<Int>, input: UnsafePointer<Input>, output: UnsafeMutablePointer<Input>,
+                                                    base: UnsafeMutableRawPointer) {
         let g = geometry
         let k = g.patchSize, n = g.outputChannels
-        let tiles = (g.outputPixels + 3) / 4
-        let scratch = args.scratch.unsafelyUnwrapped
         let zeroPoint = inputZeroPoint
-        let chunkBytes = self.chunkBytes
-        args.runner.forEachChunk(count: tiles, grain: 4) { chunk, range in
-            let buffer = (scratch + chunk * chunkBytes).assumingMemoryBound(to: Float.self)
-            let tileScratch = scratch + chunk * chunkBytes + (4 * k * 4 + 63) / 64 * 64
-            for tile in range {
-                let first = tile * 4
-                let count = min(4, g.outputPixels - first)
-                if g.isPointwise {
-                    let source = input + first * k
-                    weights.isa.zeroPointFreeFloats(source, count: count * k, zeroPoint: zeroPoint, into: buffer)
-                } else {
-                    g.gatherPatches(input, first: first, count: count, into: buffer, rowStride: k, pad: 0, convert: { Float(Int32($0) &- zeroPoint) })
-                }
-                weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n, scratch: tileScratch)
+        let buffer = base.assumingMemoryBound(to: Float.self)
+        let tileScratch = base + (4 * k * 4 + 63) / 64 * 64
+        for tile in tiles {
+            let first = tile * 4
+            let count = min(4, g.outputPixels - first)
+            if g.isPointwise {
+                let source = input + first * k
+                weights.isa.zeroPointFreeFloats(source, count: count * k, zeroPoint: zeroPoint, into: buffer)
+            } else {
+                g.gatherPatches(input, first: first, count: count, into: buffer, rowStride: k, pad: 0, convert: { Float(Int32($0) &- zeroPoint) })
             }
+            weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n, scratch: tileScratch)
         }
     }
 }

@@ -178,31 +178,33 @@ final class FloatDepthwiseKernel: Kernel {
     var scratchByteCount: Int { saturatingProduct(threads, sliceBytes) }
 
     func eval(_ args: KernelArguments) {
-        let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
+        let context = (self, args.input(0, as: Float.self), args.output(0, as: Float.self), args.scratch.unsafelyUnwrapped)
+        args.runner.forEachChunk(count: shape.outputRows, context: context) { c, chunk, rows in
+            c.0.run(rows, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
+        }
+    }
+
+    /// Output rows `rows`, with `slice` as this chunk's scratch.
+    private func run(_ rows: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer) {
         let s = shape, rowShape = s.rowShape, isa = self.isa
         let w = UnsafePointer(weights.pointer), b = UnsafePointer(bias.pointer)
         let lo = minimum, hi = maximum
-        let scratch = args.scratch.unsafelyUnwrapped, sliceBytes = self.sliceBytes
-        let tablesBytes = s.tablesBytes
         let rowStride = s.expandedRowElements
-        args.runner.forEachChunk(count: s.outputRows) { chunk, rows in
-            let slice = scratch + chunk * sliceBytes
-            let expanded = (slice + tablesBytes).assumingMemoryBound(to: Float.self)
-            for row in rows {
-                let batch = row / s.outputHeight
-                let inputs = s.collectRows(row, tables: slice, filters: w) { iy, slot in
-                    if s.multiplier == 1 { return input + (batch * s.inputHeight + iy) * s.inputWidth * s.channels }
-                    let to = expanded + slot * rowStride
-                    s.expandRow(input, batch: batch, iy: iy, into: to, convert: { $0 })
-                    return UnsafePointer(to)
-                }
-                let out = output + row * s.outputWidth * s.outputChannels
-                switch isa {
-                case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
-                case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
-                case .baseline:
-                    depthwiseFloatRow(SIMD8<Float>.self, rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, fused: KernelISA.baselineFuses)
-                }
+        let expanded = (slice + s.tablesBytes).assumingMemoryBound(to: Float.self)
+        for row in rows {
+            let batch = row / s.outputHeight
+            let inputs = s.collectRows(row, tables: slice, filters: w) { iy, slot in
+                if s.multiplier == 1 { return input + (batch * s.inputHeight + iy) * s.inputWidth * s.channels }
+                let to = expanded + slot * rowStride
+                s.expandRow(input, batch: batch, iy: iy, into: to, convert: { $0 })
+                return UnsafePointer(to)
+            }
+            let out = output + row * s.outputWidth * s.outputChannels
+            switch isa {
+            case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
+            case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
+            case .baseline:
+                depthwiseFloatRow(SIMD8<Float>.self, rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, fused: KernelISA.baselineFuses)
             }
         }
     }
@@ -249,83 +251,87 @@ final class QuantizedDepthwiseKernel: Kernel {
 
     @inline(__always)
     private func run<Element: FixedWidthInteger>(_ args: KernelArguments, _: Element.Type) {
-        let input = args.input(0, as: Element.self), output = args.output(0, as: Element.self)
+        let context = (self, args.input(0, as: Element.self), args.output(0, as: Element.self), args.scratch.unsafelyUnwrapped)
+        args.runner.forEachChunk(count: shape.outputRows, context: context) { c, chunk, rows in
+            c.0.run(rows, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
+        }
+    }
+
+    /// Output rows `rows`, with `slice` as this chunk's scratch.
+    private func run<Element: FixedWidthInteger>(_ rows: Range<Int>, input: UnsafePointer<Element>, output: UnsafeMutablePointer<Element>,
+                                                 slice: UnsafeMutableRawPointer) {
         let s = shape, p = self.p, isa = self.isa, rowShape = s.rowShape
         let oc = s.outputChannels, zin = p.inputZeroPoint
         let w = UnsafePointer(p.weights.pointer)
         let count = s.outputWidth * oc
-        let scratch = args.scratch.unsafelyUnwrapped, sliceBytes = self.sliceBytes
         let tablesBytes = s.tablesBytes
         let rowStride = s.expandedRowElements
         let requantization = p.requantization.vectors
         // Rows per call so that a call sums at most `exactProductChunk` taps per pixel.
         let rowsPerCall = s.filterWidth <= exactProductChunk ? exactProductChunk / s.filterWidth : 0
-        args.runner.forEachChunk(count: s.outputRows) { chunk, rows in
-            let slice = scratch + chunk * sliceBytes
-            let expanded = (slice + tablesBytes).assumingMemoryBound(to: Float.self)
-            let acc = (slice + tablesBytes + s.filterHeight * rowStride * 4).assumingMemoryBound(to: Int32.self)
-            // Expanded rows are kept across output rows: slot j holds input row keys[j]
-            // (batch · height + iy), so with stride 1 each input row is converted once.
-            let keys = (slice + s.filterHeight * 16).assumingMemoryBound(to: Int.self)
-            for j in 0..<s.filterHeight { keys[j] = -1 }
-            for row in rows {
-                let batch = row / s.outputHeight
-                let iy0 = row % s.outputHeight * s.strideHeight - s.padTop
-                func needed(_ key: Int) -> Bool {
-                    let d = key - (batch * s.inputHeight + iy0)
-                    return key >= batch * s.inputHeight && d >= 0 && d % s.dilationHeight == 0 && d / s.dilationHeight < s.filterHeight
-                }
-                let inputs = s.collectRows(row, tables: slice, filters: w) { iy, _ in
-                    let key = batch * s.inputHeight + iy
-                    var slot = 0
-                    while slot < s.filterHeight && keys[slot] != key { slot += 1 }
-                    if slot == s.filterHeight {
-                        slot = 0
-                        while slot < s.filterHeight - 1 && keys[slot] >= 0 && needed(keys[slot]) { slot += 1 }
-                        keys[slot] = key
-                        let to = expanded + slot * rowStride
-                        let source = input + key * s.inputWidth * s.channels
-                        if s.multiplier == 1 {
-                            isa.zeroPointFreeFloats(source, count: s.inputWidth * s.channels, zeroPoint: zin, into: to)
-                        } else {
-                            s.expandRow(input, batch: batch, iy: iy, into: to, convert: { Float(Int32($0) &- zin) })
-                        }
-                    }
-                    return UnsafePointer(expanded + slot * rowStride)
-                }
-                let out = output + row * count
-                // AVX-512: whole vectors of channels summed and requantized in registers.
-                var done = 0
-                #if arch(x86_64)
-                if isa >= .avx512 && rowsPerCall > 0 && inputs.count <= rowsPerCall {
-                    done = MicrokernelsAVX512.InstructionSetKernels.depthwiseRequantizedRows16(
-                        rowShape, inputs, bias: p.bias.pointer, requantization, outputZeroPoint: p.outputZeroPoint,
-                        minimum: p.minimum, maximum: p.maximum, into: UnsafeMutableRawPointer(out))
-                }
-                #endif
-                if done == oc { continue }
-                for ox in 0..<s.outputWidth { (acc + ox * oc + done).update(from: p.bias.pointer + done, count: oc - done) }
-                if rowsPerCall == 0 {
-                    Self.accumulateScalar(rowShape, inputs, acc: acc)
-                } else {
-                    var first = 0
-                    while first < inputs.count {
-                        let part = DepthwiseRowInputs(rows: inputs.rows + first, filters: inputs.filters + first,
-                                                      count: min(rowsPerCall, inputs.count - first))
-                        switch isa {
-                        case .avx512, .avx512vnni:
-                            MicrokernelsAVX512.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc, firstChannel: done)
-                        case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc)
-                        case .baseline: depthwiseIntegerRow(SIMD8<Float>.self, rowShape, part, acc: acc, fused: KernelISA.baselineFuses)
-                        }
-                        first += rowsPerCall
-                    }
-                }
-                let rest = RequantizationVectors(multiplier: requantization.multiplier + done, leftShift: requantization.leftShift + done,
-                                                 rightShift: requantization.rightShift + done, mask: requantization.mask + done)
-                isa.requantizeRows(rest, acc + done, rows: s.outputWidth, stride: oc, count: oc - done, outputZeroPoint: p.outputZeroPoint,
-                                   minimum: p.minimum, maximum: p.maximum, into: out + done)
+        let expanded = (slice + tablesBytes).assumingMemoryBound(to: Float.self)
+        let acc = (slice + tablesBytes + s.filterHeight * rowStride * 4).assumingMemoryBound(to: Int32.self)
+        // Expanded rows are kept across output rows: slot j holds input row keys[j]
+        // (batch · height + iy), so with stride 1 each input row is converted once.
+        let keys = (slice + s.filterHeight * 16).assumingMemoryBound(to: Int.self)
+        for j in 0..<s.filterHeight { keys[j] = -1 }
+        for row in rows {
+            let batch = row / s.outputHeight
+            let iy0 = row % s.outputHeight * s.strideHeight - s.padTop
+            func needed(_ key: Int) -> Bool {
+                let d = key - (batch * s.inputHeight + iy0)
+                return key >= batch * s.inputHeight && d >= 0 && d % s.dilationHeight == 0 && d / s.dilationHeight < s.filterHeight
             }
+            let inputs = s.collectRows(row, tables: slice, filters: w) { iy, _ in
+                let key = batch * s.inputHeight + iy
+                var slot = 0
+                while slot < s.filterHeight && keys[slot] != key { slot += 1 }
+                if slot == s.filterHeight {
+                    slot = 0
+                    while slot < s.filterHeight - 1 && keys[slot] >= 0 && needed(keys[slot]) { slot += 1 }
+                    keys[slot] = key
+                    let to = expanded + slot * rowStride
+                    let source = input + key * s.inputWidth * s.channels
+                    if s.multiplier == 1 {
+                        isa.zeroPointFreeFloats(source, count: s.inputWidth * s.channels, zeroPoint: zin, into: to)
+                    } else {
+                        s.expandRow(input, batch: batch, iy: iy, into: to, convert: { Float(Int32($0) &- zin) })
+                    }
+                }
+                return UnsafePointer(expanded + slot * rowStride)
+            }
+            let out = output + row * count
+            // AVX-512: whole vectors of channels summed and requantized in registers.
+            var done = 0
+            #if arch(x86_64)
+            if isa >= .avx512 && rowsPerCall > 0 && inputs.count <= rowsPerCall {
+                done = MicrokernelsAVX512.InstructionSetKernels.depthwiseRequantizedRows16(
+                    rowShape, inputs, bias: p.bias.pointer, requantization, outputZeroPoint: p.outputZeroPoint,
+                    minimum: p.minimum, maximum: p.maximum, into: UnsafeMutableRawPointer(out))
+            }
+            #endif
+            if done == oc { continue }
+            for ox in 0..<s.outputWidth { (acc + ox * oc + done).update(from: p.bias.pointer + done, count: oc - done) }
+            if rowsPerCall == 0 {
+                Self.accumulateScalar(rowShape, inputs, acc: acc)
+            } else {
+                var first = 0
+                while first < inputs.count {
+                    let part = DepthwiseRowInputs(rows: inputs.rows + first, filters: inputs.filters + first,
+                                                  count: min(rowsPerCall, inputs.count - first))
+                    switch isa {
+                    case .avx512, .avx512vnni:
+                        MicrokernelsAVX512.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc, firstChannel: done)
+                    case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc)
+                    case .baseline: depthwiseIntegerRow(SIMD8<Float>.self, rowShape, part, acc: acc, fused: KernelISA.baselineFuses)
+                    }
+                    first += rowsPerCall
+                }
+            }
+            let rest = RequantizationVectors(multiplier: requantization.multiplier + done, leftShift: requantization.leftShift + done,
+                                             rightShift: requantization.rightShift + done, mask: requantization.mask + done)
+            isa.requantizeRows(rest, acc + done, rows: s.outputWidth, stride: oc, count: oc - done, outputZeroPoint: p.outputZeroPoint,
+                               minimum: p.minimum, maximum: p.maximum, into: out + done)
         }
     }
 

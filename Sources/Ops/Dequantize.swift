@@ -69,7 +69,8 @@ final class HalfToFloatKernel: Kernel {
 
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: UInt16.self), output = args.output(0, as: Float.self)
-        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
+        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output)) { c, range in
+            let (input, output) = c
             for i in range { output[i] = Dequantize.float(fromHalf: input[i]) }
         }
     }
@@ -87,7 +88,8 @@ final class Int16DequantizeKernel: Kernel {
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Int16.self), output = args.output(0, as: Float.self)
         let scale = scale, zeroPoint = zeroPoint
-        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
+        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output, scale, zeroPoint)) { c, range in
+            let (input, output, scale, zeroPoint) = c
             for i in range { output[i] = Dequantize.dequantize(Int32(input[i]), scale: scale, zeroPoint: zeroPoint) }
         }
     }
@@ -116,7 +118,9 @@ final class PerChannelDequantizeKernel: Kernel {
         let input = args.input(0, as: Input.self), output = args.output(0, as: Float.self)
         let (channels, inner) = (layout.channels, layout.inner)
         let scales = scales.pointer, zeroPoints = zeroPoints.pointer
-        args.runner.forEachRange(count: layout.outer * channels, grain: max(1, elementwiseParallelGrain / max(inner, 1))) { blocks in
+        let context = (input, output, channels, inner, scales, zeroPoints)
+        args.runner.forEachRange(count: layout.outer * channels, grain: max(1, elementwiseParallelGrain / max(inner, 1)), context: context) { c, blocks in
+            let (input, output, channels, inner, scales, zeroPoints) = c
             for block in blocks {
                 let c = block % channels, base = block * inner
                 let scale = scales[c], zeroPoint = zeroPoints[c]

@@ -87,7 +87,7 @@ struct ElementCopyPlan {
         guard total > 0 else { return }
         let items = outerCounts.reduce(1, *) * strips
         if runner.threadCount > 1, total * elementSize >= 1 << 19, items >= 2 {
-            runner.forEachRange(count: items) { range in run(input, output, items: range) }
+            runner.forEachRange(count: items, context: (self, input, output)) { c, range in c.0.run(c.1, c.2, items: range) }
         } else {
             run(input, output, items: 0..<items)
         }

@@ -33,7 +33,8 @@ final class ByteTableKernel: Kernel {
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: UInt8.self), output = args.output(0, as: UInt8.self)
         let t = table.pointer
-        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
+        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output, t)) { c, range in
+            let (input, output, t) = c
             for i in range { output[i] = t[Int(input[i])] }
         }
     }
@@ -56,7 +57,8 @@ final class ByteToInt16TableKernel: Kernel {
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: UInt8.self), output = args.output(0, as: Int16.self)
         let t = table.pointer
-        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
+        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output, t)) { c, range in
+            let (input, output, t) = c
             for i in range { output[i] = t[Int(input[i])] }
         }
     }
@@ -78,7 +80,8 @@ final class ByteToFloatTableKernel: Kernel {
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: UInt8.self), output = args.output(0, as: Float.self)
         let t = table.pointer
-        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
+        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output, t)) { c, range in
+            let (input, output, t) = c
             for i in range { output[i] = t[Int(input[i])] }
         }
     }
@@ -108,7 +111,8 @@ final class FloatUnaryKernel: Kernel {
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let function = function
-        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
+        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output, function)) { c, range in
+            let (input, output, function) = c
             switch function {
             case .clamp(let lo, let hi):
                 for i in range {
@@ -118,7 +122,7 @@ final class FloatUnaryKernel: Kernel {
             case .hardSwish:
                 KernelISA.current.hardSwish(input + range.lowerBound, output + range.lowerBound, count: range.count)
             case .logistic:
-                for i in range { output[i] = Self.logistic(input[i]) }
+                for i in range { output[i] = FloatUnaryKernel.logistic(input[i]) }
             case .leakyRelu(let alpha):
                 for i in range {
                     let x = input[i]

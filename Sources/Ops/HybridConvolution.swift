@@ -212,16 +212,21 @@ private struct HybridScratch {
         byteCount = perThreadOffset + self.perThreadBytes * threads
     }
 
+    /// Quantized input vectors: the INT8 values, a scale and an offset per vector.
+    typealias Vectors = (quantized: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, offsets: UnsafeMutablePointer<Int32>)
+
     /// Quantizes `vectors` consecutive vectors of `length` floats into `scratch` (in parallel):
     /// each one's INT8 values, its scale (times `foldedScale`, where LiteRT folds a per-tensor
     /// weight scale into it) and its offset (0 when symmetric). Returns the three arrays.
     func quantize(_ input: UnsafePointer<Float>, vectors: Int, length: Int, asymmetric: Bool, foldedScale: Float?,
                   scratch: UnsafeMutableRawPointer, runner: ParallelRunner)
-        -> (quantized: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, offsets: UnsafeMutablePointer<Int32>) {
+        -> Vectors {
         let quantized = scratch.assumingMemoryBound(to: Int8.self)
         let scales = (scratch + scalesOffset).assumingMemoryBound(to: Float.self)
         let offsets = (scratch + offsetsOffset).assumingMemoryBound(to: Int32.self)
-        runner.forEach(tasks: vectors) { v in
+        let context = (input, length, asymmetric, foldedScale, (quantized, scales, offsets))
+        runner.forEach(tasks: vectors, context: context) { c, v in
+            let (input, length, asymmetric, foldedScale, (quantized, scales, offsets)) = c
             let start = v * length
             if asymmetric {
                 (scales[v], offsets[v]) = HybridInputQuantizer.asymmetric(input + start, count: length, into: quantized + start)
@@ -286,33 +291,42 @@ final class HybridConv2DKernel: Kernel {
         let perChannel = self.perChannel
         // Per-tensor filters: symmetric inputs, and LiteRT folds the filter's scale into the
         // batch's (`scaling_factors[b] *= scale`).
-        let (quantized, scales, offsets) = layout.quantize(
+        let vectors = layout.quantize(
             input, vectors: g.batches, length: g.inputHeight * g.inputWidth * g.inputChannels, asymmetric: perChannel,
             foldedScale: perChannel ? nil : weights.scales.pointer[0], scratch: scratch, runner: args.runner)
+        args.runner.forEachChunk(count: g.outputPixels, grain: 16, context: (self, vectors, output, scratch)) { c, chunk, pixels in
+            let (kernel, vectors, output, scratch) = c
+            let patch = (scratch + kernel.layout.perThreadOffset + chunk * kernel.layout.perThreadBytes).assumingMemoryBound(to: Int8.self)
+            kernel.convolve(pixels, vectors, output: output, patch: patch)
+        }
+    }
+
+    /// Output pixels `pixels` from the quantized input `vectors`, gathering into `patch`.
+    private func convolve(_ pixels: Range<Int>, _ vectors: HybridScratch.Vectors, output: UnsafeMutablePointer<Float>,
+                          patch: UnsafeMutablePointer<Int8>) {
+        let (quantized, scales, offsets) = vectors
+        let g = geometry, perChannel = self.perChannel
         let k = g.patchSize, n = g.outputChannels
         let w = weights.values.pointer, sums = weights.sums.pointer, channelScales = weights.scales.pointer
         let biasValues = bias?.pointer
         let lo = minimum, hi = maximum
         let pixelsPerBatch = g.outputHeight * g.outputWidth
-        args.runner.forEachChunk(count: g.outputPixels, grain: 16) { chunk, pixels in
-            let patch = (scratch + layout.perThreadOffset + chunk * layout.perThreadBytes).assumingMemoryBound(to: Int8.self)
-            for pixel in pixels {
-                let b = pixel / pixelsPerBatch
-                let offset = offsets[b], batchScale = scales[b]
-                g.gatherPatches(UnsafePointer(quantized), first: pixel, count: 1, into: patch, rowStride: 0, pad: Int8(truncatingIfNeeded: offset), convert: { $0 })
-                let out = output + pixel * n
-                for c in 0..<n {
-                    let acc = dot(w + c * k, UnsafePointer(patch), count: k) &- sums[c] &* offset
-                    var v: Float
-                    if perChannel {
-                        v = Float(acc) * channelScales[c] * batchScale
-                        if let biasValues { v += biasValues[c] }
-                    } else {
-                        v = 0 + Float(acc) * batchScale
-                        if let biasValues { v = v + biasValues[c] }
-                    }
-                    out[c] = clamped(v, lo, hi)
+        for pixel in pixels {
+            let b = pixel / pixelsPerBatch
+            let offset = offsets[b], batchScale = scales[b]
+            g.gatherPatches(UnsafePointer(quantized), first: pixel, count: 1, into: patch, rowStride: 0, pad: Int8(truncatingIfNeeded: offset), convert: { $0 })
+            let out = output + pixel * n
+            for c in 0..<n {
+                let acc = dot(w + c * k, UnsafePointer(patch), count: k) &- sums[c] &* offset
+                var v: Float
+                if perChannel {
+                    v = Float(acc) * channelScales[c] * batchScale
+                    if let biasValues { v += biasValues[c] }
+                } else {
+                    v = 0 + Float(acc) * batchScale
+                    if let biasValues { v = v + biasValues[c] }
                 }
+                out[c] = clamped(v, lo, hi)
             }
         }
     }
@@ -377,45 +391,54 @@ final class HybridDepthwiseKernel: Kernel {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let scratch = args.scratch.unsafelyUnwrapped
         let batchSize = s.inputHeight * s.inputWidth * s.channels
-        let (quantized, scales, offsets) = layout.quantize(input, vectors: s.batches, length: batchSize, asymmetric: true, foldedScale: nil,
-                                                           scratch: scratch, runner: args.runner)
+        let vectors = layout.quantize(input, vectors: s.batches, length: batchSize, asymmetric: true, foldedScale: nil,
+                                      scratch: scratch, runner: args.runner)
+        args.runner.forEachChunk(count: s.outputRows, context: (self, vectors, output, scratch)) { c, chunk, rows in
+            let (kernel, vectors, output, scratch) = c
+            let acc = (scratch + kernel.layout.perThreadOffset + chunk * kernel.layout.perThreadBytes).assumingMemoryBound(to: Int32.self)
+            kernel.convolve(rows, vectors, output: output, acc: acc)
+        }
+    }
+
+    /// Output rows `rows` from the quantized input `vectors`, summing in `acc`.
+    private func convolve(_ rows: Range<Int>, _ vectors: HybridScratch.Vectors, output: UnsafeMutablePointer<Float>,
+                          acc: UnsafeMutablePointer<Int32>) {
+        let (quantized, scales, offsets) = vectors
+        let s = shape
         let oc = s.outputChannels, m = s.multiplier, c = s.channels
         let w = weights.values.pointer, channelScales = weights.scales.pointer
         let biasValues = bias?.pointer
         let lo = minimum, hi = maximum
         let rowCount = s.outputWidth * oc
-        args.runner.forEachChunk(count: s.outputRows) { chunk, rows in
-            let acc = (scratch + layout.perThreadOffset + chunk * layout.perThreadBytes).assumingMemoryBound(to: Int32.self)
-            for row in rows {
-                let batch = row / s.outputHeight, oy = row % s.outputHeight
-                let offset = offsets[batch], batchScale = scales[batch]
-                acc.update(repeating: 0, count: rowCount)
-                for ky in 0..<s.filterHeight {
-                    let iy = oy * s.strideHeight - s.padTop + ky * s.dilationHeight
-                    if iy < 0 || iy >= s.inputHeight { continue }
-                    let inRow = quantized + (batch * s.inputHeight + iy) * s.inputWidth * c
-                    for kx in 0..<s.filterWidth {
-                        let (columnOffset, columns) = s.columns(tap: kx)
-                        let tap = w + (ky * s.filterWidth + kx) * oc
-                        for ox in columns {
-                            let x = inRow + (ox * s.strideWidth + columnOffset) * c
-                            let a = acc + ox * oc
-                            if m == 1 {
-                                for o in 0..<oc { a[o] = a[o] &+ Int32(tap[o]) &* (Int32(x[o]) &- offset) }
-                            } else {
-                                for o in 0..<oc { a[o] = a[o] &+ Int32(tap[o]) &* (Int32(x[o / m]) &- offset) }
-                            }
+        for row in rows {
+            let batch = row / s.outputHeight, oy = row % s.outputHeight
+            let offset = offsets[batch], batchScale = scales[batch]
+            acc.update(repeating: 0, count: rowCount)
+            for ky in 0..<s.filterHeight {
+                let iy = oy * s.strideHeight - s.padTop + ky * s.dilationHeight
+                if iy < 0 || iy >= s.inputHeight { continue }
+                let inRow = quantized + (batch * s.inputHeight + iy) * s.inputWidth * c
+                for kx in 0..<s.filterWidth {
+                    let (columnOffset, columns) = s.columns(tap: kx)
+                    let tap = w + (ky * s.filterWidth + kx) * oc
+                    for ox in columns {
+                        let x = inRow + (ox * s.strideWidth + columnOffset) * c
+                        let a = acc + ox * oc
+                        if m == 1 {
+                            for o in 0..<oc { a[o] = a[o] &+ Int32(tap[o]) &* (Int32(x[o]) &- offset) }
+                        } else {
+                            for o in 0..<oc { a[o] = a[o] &+ Int32(tap[o]) &* (Int32(x[o / m]) &- offset) }
                         }
                     }
                 }
-                let out = output + row * rowCount
-                for ox in 0..<s.outputWidth {
-                    for o in 0..<oc {
-                        var v = Float(acc[ox * oc + o])
-                        v *= channelScales[o] * batchScale
-                        if let biasValues { v += biasValues[o] }
-                        out[ox * oc + o] = clamped(v, lo, hi)
-                    }
+            }
+            let out = output + row * rowCount
+            for ox in 0..<s.outputWidth {
+                for o in 0..<oc {
+                    var v = Float(acc[ox * oc + o])
+                    v *= channelScales[o] * batchScale
+                    if let biasValues { v += biasValues[o] }
+                    out[ox * oc + o] = clamped(v, lo, hi)
                 }
             }
         }
@@ -489,18 +512,28 @@ final class HybridFullyConnectedKernel: Kernel {
         let scratch = args.scratch.unsafelyUnwrapped
         // Per-tensor weights: LiteRT folds the weight scale into the row's.
         let perChannel = weights.scales.count > 1
-        let (quantized, scales, offsets) = layout.quantize(
+        let vectors = layout.quantize(
             input, vectors: rows, length: k, asymmetric: asymmetric,
             foldedScale: perChannel ? nil : weights.scales.pointer[0], scratch: scratch, runner: args.runner)
+        args.runner.forEachRange(count: rows * n, grain: 64, context: (self, vectors, output)) { c, range in
+            c.0.multiply(range, c.1, output: c.2)
+        }
+    }
+
+    /// Outputs `range` (row-major over rows × units) from the quantized input `vectors`.
+    private func multiply(_ range: Range<Int>, _ vectors: HybridScratch.Vectors, output: UnsafeMutablePointer<Float>) {
+        let (quantized, scales, offsets) = vectors
+        let k = depth, n = units
+        let perChannel = weights.scales.count > 1
+        let biasValues = bias?.pointer
+        let lo = minimum, hi = maximum
         let w = weights.values.pointer, sums = weights.sums.pointer, channelScales = weights.scales.pointer
-        args.runner.forEachRange(count: rows * n, grain: 64) { range in
-            for index in range {
-                let r = index / n, c = index % n
-                let acc = dot(w + c * k, UnsafePointer(quantized + r * k), count: k) &- sums[c] &* offsets[r]
-                let scale = perChannel ? scales[r] * channelScales[c] : scales[r]
-                let v = (biasValues?[c] ?? 0) + Float(acc) * scale
-                output[index] = clamped(v, lo, hi)
-            }
+        for index in range {
+            let r = index / n, c = index % n
+            let acc = dot(w + c * k, UnsafePointer(quantized + r * k), count: k) &- sums[c] &* offsets[r]
+            let scale = perChannel ? scales[r] * channelScales[c] : scales[r]
+            let v = (biasValues?[c] ?? 0) + Float(acc) * scale
+            output[index] = clamped(v, lo, hi)
         }
     }
 }

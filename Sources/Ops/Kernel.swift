@@ -55,6 +55,11 @@ package struct KernelArguments {
 
 /// Runs independent tasks on up to `threadCount` threads: the caller and, above one thread, a
 /// `WorkerPool` kept for the runner's lifetime.
+///
+/// A body is handed what it works on as `context` and must capture nothing itself (no local
+/// variable, no `self`): a capture-free closure is a plain function pointer, and then running
+/// it on the threads allocates nothing, where a capturing closure would be boxed on the heap on
+/// every call. `AllocationTests` holds every op to that.
 package struct ParallelRunner: Sendable {
     package let threadCount: Int
     private let pool: WorkerPool?
@@ -64,52 +69,114 @@ package struct ParallelRunner: Sendable {
         pool = self.threadCount > 1 ? WorkerPool(threads: self.threadCount) : nil
     }
 
-    /// Calls `body(task)` for each task in 0..<tasks, spread over the threads. Returns when
-    /// all are done.
-    package func forEach(tasks: Int, _ body: (Int) -> Void) {
+    /// Calls `body(context, task)` for each task in 0..<tasks, spread over the threads.
+    /// Returns when all are done.
+    package func forEach<Context>(tasks: Int, context: Context, _ body: @escaping (Context, Int) -> Void) {
         guard let pool, tasks > 1 else {
-            for task in 0..<tasks { body(task) }
+            for task in 0..<tasks { body(context, task) }
             return
         }
-        pool.run(count: tasks, body)
+        pool.run(count: tasks, TaskJob(context: context, body: body))
     }
 
     /// Splits `0..<count` into at most `threadCount` contiguous ranges of at least `grain`
-    /// items and runs `body` on each.
-    package func forEachRange(count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-        forEachChunk(count: count, grain: grain) { _, range in body(range) }
-    }
-
-    /// Spreads a matrix multiply of `tiles` row tiles × `panels` column panels over the
-    /// threads: by rows (`forEachChunk` over tiles) when there are enough tiles, else — small
-    /// images with many channels — by ranges of panels (even-sized, for the two-panel
-    /// kernels), each chunk taking every tile. `body(chunk, tiles, panels)`.
-    package func forEachTileBlock(tiles: Int, panels: Int, tileGrain: Int,
-                                  _ body: (_ chunk: Int, _ tiles: Range<Int>, _ panels: Range<Int>) -> Void) {
-        if threadCount > 1 && tiles < 4 * threadCount && panels >= 2 * threadCount {
-            let pairs = (panels + 1) / 2
-            let parts = min(threadCount, pairs)
-            forEach(tasks: parts) { part in
-                let lo = min(panels, pairs * part / parts * 2), hi = min(panels, pairs * (part + 1) / parts * 2)
-                if lo < hi { body(part, 0..<tiles, lo..<hi) }
-            }
-        } else {
-            forEachChunk(count: tiles, grain: tileGrain) { chunk, range in body(chunk, range, 0..<panels) }
+    /// items and runs `body(context, range)` on each.
+    package func forEachRange<Context>(count: Int, grain: Int = 1, context: Context,
+                                       _ body: @escaping (Context, Range<Int>) -> Void) {
+        let split = ChunkSplit(count: count, grain: grain, threads: threadCount)
+        guard let pool, split.chunks > 1 else {
+            if count > 0 { body(context, 0..<count) }
+            return
         }
+        pool.run(count: split.chunks, RangeJob(split: split, context: context, body: body))
     }
 
     /// Like `forEachRange`, also passing the chunk's number (< `threadCount`), so each chunk
-    /// can use its own slice of scratch memory.
-    package func forEachChunk(count: Int, grain: Int = 1, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
-        let chunks = max(1, min(threadCount, count / max(grain, 1)))
-        if chunks <= 1 {
-            if count > 0 { body(0, 0..<count) }
+    /// can use its own slice of scratch memory: `body(context, chunk, range)`.
+    package func forEachChunk<Context>(count: Int, grain: Int = 1, context: Context,
+                                       _ body: @escaping (Context, _ chunk: Int, _ range: Range<Int>) -> Void) {
+        let split = ChunkSplit(count: count, grain: grain, threads: threadCount)
+        guard let pool, split.chunks > 1 else {
+            if count > 0 { body(context, 0, 0..<count) }
             return
         }
-        forEach(tasks: chunks) { chunk in
-            let start = count * chunk / chunks
-            let end = count * (chunk + 1) / chunks
-            if start < end { body(chunk, start..<end) }
+        pool.run(count: split.chunks, ChunkJob(split: split, context: context, body: body))
+    }
+
+    /// Spreads a matrix multiply of `tiles` row tiles × `panels` column panels over the
+    /// threads: by rows (chunks of tiles, as `forEachChunk`) when there are enough tiles, else
+    /// — small images with many channels — by ranges of panels (even-sized, for the two-panel
+    /// kernels), each chunk taking every tile. `body(context, chunk, tiles, panels)`.
+    package func forEachTileBlock<Context>(tiles: Int, panels: Int, tileGrain: Int, context: Context,
+                                           _ body: @escaping (Context, _ chunk: Int, _ tiles: Range<Int>, _ panels: Range<Int>) -> Void) {
+        let byPanels = threadCount > 1 && tiles < 4 * threadCount && panels >= 2 * threadCount
+        let split = byPanels ? ChunkSplit(count: (panels + 1) / 2, grain: 1, threads: threadCount)
+                             : ChunkSplit(count: tiles, grain: tileGrain, threads: threadCount)
+        let job = TileBlockJob(split: split, byPanels: byPanels, tiles: tiles, panels: panels, context: context, body: body)
+        guard let pool, split.chunks > 1 else {
+            if split.count > 0 { job.run(0) }
+            return
+        }
+        pool.run(count: split.chunks, job)
+    }
+}
+
+/// `count` items in `chunks` contiguous ranges of at least `grain` items (one per thread at
+/// most).
+private struct ChunkSplit {
+    let count: Int
+    let chunks: Int
+
+    init(count: Int, grain: Int, threads: Int) {
+        self.count = count
+        chunks = max(1, min(threads, count / max(grain, 1)))
+    }
+
+    func range(_ chunk: Int) -> Range<Int> { count * chunk / chunks..<count * (chunk + 1) / chunks }
+}
+
+private struct TaskJob<Context>: WorkerPool.Job {
+    let context: Context
+    let body: (Context, Int) -> Void
+    func run(_ task: Int) { body(context, task) }
+}
+
+private struct RangeJob<Context>: WorkerPool.Job {
+    let split: ChunkSplit
+    let context: Context
+    let body: (Context, Range<Int>) -> Void
+    func run(_ chunk: Int) {
+        let range = split.range(chunk)
+        if !range.isEmpty { body(context, range) }
+    }
+}
+
+private struct ChunkJob<Context>: WorkerPool.Job {
+    let split: ChunkSplit
+    let context: Context
+    let body: (Context, Int, Range<Int>) -> Void
+    func run(_ chunk: Int) {
+        let range = split.range(chunk)
+        if !range.isEmpty { body(context, chunk, range) }
+    }
+}
+
+/// A chunk is a range of tiles with every panel, or (`byPanels`) every tile with a range of
+/// panel pairs.
+private struct TileBlockJob<Context>: WorkerPool.Job {
+    let split: ChunkSplit
+    let byPanels: Bool
+    let tiles: Int
+    let panels: Int
+    let context: Context
+    let body: (Context, Int, Range<Int>, Range<Int>) -> Void
+    func run(_ chunk: Int) {
+        let range = split.range(chunk)
+        guard !range.isEmpty else { return }
+        if byPanels {
+            body(context, chunk, 0..<tiles, min(panels, range.lowerBound * 2)..<min(panels, range.upperBound * 2))
+        } else {
+            body(context, chunk, range, 0..<panels)
         }
     }
 }

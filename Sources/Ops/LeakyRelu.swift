@@ -69,7 +69,8 @@ final class Int16LeakyReluKernel: Kernel {
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Int16.self), output = args.output(0, as: Int16.self)
         let p = parameters
-        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
+        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output, p)) { c, range in
+            let (input, output, p) = c
             for i in range { output[i] = Int16(truncatingIfNeeded: p.reference(Int32(input[i]))) }
         }
     }

@@ -130,7 +130,8 @@ final class FloatQuantizeKernel: Kernel {
     private func run<Output: FixedWidthInteger>(_: Output.Type, _ args: KernelArguments) {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Output.self)
         let scale = scale, zeroPoint = zeroPoint, lo = Int32(Output.min), hi = Int32(Output.max)
-        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
+        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output, scale, zeroPoint, lo, hi)) { c, range in
+            let (input, output, scale, zeroPoint, lo, hi) = c
             for i in range {
                 output[i] = Output(truncatingIfNeeded: Quantize.quantize(input[i], scale: scale, zeroPoint: zeroPoint, min: lo, max: hi))
             }
@@ -166,7 +167,9 @@ final class PerChannelQuantizeKernel: Kernel {
         let (channels, inner) = (layout.channels, layout.inner)
         let scales = scales.pointer, zeroPoints = zeroPoints.pointer
         let lo = Int32(Output.min), hi = Int32(Output.max)
-        args.runner.forEachRange(count: layout.outer * channels, grain: max(1, elementwiseParallelGrain / max(inner, 1))) { blocks in
+        let context = (input, output, channels, inner, scales, zeroPoints, lo, hi)
+        args.runner.forEachRange(count: layout.outer * channels, grain: max(1, elementwiseParallelGrain / max(inner, 1)), context: context) { c, blocks in
+            let (input, output, channels, inner, scales, zeroPoints, lo, hi) = c
             for block in blocks {
                 let c = block % channels, base = block * inner
                 let scale = scales[c], zeroPoint = zeroPoints[c]
@@ -198,7 +201,8 @@ final class Int16RequantizeKernel: Kernel {
     private func run<Output: FixedWidthInteger>(_: Output.Type, _ args: KernelArguments) {
         let input = args.input(0, as: Int16.self), output = args.output(0, as: Output.self)
         let p = parameters, multiplier = PreparedMultiplier(parameters.multiplier)
-        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
+        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output, p, multiplier)) { c, range in
+            let (input, output, p, multiplier) = c
             for i in range {
                 let value = multiplier.apply(Int32(input[i]) &- p.inputZeroPoint) &+ p.outputZeroPoint
                 output[i] = Output(truncatingIfNeeded: max(min(value, p.outputMax), p.outputMin))

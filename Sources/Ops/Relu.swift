@@ -88,7 +88,8 @@ final class Int16ReluKernel: Kernel {
         let input = args.input(0, as: Int16.self), output = args.output(0, as: Int16.self)
         let p = parameters
         let multiplier = PreparedMultiplier(p.multiplier)
-        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain) { range in
+        args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output, p, multiplier)) { c, range in
+            let (input, output, p, multiplier) = c
             for i in range {
                 let value = p.outputZeroPoint &+ multiplier.apply(Int32(input[i]) &- p.inputZeroPoint)
                 output[i] = Int16(truncatingIfNeeded: min(max(value, p.activationMin), p.activationMax))

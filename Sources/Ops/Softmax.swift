@@ -100,7 +100,8 @@ final class FloatSoftmaxKernel: Kernel {
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let depth = depth, beta = beta
-        args.runner.forEachRange(count: rows, grain: max(1, elementwiseParallelGrain / max(depth, 1))) { range in
+        args.runner.forEachRange(count: rows, grain: max(1, elementwiseParallelGrain / max(depth, 1)), context: (input, output, depth, beta)) { c, range in
+            let (input, output, depth, beta) = c
             for row in range {
                 let x = input + row * depth, y = output + row * depth
                 var largest = -Float.greatestFiniteMagnitude
@@ -144,9 +145,11 @@ final class QuantizedSoftmaxKernel: Kernel {
     private func run<Input: FixedWidthInteger, Output: FixedWidthInteger>(_: Input.Type, _: Output.Type, _ args: KernelArguments) {
         let input = args.input(0, as: Input.self), output = args.output(0, as: Output.self)
         let depth = depth, parameters = parameters
-        args.runner.forEachRange(count: rows, grain: max(1, (elementwiseParallelGrain / 16) / max(depth, 1))) { range in
+        let context = (input, output, depth, parameters)
+        args.runner.forEachRange(count: rows, grain: max(1, (elementwiseParallelGrain / 16) / max(depth, 1)), context: context) { c, range in
+            let (input, output, depth, parameters) = c
             for row in range {
-                Self.softmaxRow(input + row * depth, output + row * depth, depth: depth, parameters)
+                QuantizedSoftmaxKernel.softmaxRow(input + row * depth, output + row * depth, depth: depth, parameters)
             }
         }
     }

@@ -29,9 +29,25 @@ final class WorkerPool: @unchecked Sendable {
 
     deinit { state.stop() }
 
-    /// Calls `body(task)` for every task in 0..<count on the caller and the workers.
-    func run(count: Int, _ body: (Int) -> Void) {
-        withoutActuallyEscaping(body) { body in state.run(count: count, body) }
+    /// A parallel loop's body: `run(task)` is called once for every task, from several threads
+    /// at once.
+    protocol Job {
+        func run(_ task: Int)
+    }
+
+    /// Calls `job.run(task)` for every task in 0..<count on the caller and the workers.
+    ///
+    /// Allocates nothing: the workers reach the caller's `job` through a pointer, held in an
+    /// existential small enough to live inline. (A closure would not do: handing a
+    /// non-escaping closure to other threads takes `withoutActuallyEscaping`, which boxes it on
+    /// the heap on every call.)
+    func run<J: Job>(count: Int, _ job: J) {
+        withUnsafePointer(to: job) { state.run(count: count, JobReference(job: $0)) }
+    }
+
+    private struct JobReference<J: Job>: Job {
+        let job: UnsafePointer<J>
+        func run(_ task: Int) { job.pointee.run(task) }
     }
 
     private final class State: @unchecked Sendable {
@@ -48,7 +64,7 @@ final class WorkerPool: @unchecked Sendable {
         private func sleeping(_ worker: Int) -> UnsafeMutablePointer<Int64> { word(4 + worker) }
         private func word(_ index: Int) -> UnsafeMutablePointer<Int64> { (words + index * 64).assumingMemoryBound(to: Int64.self) }
         private let semaphores: [DispatchSemaphore]
-        private var job: ((Int) -> Void)?
+        private var job: (any Job)?
         private var count = 0
         private var stopping = false
         /// Spins before a worker sleeps: a few tens of microseconds, longer than the gap
@@ -64,17 +80,17 @@ final class WorkerPool: @unchecked Sendable {
         // Workers keep `self` alive until they exit, so the words outlive every access.
         deinit { words.deallocate() }
 
-        func run(count: Int, _ body: @escaping (Int) -> Void) {
-            job = body
+        func run(count: Int, _ job: any Job) {
+            self.job = job
             self.count = count
             tflite_atomic_store(next, 0)
             tflite_atomic_store(claimed, 0)
             tflite_atomic_store(pending, Int64(semaphores.count))
             _ = tflite_atomic_fetch_add(generation, 1)
             wakeSleepers()
-            drain(body, participant: 0)
+            drain(job, participant: 0)
             while tflite_atomic_load(pending) != 0 { tflite_spin_pause() }
-            job = nil
+            self.job = nil
         }
 
         func stop() {
@@ -87,16 +103,16 @@ final class WorkerPool: @unchecked Sendable {
             for (w, semaphore) in semaphores.enumerated() where tflite_atomic_load(sleeping(w)) != 0 { semaphore.signal() }
         }
 
-        private func drain(_ body: (Int) -> Void, participant: Int) {
+        private func drain(_ job: any Job, participant: Int) {
             let owned = min(count, 64)
-            if participant < owned && claim(participant) { body(participant) }
+            if participant < owned && claim(participant) { job.run(participant) }
             for task in 0..<owned where tflite_atomic_load(claimed) & (1 << Int64(task)) == 0 && claim(task) {
-                body(task)
+                job.run(task)
             }
             while true {
                 let task = 64 + Int(tflite_atomic_fetch_add(next, 1))
                 if task >= count { return }
-                body(task)
+                job.run(task)
             }
         }
 
