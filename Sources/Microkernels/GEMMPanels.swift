@@ -76,73 +76,8 @@ package func floatGEMMRows<V: KernelFloatVector>(_: V.Type, _ p: FloatGEMMPanels
     }
 }
 
-/// Rows of output one wide micro-kernel call computes (`floatGEMMWideRows`).
+/// Rows of output one wide micro-kernel call computes (the AVX-512 float tile, 8 × 32).
 @usableFromInline package let wideTileRows = 8
-
-/// `floatGEMMRows` for up to 8 rows against two panels at a time: 16 accumulators, enough
-/// independent FMA chains to cover the FMA latency on both ports. Only for a CPU with 32
-/// vector registers of `V` (AVX-512 with `SIMD16<Float>`); elsewhere it would spill.
-@inlinable @inline(__always)
-package func floatGEMMWideRows<V: KernelFloatVector>(_: V.Type, _ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
-                                                     out: UnsafeMutablePointer<Float>, outStride: Int) {
-    let width = V.scalarCount
-    // Rows past `rows` repeat row 0: computed, never stored.
-    let a0 = a, a1 = rows > 1 ? a + aStride : a, a2 = rows > 2 ? a + 2 &* aStride : a, a3 = rows > 3 ? a + 3 &* aStride : a
-    let a4 = rows > 4 ? a + 4 &* aStride : a, a5 = rows > 5 ? a + 5 &* aStride : a
-    let a6 = rows > 6 ? a + 6 &* aStride : a, a7 = rows > 7 ? a + 7 &* aStride : a
-    let lo = V(repeating: p.minimum), hi = V(repeating: p.maximum)
-    let k = p.k, panelBytes = k &* width &* 4, step = width &* 4
-    @inline(__always) func store(_ c: V, _ row: Int, _ column: Int, _ count: Int) {
-        if row < rows { storeLanes(V.clamp(c, lo, hi), out + (row &* outStride &+ column), count) }
-    }
-    var panel = 0
-    while panel < p.panels {
-        let b0 = p.weights + panel &* panelBytes
-        let i0 = p.bias.load(fromByteOffset: panel &* step, as: V.self)
-        if panel &+ 1 < p.panels {
-            let b1 = b0 + panelBytes
-            let i1 = p.bias.load(fromByteOffset: (panel &+ 1) &* step, as: V.self)
-            var c00 = i0, c10 = i0, c20 = i0, c30 = i0, c40 = i0, c50 = i0, c60 = i0, c70 = i0
-            var c01 = i1, c11 = i1, c21 = i1, c31 = i1, c41 = i1, c51 = i1, c61 = i1, c71 = i1
-            var i = 0
-            while i < k {
-                let w0 = b0.load(fromByteOffset: i &* step, as: V.self), w1 = b1.load(fromByteOffset: i &* step, as: V.self)
-                var x = V(repeating: a0[i]); c00.addProduct(x, w0); c01.addProduct(x, w1)
-                x = V(repeating: a1[i]); c10.addProduct(x, w0); c11.addProduct(x, w1)
-                x = V(repeating: a2[i]); c20.addProduct(x, w0); c21.addProduct(x, w1)
-                x = V(repeating: a3[i]); c30.addProduct(x, w0); c31.addProduct(x, w1)
-                x = V(repeating: a4[i]); c40.addProduct(x, w0); c41.addProduct(x, w1)
-                x = V(repeating: a5[i]); c50.addProduct(x, w0); c51.addProduct(x, w1)
-                x = V(repeating: a6[i]); c60.addProduct(x, w0); c61.addProduct(x, w1)
-                x = V(repeating: a7[i]); c70.addProduct(x, w0); c71.addProduct(x, w1)
-                i &+= 1
-            }
-            let column0 = panel &* width, column1 = column0 &+ width
-            let count0 = min(width, p.n &- column0), count1 = min(width, p.n &- column1)
-            store(c00, 0, column0, count0); store(c10, 1, column0, count0); store(c20, 2, column0, count0); store(c30, 3, column0, count0)
-            store(c40, 4, column0, count0); store(c50, 5, column0, count0); store(c60, 6, column0, count0); store(c70, 7, column0, count0)
-            store(c01, 0, column1, count1); store(c11, 1, column1, count1); store(c21, 2, column1, count1); store(c31, 3, column1, count1)
-            store(c41, 4, column1, count1); store(c51, 5, column1, count1); store(c61, 6, column1, count1); store(c71, 7, column1, count1)
-            panel &+= 2
-        } else {
-            var c0 = i0, c1 = i0, c2 = i0, c3 = i0, c4 = i0, c5 = i0, c6 = i0, c7 = i0
-            var i = 0
-            while i < k {
-                let w0 = b0.load(fromByteOffset: i &* step, as: V.self)
-                c0.addProduct(V(repeating: a0[i]), w0); c1.addProduct(V(repeating: a1[i]), w0)
-                c2.addProduct(V(repeating: a2[i]), w0); c3.addProduct(V(repeating: a3[i]), w0)
-                c4.addProduct(V(repeating: a4[i]), w0); c5.addProduct(V(repeating: a5[i]), w0)
-                c6.addProduct(V(repeating: a6[i]), w0); c7.addProduct(V(repeating: a7[i]), w0)
-                i &+= 1
-            }
-            let column = panel &* width
-            let count = min(width, p.n &- column)
-            store(c0, 0, column, count); store(c1, 1, column, count); store(c2, 2, column, count); store(c3, 3, column, count)
-            store(c4, 4, column, count); store(c5, 5, column, count); store(c6, 6, column, count); store(c7, 7, column, count)
-            panel &+= 1
-        }
-    }
-}
 
 /// `initial + Σ_{i ∈ range} a_r[i] · w[i]` for the 4 rows of a tile over one weight panel
 /// (`w[i]` = the panel's `V` at step `i`): the inner loop of every matrix-multiply kernel.

@@ -18,11 +18,6 @@ package enum InstructionSetKernels {
         floatGEMMRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, fused: true)
     }
 
-    /// Up to 8 rows, two panels at a time: called at the AVX-512 level only (32 registers).
-    package static func floatRowsWide(_ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
-                                      out: UnsafeMutablePointer<Float>, outStride: Int) {
-        floatGEMMWideRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
-    }
 
     package static func integerRows(_ p: IntegerGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
                                     out: UnsafeMutablePointer<Int8>, outStride: Int, scratch: UnsafeMutablePointer<Int32>) {
@@ -96,6 +91,70 @@ extension InstructionSetKernels {
     @inline(__always)
     package static func laneMask(_ count: Int) -> __mmask16 {
         __mmask16(truncatingIfNeeded: (UInt32(1) << UInt32(count)) &- 1)
+    }
+
+    /// The float matrix multiply at AVX-512 (32 registers): up to 8 rows × 2 panels (32 channels) in 16
+    /// accumulators, `bias + Σ a·w` clamped to [minimum, maximum] and stored with lane masks —
+    /// the epilogue written with the intrinsics, since the generic `SIMD16` clamp and partial
+    /// store were rebuilt lane by lane (128-bit inserts) and cost more than the whole k loop for
+    /// small k. Rows past `rows` repeat row 0: computed, never stored.
+    package static func floatRowsWide(_ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
+                               out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let a0 = a, a1 = rows > 1 ? a + aStride : a, a2 = rows > 2 ? a + 2 &* aStride : a, a3 = rows > 3 ? a + 3 &* aStride : a
+        let a4 = rows > 4 ? a + 4 &* aStride : a, a5 = rows > 5 ? a + 5 &* aStride : a
+        let a6 = rows > 6 ? a + 6 &* aStride : a, a7 = rows > 7 ? a + 7 &* aStride : a
+        let lo = _mm512_set1_ps(p.minimum), hi = _mm512_set1_ps(p.maximum)
+        let k = p.k
+        let weights = p.weights.assumingMemoryBound(to: Float.self), bias = p.bias.assumingMemoryBound(to: Float.self)
+        @inline(__always) func store(_ c: __m512, _ row: Int, _ column: Int, _ mask: __mmask16) {
+            if row < rows { _mm512_mask_storeu_ps(out + (row &* outStride &+ column), mask, _mm512_min_ps(hi, _mm512_max_ps(lo, c))) }
+        }
+        var panel = 0
+        while panel < p.panels {
+            let column0 = panel &* 16
+            let b0 = weights + column0 &* k
+            let i0 = _mm512_loadu_ps(bias + column0)
+            let mask0 = laneMask(min(16, p.n &- column0))
+            if panel &+ 1 < p.panels {
+                let b1 = b0 + 16 &* k, column1 = column0 &+ 16
+                let i1 = _mm512_loadu_ps(bias + column1)
+                let mask1 = laneMask(min(16, p.n &- column1))
+                var c00 = i0, c10 = i0, c20 = i0, c30 = i0, c40 = i0, c50 = i0, c60 = i0, c70 = i0
+                var c01 = i1, c11 = i1, c21 = i1, c31 = i1, c41 = i1, c51 = i1, c61 = i1, c71 = i1
+                var i = 0
+                while i < k {
+                    let w0 = _mm512_loadu_ps(b0 + i &* 16), w1 = _mm512_loadu_ps(b1 + i &* 16)
+                    var x = _mm512_set1_ps(a0[i]); c00 = _mm512_fmadd_ps(x, w0, c00); c01 = _mm512_fmadd_ps(x, w1, c01)
+                    x = _mm512_set1_ps(a1[i]); c10 = _mm512_fmadd_ps(x, w0, c10); c11 = _mm512_fmadd_ps(x, w1, c11)
+                    x = _mm512_set1_ps(a2[i]); c20 = _mm512_fmadd_ps(x, w0, c20); c21 = _mm512_fmadd_ps(x, w1, c21)
+                    x = _mm512_set1_ps(a3[i]); c30 = _mm512_fmadd_ps(x, w0, c30); c31 = _mm512_fmadd_ps(x, w1, c31)
+                    x = _mm512_set1_ps(a4[i]); c40 = _mm512_fmadd_ps(x, w0, c40); c41 = _mm512_fmadd_ps(x, w1, c41)
+                    x = _mm512_set1_ps(a5[i]); c50 = _mm512_fmadd_ps(x, w0, c50); c51 = _mm512_fmadd_ps(x, w1, c51)
+                    x = _mm512_set1_ps(a6[i]); c60 = _mm512_fmadd_ps(x, w0, c60); c61 = _mm512_fmadd_ps(x, w1, c61)
+                    x = _mm512_set1_ps(a7[i]); c70 = _mm512_fmadd_ps(x, w0, c70); c71 = _mm512_fmadd_ps(x, w1, c71)
+                    i &+= 1
+                }
+                store(c00, 0, column0, mask0); store(c10, 1, column0, mask0); store(c20, 2, column0, mask0); store(c30, 3, column0, mask0)
+                store(c40, 4, column0, mask0); store(c50, 5, column0, mask0); store(c60, 6, column0, mask0); store(c70, 7, column0, mask0)
+                store(c01, 0, column1, mask1); store(c11, 1, column1, mask1); store(c21, 2, column1, mask1); store(c31, 3, column1, mask1)
+                store(c41, 4, column1, mask1); store(c51, 5, column1, mask1); store(c61, 6, column1, mask1); store(c71, 7, column1, mask1)
+                panel &+= 2
+            } else {
+                var c0 = i0, c1 = i0, c2 = i0, c3 = i0, c4 = i0, c5 = i0, c6 = i0, c7 = i0
+                var i = 0
+                while i < k {
+                    let w0 = _mm512_loadu_ps(b0 + i &* 16)
+                    c0 = _mm512_fmadd_ps(_mm512_set1_ps(a0[i]), w0, c0); c1 = _mm512_fmadd_ps(_mm512_set1_ps(a1[i]), w0, c1)
+                    c2 = _mm512_fmadd_ps(_mm512_set1_ps(a2[i]), w0, c2); c3 = _mm512_fmadd_ps(_mm512_set1_ps(a3[i]), w0, c3)
+                    c4 = _mm512_fmadd_ps(_mm512_set1_ps(a4[i]), w0, c4); c5 = _mm512_fmadd_ps(_mm512_set1_ps(a5[i]), w0, c5)
+                    c6 = _mm512_fmadd_ps(_mm512_set1_ps(a6[i]), w0, c6); c7 = _mm512_fmadd_ps(_mm512_set1_ps(a7[i]), w0, c7)
+                    i &+= 1
+                }
+                store(c0, 0, column0, mask0); store(c1, 1, column0, mask0); store(c2, 2, column0, mask0); store(c3, 3, column0, mask0)
+                store(c4, 4, column0, mask0); store(c5, 5, column0, mask0); store(c6, 6, column0, mask0); store(c7, 7, column0, mask0)
+                panel &+= 1
+            }
+        }
     }
 
     /// Requantizes `rows` rows of `count` Int32 accumulators (rows `stride` apart, channel 0

@@ -229,19 +229,31 @@ final class FloatConv2DKernel: Kernel {
                           rows: UnsafeMutablePointer<Float>?) {
         let g = geometry, tileRows = weights.tileRows
         let k = g.patchSize, n = g.outputChannels
+        if g.isPointwise {
+            // The rows are the input itself, so the weights can be taken a block of panels at a
+            // time (each block stays in cache while every tile passes over it) instead of all
+            // of them streaming past each tile: that matters when they outgrow the L2 cache
+            // (the 7×7 layers of MobileNet: 1.6 MB for 320 → 1280 channels).
+            let block = max(2, panelBlockBytes / max(1, k * weights.panelBytesPerStep) / 2 * 2)
+            var firstPanel = panels.lowerBound
+            while firstPanel < panels.upperBound {
+                let blockPanels = firstPanel..<min(panels.upperBound, firstPanel + block)
+                for tile in tiles {
+                    let first = tile * tileRows
+                    weights.multiply(rows: min(tileRows, g.outputPixels - first), a: input + first * k, aStride: k, out: output + first * n,
+                                     outStride: n, minimum: minimum, maximum: maximum, panels: blockPanels)
+                }
+                firstPanel = blockPanels.upperBound
+            }
+            return
+        }
+        let buffer = rows.unsafelyUnwrapped
         for tile in tiles {
             let first = tile * tileRows
             let count = min(tileRows, g.outputPixels - first)
-            let a: UnsafePointer<Float>
-            if g.isPointwise {
-                a = input + first * k
-            } else {
-                let buffer = rows.unsafelyUnwrapped
-                g.gatherPatches(input, first: first, count: count, into: buffer, rowStride: k, pad: 0, convert: { $0 })
-                a = UnsafePointer(buffer)
-            }
-            weights.multiply(rows: count, a: a, aStride: k, out: output + first * n, outStride: n, minimum: minimum, maximum: maximum,
-                             panels: panels)
+            g.gatherPatches(input, first: first, count: count, into: buffer, rowStride: k, pad: 0, convert: { $0 })
+            weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n, minimum: minimum,
+                             maximum: maximum, panels: panels)
         }
     }
 }

@@ -33,6 +33,9 @@ package final class PackedFloatWeights {
         }
     }
 
+    /// Bytes of one panel's weights per step of k.
+    var panelBytesPerStep: Int { isa.panelWidth * 4 }
+
     /// Rows one `multiply` call takes: 8 with AVX-512, else 4.
     var tileRows: Int { isa >= .avx512 ? wideTileRows : gemmTileRows }
 
@@ -49,7 +52,10 @@ package final class PackedFloatWeights {
                                 minimum: minimum, maximum: maximum)
         let out = whole + column
         switch isa {
-        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
+        case .avx512, .avx512vnni:
+            #if arch(x86_64)
+            MicrokernelsAVX512.InstructionSetKernels.floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
+            #endif
         case .avx2: MicrokernelsAVX2.InstructionSetKernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
         case .baseline:
             floatGEMMRows(SIMD8<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride,
@@ -57,6 +63,10 @@ package final class PackedFloatWeights {
         }
     }
 }
+
+/// Weight bytes a 1×1 convolution keeps in cache while every row tile of a thread passes over
+/// them (a block of panels; more panels than this are taken a block at a time).
+let panelBlockBytes = 128 << 10
 
 /// `[n][k]` weights (as `value(channel, i)` gives them) packed into the micro-kernels' panels,
 /// `[panel][k][width]`, zero-padded past channel `n`.

@@ -64,6 +64,13 @@ import TFLiteCore
             c.kernelHeight = [1, 3, 5].randomElement(using: &g) ?? 3
             c.kernelWidth = round % 17 == 16 ? 67 : c.kernelHeight
             if c.kernelWidth == 67 { c.width = 70 }
+            // Every tenth a 1×1 convolution whose weights outgrow `panelBlockBytes`: taken a
+            // block of panels at a time.
+            if !depthwise && round % 10 == 7 {
+                (c.kernelHeight, c.kernelWidth) = (1, 1)
+                c.inputChannels = Int.random(in: 520...700, using: &g)
+                c.outputChannels = Int.random(in: 70...90, using: &g)
+            }
             c.stride = Int.random(in: 1...2, using: &g)
             c.dilation = Int.random(in: 1...2, using: &g)
             c.padding = Bool.random(using: &g) ? .same : .valid
