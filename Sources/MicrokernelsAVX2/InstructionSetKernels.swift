@@ -256,60 +256,132 @@ extension InstructionSetKernels {
         while firstRow < s.filterHeight && top &+ firstRow &* s.dilationHeight < 0 { firstRow &+= 1 }
         var endRow = s.filterHeight
         while endRow > firstRow && top &+ (endRow &- 1) &* s.dilationHeight >= s.inputHeight { endRow &-= 1 }
-        for panel in 0..<panels {
-            let w = weights + panel &* k &* 16
-            let initial = initial(panel &* 16)
-            let count = min(16, s.outputChannels &- panel &* 16)
-            let mask = laneMask(count)
-            let pixelStep = s.strideWidth &* channels
-            var ox = 0
-            while ox < s.outputWidth {
-                let left = ox &* s.strideWidth &- s.padLeft
-                // Four pixels whose windows lie inside the row: four accumulator chains sharing
-                // each weight load.
-                if ox &+ 4 <= s.outputWidth && left >= 0 && left &+ 3 &* s.strideWidth &+ (s.filterWidth &- 1) &* s.dilationWidth < s.inputWidth {
-                    var a0 = initial, a1 = initial, a2 = initial, a3 = initial
+        let pixelStep = s.strideWidth &* channels
+        // The pixels whose windows lie inside the row (same for every panel).
+        var inside = 0..<0
+        do {
+            var first = 0
+            while first < s.outputWidth && first &* s.strideWidth &- s.padLeft < 0 { first &+= 1 }
+            var end = first
+            while end < s.outputWidth && end &* s.strideWidth &- s.padLeft &+ (s.filterWidth &- 1) &* s.dilationWidth < s.inputWidth { end &+= 1 }
+            inside = first..<end
+        }
+        // Pairs of panels, eight inside pixels at a time: 16 accumulator chains sharing each
+        // weight load (dilation 1, so a filter row's taps are one run of the input row).
+        var paired = 0
+        if s.dilationWidth == 1 {
+            let run = s.filterWidth &* channels
+            while paired &+ 2 <= panels {
+                let w0 = weights + paired &* k &* 16, w1 = w0 + k &* 16
+                let column0 = paired &* 16, column1 = column0 &+ 16
+                let i0 = initial(column0), i1 = initial(column1)
+                let mask0 = laneMask(min(16, s.outputChannels &- column0)), mask1 = laneMask(min(16, s.outputChannels &- column1))
+                var ox = inside.lowerBound
+                while ox &+ 8 <= inside.upperBound {
+                    var c00 = i0, c10 = i0, c20 = i0, c30 = i0, c40 = i0, c50 = i0, c60 = i0, c70 = i0
+                    var c01 = i1, c11 = i1, c21 = i1, c31 = i1, c41 = i1, c51 = i1, c61 = i1, c71 = i1
                     var ky = firstRow
                     while ky < endRow {
-                        let line = image + ((top &+ ky &* s.dilationHeight) &* s.inputWidth &+ left) &* channels
-                        for kx in 0..<s.filterWidth {
-                            let x = line + kx &* s.dilationWidth &* channels
-                            let taps = w + (ky &* s.filterWidth &+ kx) &* channels &* 16
-                            for c in 0..<channels {
-                                let wv = _mm512_loadu_ps(taps + c &* 16)
-                                a0 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[c])), wv, a0)
-                                a1 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[pixelStep &+ c])), wv, a1)
-                                a2 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[2 &* pixelStep &+ c])), wv, a2)
-                                a3 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[3 &* pixelStep &+ c])), wv, a3)
-                            }
+                        let x = image + ((top &+ ky &* s.dilationHeight) &* s.inputWidth &+ ox &* s.strideWidth &- s.padLeft) &* channels
+                        let taps0 = w0 + ky &* run &* 16, taps1 = w1 + ky &* run &* 16
+                        var j = 0
+                        while j < run {
+                            let v0 = _mm512_loadu_ps(taps0 + j &* 16), v1 = _mm512_loadu_ps(taps1 + j &* 16)
+                            var b = _mm512_set1_ps(value(x[j])); c00 = _mm512_fmadd_ps(b, v0, c00); c01 = _mm512_fmadd_ps(b, v1, c01)
+                            b = _mm512_set1_ps(value(x[pixelStep &+ j])); c10 = _mm512_fmadd_ps(b, v0, c10); c11 = _mm512_fmadd_ps(b, v1, c11)
+                            b = _mm512_set1_ps(value(x[2 &* pixelStep &+ j])); c20 = _mm512_fmadd_ps(b, v0, c20); c21 = _mm512_fmadd_ps(b, v1, c21)
+                            b = _mm512_set1_ps(value(x[3 &* pixelStep &+ j])); c30 = _mm512_fmadd_ps(b, v0, c30); c31 = _mm512_fmadd_ps(b, v1, c31)
+                            b = _mm512_set1_ps(value(x[4 &* pixelStep &+ j])); c40 = _mm512_fmadd_ps(b, v0, c40); c41 = _mm512_fmadd_ps(b, v1, c41)
+                            b = _mm512_set1_ps(value(x[5 &* pixelStep &+ j])); c50 = _mm512_fmadd_ps(b, v0, c50); c51 = _mm512_fmadd_ps(b, v1, c51)
+                            b = _mm512_set1_ps(value(x[6 &* pixelStep &+ j])); c60 = _mm512_fmadd_ps(b, v0, c60); c61 = _mm512_fmadd_ps(b, v1, c61)
+                            b = _mm512_set1_ps(value(x[7 &* pixelStep &+ j])); c70 = _mm512_fmadd_ps(b, v0, c70); c71 = _mm512_fmadd_ps(b, v1, c71)
+                            j &+= 1
                         }
                         ky &+= 1
                     }
-                    store(a0, ox, panel &* 16, mask)
-                    store(a1, ox &+ 1, panel &* 16, mask)
-                    store(a2, ox &+ 2, panel &* 16, mask)
-                    store(a3, ox &+ 3, panel &* 16, mask)
-                    ox &+= 4
-                    continue
+                    store(c00, ox, column0, mask0); store(c10, ox &+ 1, column0, mask0); store(c20, ox &+ 2, column0, mask0)
+                    store(c30, ox &+ 3, column0, mask0); store(c40, ox &+ 4, column0, mask0); store(c50, ox &+ 5, column0, mask0)
+                    store(c60, ox &+ 6, column0, mask0); store(c70, ox &+ 7, column0, mask0)
+                    store(c01, ox, column1, mask1); store(c11, ox &+ 1, column1, mask1); store(c21, ox &+ 2, column1, mask1)
+                    store(c31, ox &+ 3, column1, mask1); store(c41, ox &+ 4, column1, mask1); store(c51, ox &+ 5, column1, mask1)
+                    store(c61, ox &+ 6, column1, mask1); store(c71, ox &+ 7, column1, mask1)
+                    ox &+= 8
                 }
-                var acc = initial
+                // The rest of the row, a panel at a time.
+                directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: w0, panel: paired,
+                                        skipping: inside.lowerBound..<ox, initial: i0, value: value, store: store)
+                directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: w1, panel: paired &+ 1,
+                                        skipping: inside.lowerBound..<ox, initial: i1, value: value, store: store)
+                paired &+= 2
+            }
+        }
+        for panel in paired..<panels {
+            directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: weights + panel &* k &* 16, panel: panel,
+                                    skipping: 0..<0, initial: initial(panel &* 16), value: value, store: store)
+        }
+    }
+
+    /// One panel's output pixels of a row, except those in `skipping`: four at a time where
+    /// their windows lie inside the row, else one by one.
+    @inline(__always)
+    static func directConvolutionPixels<In>(_ s: DirectConvolutionShape, image: UnsafePointer<In>, top: Int, rows: Range<Int>,
+                                            weights w: UnsafePointer<Float>, panel: Int, skipping: Range<Int>, initial: __m512,
+                                            value: (In) -> Float, store: (__m512, Int, Int, __mmask16) -> Void) {
+        let channels = s.inputChannels
+        let pixelStep = s.strideWidth &* channels
+        let (firstRow, endRow) = (rows.lowerBound, rows.upperBound)
+        let mask = laneMask(min(16, s.outputChannels &- panel &* 16))
+        var ox = 0
+        while ox < s.outputWidth {
+            if ox == skipping.lowerBound && !skipping.isEmpty {
+                ox = skipping.upperBound
+                continue
+            }
+            let left = ox &* s.strideWidth &- s.padLeft
+            // Four pixels whose windows lie inside the row: four accumulator chains sharing
+            // each weight load.
+            if ox &+ 4 <= s.outputWidth && (skipping.isEmpty || ox &+ 4 <= skipping.lowerBound || ox >= skipping.upperBound) && left >= 0 && left &+ 3 &* s.strideWidth &+ (s.filterWidth &- 1) &* s.dilationWidth < s.inputWidth {
+                var a0 = initial, a1 = initial, a2 = initial, a3 = initial
                 var ky = firstRow
                 while ky < endRow {
-                    let line = image + (top &+ ky &* s.dilationHeight) &* s.inputWidth &* channels
+                    let line = image + ((top &+ ky &* s.dilationHeight) &* s.inputWidth &+ left) &* channels
                     for kx in 0..<s.filterWidth {
-                        let ix = left &+ kx &* s.dilationWidth
-                        if ix < 0 || ix >= s.inputWidth { continue }
-                        let x = line + ix &* channels
+                        let x = line + kx &* s.dilationWidth &* channels
                         let taps = w + (ky &* s.filterWidth &+ kx) &* channels &* 16
                         for c in 0..<channels {
-                            acc = _mm512_fmadd_ps(_mm512_set1_ps(value(x[c])), _mm512_loadu_ps(taps + c &* 16), acc)
+                            let wv = _mm512_loadu_ps(taps + c &* 16)
+                            a0 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[c])), wv, a0)
+                            a1 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[pixelStep &+ c])), wv, a1)
+                            a2 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[2 &* pixelStep &+ c])), wv, a2)
+                            a3 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[3 &* pixelStep &+ c])), wv, a3)
                         }
                     }
                     ky &+= 1
                 }
-                store(acc, ox, panel &* 16, mask)
-                ox &+= 1
+                store(a0, ox, panel &* 16, mask)
+                store(a1, ox &+ 1, panel &* 16, mask)
+                store(a2, ox &+ 2, panel &* 16, mask)
+                store(a3, ox &+ 3, panel &* 16, mask)
+                ox &+= 4
+                continue
             }
+            var acc = initial
+            var ky = firstRow
+            while ky < endRow {
+                let line = image + (top &+ ky &* s.dilationHeight) &* s.inputWidth &* channels
+                for kx in 0..<s.filterWidth {
+                    let ix = left &+ kx &* s.dilationWidth
+                    if ix < 0 || ix >= s.inputWidth { continue }
+                    let x = line + ix &* channels
+                    let taps = w + (ky &* s.filterWidth &+ kx) &* channels &* 16
+                    for c in 0..<channels {
+                        acc = _mm512_fmadd_ps(_mm512_set1_ps(value(x[c])), _mm512_loadu_ps(taps + c &* 16), acc)
+                    }
+                }
+                ky &+= 1
+            }
+            store(acc, ox, panel &* 16, mask)
+            ox &+= 1
         }
     }
 

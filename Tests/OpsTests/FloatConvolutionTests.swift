@@ -53,9 +53,9 @@ import TFLiteCore
             c.height = Int.random(in: 1...9, using: &g)
             c.width = Int.random(in: 1...9, using: &g)
             // Every tenth case a first layer: 3 input channels on a wider image (the direct
-            // convolution at AVX-512, four pixels at a time inside the row).
+            // convolution at AVX-512, eight or four pixels at a time inside the row).
             c.inputChannels = round % 10 == 3 ? 3 : Int.random(in: 1...37, using: &g)
-            if round % 10 == 3 { c.width = 16 }
+            if round % 10 == 3 { c.width = Int.random(in: 16...40, using: &g) }
             // A quarter of the convolutions have 64–90 output channels: with 2 threads and few
             // pixels those split their channel panels over the threads.
             c.outputChannels = depthwise ? c.inputChannels * Int.random(in: 1...2, using: &g)

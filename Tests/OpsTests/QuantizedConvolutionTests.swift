@@ -23,7 +23,7 @@ import TFLiteCore
         c.inputChannels = Int.random(in: 1...19, using: &g)
         // A fifth of the cases are first layers: 3 channels on a wider image (the direct
         // convolution at AVX-512, four pixels at a time inside the row).
-        if Int.random(in: 0..<5, using: &g) == 0 { c.inputChannels = 3; c.width = 16 }
+        if Int.random(in: 0..<5, using: &g) == 0 { c.inputChannels = 3; c.width = Int.random(in: 16...40, using: &g) }
         // A quarter of the convolutions have 64–90 output channels: with 2 threads and few
         // pixels those split their channel panels over the threads.
         c.outputChannels = depthwise ? c.inputChannels * Int.random(in: 1...2, using: &g)
