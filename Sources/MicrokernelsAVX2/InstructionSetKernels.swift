@@ -315,9 +315,42 @@ extension InstructionSetKernels {
                 paired &+= 2
             }
         }
+        // A last single panel (or dilated filters): eight inside pixels at a time (8 chains).
         for panel in paired..<panels {
-            directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: weights + panel &* k &* 16, panel: panel,
-                                    skipping: 0..<0, initial: initial(panel &* 16), value: value, store: store)
+            let w = weights + panel &* k &* 16, column = panel &* 16
+            let i0 = initial(column), mask = laneMask(min(16, s.outputChannels &- column))
+            var ox = inside.lowerBound
+            if s.dilationWidth == 1 {
+                let run = s.filterWidth &* channels
+                while ox &+ 8 <= inside.upperBound {
+                    var c0 = i0, c1 = i0, c2 = i0, c3 = i0, c4 = i0, c5 = i0, c6 = i0, c7 = i0
+                    var ky = firstRow
+                    while ky < endRow {
+                        let x = image + ((top &+ ky &* s.dilationHeight) &* s.inputWidth &+ ox &* s.strideWidth &- s.padLeft) &* channels
+                        let taps = w + ky &* run &* 16
+                        var j = 0
+                        while j < run {
+                            let v = _mm512_loadu_ps(taps + j &* 16)
+                            c0 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[j])), v, c0)
+                            c1 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[pixelStep &+ j])), v, c1)
+                            c2 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[2 &* pixelStep &+ j])), v, c2)
+                            c3 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[3 &* pixelStep &+ j])), v, c3)
+                            c4 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[4 &* pixelStep &+ j])), v, c4)
+                            c5 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[5 &* pixelStep &+ j])), v, c5)
+                            c6 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[6 &* pixelStep &+ j])), v, c6)
+                            c7 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[7 &* pixelStep &+ j])), v, c7)
+                            j &+= 1
+                        }
+                        ky &+= 1
+                    }
+                    store(c0, ox, column, mask); store(c1, ox &+ 1, column, mask); store(c2, ox &+ 2, column, mask)
+                    store(c3, ox &+ 3, column, mask); store(c4, ox &+ 4, column, mask); store(c5, ox &+ 5, column, mask)
+                    store(c6, ox &+ 6, column, mask); store(c7, ox &+ 7, column, mask)
+                    ox &+= 8
+                }
+            }
+            directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: w, panel: panel,
+                                    skipping: inside.lowerBound..<ox, initial: i0, value: value, store: store)
         }
     }
 
@@ -514,16 +547,23 @@ extension InstructionSetKernels {
     static func registerFilterSums<F: RegisterFilter>(_: F.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int,
                                                       initial: (Int) -> __m512, _ body: (_ ox: Int, _ c: Int, _ sum: __m512) -> Void) {
         let channels = s.channels
+        // The pixels whose whole window lies inside the row (dilation 1): a range, found once.
+        var insideStart = 0
+        while insideStart < s.outputWidth && insideStart &* s.strideWidth &- s.padLeft < 0 { insideStart &+= 1 }
+        var insideEnd = insideStart
+        while insideEnd < s.outputWidth && insideEnd &* s.strideWidth &- s.padLeft &+ F.size <= s.inputWidth { insideEnd &+= 1 }
+        let step = s.strideWidth &* channels
         var c = 0
         while c < whole {
             let f = F(inputs, channel: c, channels: channels)
             let start = initial(c)
-            for ox in 0..<s.outputWidth {
-                let (first, end, origin) = s.taps(ox)
-                body(ox, c, first == 0 && end == F.size
-                    ? f.sum(at: origin &* channels &+ c, channels: channels, initial: start)
-                    : tapSum(s, inputs, ox: ox, channel: c, initial: start))
+            for ox in 0..<insideStart { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start)) }
+            var at = (insideStart &* s.strideWidth &- s.padLeft) &* channels &+ c
+            for ox in insideStart..<insideEnd {
+                body(ox, c, f.sum(at: at, channels: channels, initial: start))
+                at &+= step
             }
+            for ox in insideEnd..<s.outputWidth { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start)) }
             c &+= 16
         }
     }
