@@ -1,5 +1,5 @@
 import Microkernels
-#if TFLITE_AVX512
+#if arch(x86_64)
 import _Builtin_intrinsics.intel
 #endif
 
@@ -15,7 +15,11 @@ package enum InstructionSetKernels {
 
     package static func floatRows(_ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
                                   out: UnsafeMutablePointer<Float>, outStride: Int) {
+        #if arch(x86_64) && !TFLITE_AVX512
+        floatTiles4x16(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
+        #else
         floatGEMMRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, fused: true)
+        #endif
     }
 
 
@@ -612,6 +616,54 @@ extension InstructionSetKernels {
             _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), _mm512_cvtps_epi32(sum)))
         }
         return whole
+    }
+}
+#endif
+
+#if arch(x86_64) && !TFLITE_AVX512
+extension InstructionSetKernels {
+    /// The float matrix multiply at AVX2: up to 4 rows × one panel (16 channels, two 256-bit
+    /// halves) in 8 accumulators, clamped and stored with the intrinsics — the generic `SIMD16`
+    /// epilogue was computed lane by lane (scalar `vminss` and inserts) here too.
+    static func floatTiles4x16(_ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
+                               out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let a0 = a, a1 = rows > 1 ? a + aStride : a, a2 = rows > 2 ? a + 2 &* aStride : a, a3 = rows > 3 ? a + 3 &* aStride : a
+        let lo = _mm256_set1_ps(p.minimum), hi = _mm256_set1_ps(p.maximum)
+        let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+        let k = p.k
+        let weights = p.weights.assumingMemoryBound(to: Float.self), bias = p.bias.assumingMemoryBound(to: Float.self)
+        for panel in 0..<p.panels {
+            let column = panel &* 16
+            let b = weights + column &* k
+            let l0 = _mm256_loadu_ps(bias + column), h0 = _mm256_loadu_ps(bias + (column &+ 8))
+            var l1 = l0, l2 = l0, l3 = l0, h1 = h0, h2 = h0, h3 = h0
+            var l = l0, h = h0
+            var i = 0
+            while i < k {
+                let wl = _mm256_loadu_ps(b + i &* 16), wh = _mm256_loadu_ps(b + (i &* 16 &+ 8))
+                var x = _mm256_broadcast_ss(a0 + i); l = _mm256_fmadd_ps(x, wl, l); h = _mm256_fmadd_ps(x, wh, h)
+                x = _mm256_broadcast_ss(a1 + i); l1 = _mm256_fmadd_ps(x, wl, l1); h1 = _mm256_fmadd_ps(x, wh, h1)
+                x = _mm256_broadcast_ss(a2 + i); l2 = _mm256_fmadd_ps(x, wl, l2); h2 = _mm256_fmadd_ps(x, wh, h2)
+                x = _mm256_broadcast_ss(a3 + i); l3 = _mm256_fmadd_ps(x, wl, l3); h3 = _mm256_fmadd_ps(x, wh, h3)
+                i &+= 1
+            }
+            let count = min(16, p.n &- column)
+            let lowMask = _mm256_cmpgt_epi32(_mm256_set1_epi32(Int32(min(count, 8))), lanes)
+            let highMask = _mm256_cmpgt_epi32(_mm256_set1_epi32(Int32(max(count &- 8, 0))), lanes)
+            @inline(__always) func store(_ low: __m256, _ high: __m256, _ row: Int) {
+                guard row < rows else { return }
+                let to = out + (row &* outStride &+ column)
+                let low = _mm256_min_ps(hi, _mm256_max_ps(lo, low)), high = _mm256_min_ps(hi, _mm256_max_ps(lo, high))
+                if count == 16 {
+                    _mm256_storeu_ps(to, low)
+                    _mm256_storeu_ps(to + 8, high)
+                } else {
+                    _mm256_maskstore_ps(to, lowMask, low)
+                    _mm256_maskstore_ps(to + 8, highMask, high)
+                }
+            }
+            store(l, h, 0); store(l1, h1, 1); store(l2, h2, 2); store(l3, h3, 3)
+        }
     }
 }
 #endif
