@@ -114,6 +114,30 @@ extension InstructionSetKernels {
             if row < rows { _mm512_mask_storeu_ps(out + (row &* outStride &+ column), mask, _mm512_min_ps(hi, _mm512_max_ps(lo, c))) }
         }
         var panel = 0
+        if rows == 1 {
+            // One row (FULLY_CONNECTED, 1×1 convolutions on a 1×1 image): four panels at a time
+            // rather than eight rows of which seven would be thrown away.
+            while panel &+ 4 <= p.panels {
+                let column = panel &* 16
+                let b = weights + column &* k
+                var c0 = _mm512_loadu_ps(bias + column), c1 = _mm512_loadu_ps(bias + (column &+ 16))
+                var c2 = _mm512_loadu_ps(bias + (column &+ 32)), c3 = _mm512_loadu_ps(bias + (column &+ 48))
+                var i = 0
+                while i < k {
+                    let x = _mm512_set1_ps(a0[i]), w = b + i &* 16
+                    c0 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w), c0)
+                    c1 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + 16 &* k), c1)
+                    c2 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + 32 &* k), c2)
+                    c3 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + 48 &* k), c3)
+                    i &+= 1
+                }
+                store(c0, 0, column, laneMask(min(16, p.n &- column)))
+                store(c1, 0, column &+ 16, laneMask(min(16, p.n &- column &- 16)))
+                store(c2, 0, column &+ 32, laneMask(min(16, p.n &- column &- 32)))
+                store(c3, 0, column &+ 48, laneMask(min(16, p.n &- column &- 48)))
+                panel &+= 4
+            }
+        }
         while panel < p.panels {
             let column0 = panel &* 16
             let b0 = weights + column0 &* k

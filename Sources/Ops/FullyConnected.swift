@@ -77,15 +77,17 @@ final class FloatFullyConnectedKernel: Kernel {
     }
 
     func eval(_ args: KernelArguments) {
-        let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
-        let k = weights.k, n = weights.n
-        let tileRows = weights.tileRows
-        var first = 0
-        while first < rows {
-            let count = min(tileRows, rows - first)
-            weights.multiply(rows: count, a: input + first * k, aStride: k, out: output + first * n, outStride: n,
-                             minimum: minimum, maximum: maximum)
-            first += tileRows
+        let tiles = (rows + weights.tileRows - 1) / weights.tileRows
+        // A batch of one is split over the threads by panels of output channels.
+        let context = (self, args.input(0, as: Float.self), args.output(0, as: Float.self))
+        args.runner.forEachTileBlock(tiles: tiles, panels: weights.panels, tileGrain: 1, context: context) { c, _, tiles, panels in
+            let (kernel, input, output) = c
+            let weights = kernel.weights, k = weights.k, n = weights.n, tileRows = weights.tileRows
+            for tile in tiles {
+                let first = tile * tileRows
+                weights.multiply(rows: min(tileRows, kernel.rows - first), a: input + first * k, aStride: k, out: output + first * n,
+                                 outStride: n, minimum: kernel.minimum, maximum: kernel.maximum, panels: panels)
+            }
         }
     }
 }

@@ -115,6 +115,44 @@ import TFLiteCore
         }
     }
 
+    /// FLOAT32 FULLY_CONNECTED on 2 threads (a batch of one splits its panels over them; one
+    /// row takes four panels at a time at AVX-512) against a sum in double.
+    @Test func fullyConnectedMatchesTheReference() throws {
+        var g = SeededGenerator(seed: 23)
+        for _ in 0..<40 {
+            let rows = Int.random(in: 0..<3, using: &g) == 0 ? Int.random(in: 2...10, using: &g) : 1
+            let depth = Int.random(in: 1...300, using: &g), units = Int.random(in: 1...150, using: &g)
+            let activation = [FusedActivation.none, .relu, .relu6].randomElement(using: &g) ?? .none
+            let x = (0..<(rows * depth)).map { _ in Float.random(in: -1...1, using: &g) }
+            let w = (0..<(units * depth)).map { _ in Float.random(in: -1...1, using: &g) }
+            let bias = (0..<units).map { _ in Float.random(in: -1...1, using: &g) }
+            let range = try activation.floatRange()
+            var expected: [Float] = [], scale: [Double] = []
+            for r in 0..<rows {
+                for u in 0..<units {
+                    var acc = Double(bias[u]), magnitude = abs(Double(bias[u]))
+                    for i in 0..<depth {
+                        let p = Double(x[r * depth + i]) * Double(w[u * depth + i])
+                        acc += p; magnitude += abs(p)
+                    }
+                    expected.append(min(max(Float(acc), range.min), range.max))
+                    scale.append(magnitude)
+                }
+            }
+            let inputs: [KernelHarness.Input?] = [
+                .init(.float32, [rows, depth], x), .init(.float32, [units, depth], w, constant: true), .init(.float32, [units], bias, constant: true),
+            ]
+            for isa in KernelISA.allCases where isa <= KernelISA.supported {
+                let bytes = try KernelHarness.run(threads: 2, isa: isa, inputs: inputs, outputs: [TensorDescription(type: .float32, shape: [])]) {
+                    (ctx: inout PrepareContext) throws(OpError) in try FullyConnected.prepare(FullyConnectedOptions(activation: activation), &ctx) }[0]
+                let actual = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+                #expect(actual.count == expected.count, "\(isa) rows \(rows) depth \(depth) units \(units)")
+                let worst = zip(zip(actual, expected), scale).map { pair, s in Double(abs(pair.0 - pair.1)) / max(s, 1e-3) }.max() ?? 0
+                #expect(worst < 1e-5, "\(isa) rows \(rows) depth \(depth) units \(units): relative error \(worst)")
+            }
+        }
+    }
+
     @Test func convolutionMatchesTheReference() throws { try check(depthwise: false, seed: 21) }
     @Test func depthwiseMatchesTheReference() throws { try check(depthwise: true, seed: 22) }
 }
