@@ -53,6 +53,12 @@ package enum InstructionSetKernels {
         Microkernels.depthwiseIntegerRow(SIMD16<Float>.self, s, inputs, acc: acc, fused: true, firstChannel: first)
     }
 
+    package static func floatBinary(_ operation: FloatBinaryOperation, _ x: UnsafePointer<Float>, contiguous xContiguous: Bool,
+                                    _ y: UnsafePointer<Float>, contiguous yContiguous: Bool, _ out: UnsafeMutablePointer<Float>, count: Int,
+                                    minimum: Float, maximum: Float) {
+        Microkernels.floatBinary(operation, x, contiguous: xContiguous, y, contiguous: yContiguous, out, count: count, minimum: minimum, maximum: maximum)
+    }
+
     /// FLOAT32 HARD_SWISH as the reference computes it: `x · min(6, max(0, x + 3)) / 6`.
     package static func hardSwish(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
         Microkernels.hardSwish(input, output, count: count)

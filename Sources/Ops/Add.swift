@@ -11,7 +11,7 @@ package enum Add {
             let parameters = try QuantizedAddParameters(prepared, activation: options.activation, subtract: false)
             return parameters.kernel(plan: prepared.plan, signed: prepared.output.type == .int8)
         default:
-            return try BinaryArithmetic.unquantizedKernel(.add, prepared, activation: options.activation)
+            return try BinaryArithmetic.unquantizedKernel(.add, prepared, activation: options.activation, isa: context.kernelISA)
         }
     }
 }

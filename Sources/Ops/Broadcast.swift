@@ -1,3 +1,4 @@
+import Microkernels
 import TFLiteCore
 
 // The broadcasting machinery ADD, SUB and MUL share: a plan made at prepare, a loop that walks
@@ -210,11 +211,11 @@ enum BinaryArithmetic {
     /// The FLOAT32 or INT32 kernel, clamped to the fused activation as TFLite's
     /// `CalculateActivationRange` gives it.
     static func unquantizedKernel(_ operation: BinaryOperation, _ prepared: Prepared,
-                                  activation: FusedActivation) throws(OpError) -> any Kernel {
+                                  activation: FusedActivation, isa: KernelISA) throws(OpError) -> any Kernel {
         switch prepared.output.type {
         case .float32:
             let range = try activation.floatRange()
-            return FloatBinaryKernel(operation: operation, plan: prepared.plan, minimum: range.min, maximum: range.max)
+            return FloatBinaryKernel(operation: operation, plan: prepared.plan, minimum: range.min, maximum: range.max, isa: isa)
         case .int32:
             let range: (min: Int32, max: Int32) = switch try activation.kind() {
             case .none: (Int32.min, Int32.max)
@@ -286,36 +287,34 @@ final class PairTableKernel: Kernel {
 /// `out = clamp(a op b)` in FLOAT32, as TFLite's reference `Add`/`Sub`/`Mul`
 /// (`ActivationFunctionWithMinMax`).
 final class FloatBinaryKernel: Kernel {
-    let operation: BinaryOperation
+    let operation: FloatBinaryOperation
     let plan: BroadcastPlan
     let minimum: Float, maximum: Float
+    let isa: KernelISA
 
-    init(operation: BinaryOperation, plan: BroadcastPlan, minimum: Float, maximum: Float) {
-        self.operation = operation
+    init(operation: BinaryOperation, plan: BroadcastPlan, minimum: Float, maximum: Float, isa: KernelISA) {
+        self.operation = switch operation {
+        case .add: .add
+        case .sub: .sub
+        case .mul: .mul
+        }
         self.plan = plan
         self.minimum = minimum
         self.maximum = maximum
+        self.isa = isa
     }
 
-    struct Add: BinaryFunction {
-        let lo: Float, hi: Float
-        @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { min(max(a + b, lo), hi) }
-    }
-    struct Sub: BinaryFunction {
-        let lo: Float, hi: Float
-        @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { min(max(a - b, lo), hi) }
-    }
-    struct Mul: BinaryFunction {
-        let lo: Float, hi: Float
-        @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { min(max(a * b, lo), hi) }
-    }
-
+    /// Each contiguous segment of the broadcast runs through the chosen level's loop (the Ops
+    /// module itself is built for the baseline CPU: 4-lane SSE on x86-64).
     func eval(_ args: KernelArguments) {
-        let a = args.input(0, as: Float.self), b = args.input(1, as: Float.self), out = args.output(0, as: Float.self)
-        switch operation {
-        case .add: plan.apply(Add(lo: minimum, hi: maximum), a, b, out, runner: args.runner)
-        case .sub: plan.apply(Sub(lo: minimum, hi: maximum), a, b, out, runner: args.runner)
-        case .mul: plan.apply(Mul(lo: minimum, hi: maximum), a, b, out, runner: args.runner)
+        let context = (self, args.input(0, as: Float.self), args.input(1, as: Float.self), args.output(0, as: Float.self))
+        args.runner.forEachRange(count: plan.outputCount, grain: BroadcastPlan.parallelGrain, context: context) { c, elements in
+            let (kernel, a, b, out) = c
+            let plan = kernel.plan, contiguous1 = plan.innerStride1 != 0, contiguous2 = plan.innerStride2 != 0
+            plan.forEachSegment(in: elements) { o, o1, o2, n in
+                kernel.isa.floatBinary(kernel.operation, a + o1, contiguous: contiguous1, b + o2, contiguous: contiguous2, out + o, count: n,
+                                       minimum: kernel.minimum, maximum: kernel.maximum)
+            }
         }
     }
 }

@@ -23,6 +23,24 @@ extension KernelISA {
         }
     }
 
+    /// `out[i] = clamp(x[i] op y[i])` over `count` values, `x` or `y` a single value repeated
+    /// when not `contiguous` (`Microkernels.floatBinary`).
+    @inline(__always)
+    func floatBinary(_ operation: FloatBinaryOperation, _ x: UnsafePointer<Float>, contiguous xContiguous: Bool, _ y: UnsafePointer<Float>,
+                     contiguous yContiguous: Bool, _ out: UnsafeMutablePointer<Float>, count: Int, minimum: Float, maximum: Float) {
+        switch self {
+        case .avx512, .avx512vnni:
+            MicrokernelsAVX512.InstructionSetKernels.floatBinary(operation, x, contiguous: xContiguous, y, contiguous: yContiguous, out, count: count,
+                                                                 minimum: minimum, maximum: maximum)
+        case .avx2:
+            MicrokernelsAVX2.InstructionSetKernels.floatBinary(operation, x, contiguous: xContiguous, y, contiguous: yContiguous, out, count: count,
+                                                               minimum: minimum, maximum: maximum)
+        case .baseline:
+            Microkernels.floatBinary(operation, x, contiguous: xContiguous, y, contiguous: yContiguous, out, count: count,
+                                     minimum: minimum, maximum: maximum)
+        }
+    }
+
     /// FLOAT32 HARD_SWISH (`Microkernels.hardSwish`) over `count` values.
     @inline(__always)
     func hardSwish(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {

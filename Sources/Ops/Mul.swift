@@ -15,7 +15,7 @@ package enum Mul {
             }
             return QuantizedMulKernel(plan: prepared.plan, parameters: parameters, signed: signed)
         default:
-            return try BinaryArithmetic.unquantizedKernel(.mul, prepared, activation: options.activation)
+            return try BinaryArithmetic.unquantizedKernel(.mul, prepared, activation: options.activation, isa: context.kernelISA)
         }
     }
 }
