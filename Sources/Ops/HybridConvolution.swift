@@ -212,6 +212,11 @@ private struct HybridScratch {
         byteCount = perThreadOffset + self.perThreadBytes * threads
     }
 
+    /// Chunk `chunk`'s own part of `scratch`.
+    func slice(_ chunk: Int, of scratch: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        scratch + perThreadOffset + chunk * perThreadBytes
+    }
+
     /// Quantized input vectors: the INT8 values, a scale and an offset per vector.
     typealias Vectors = (quantized: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, offsets: UnsafeMutablePointer<Int32>)
 
@@ -296,8 +301,7 @@ final class HybridConv2DKernel: Kernel {
             foldedScale: perChannel ? nil : weights.scales.pointer[0], scratch: scratch, runner: args.runner)
         args.runner.forEachChunk(count: g.outputPixels, grain: 16, context: (self, vectors, output, scratch)) { c, chunk, pixels in
             let (kernel, vectors, output, scratch) = c
-            let patch = (scratch + kernel.layout.perThreadOffset + chunk * kernel.layout.perThreadBytes).assumingMemoryBound(to: Int8.self)
-            kernel.convolve(pixels, vectors, output: output, patch: patch)
+            kernel.convolve(pixels, vectors, output: output, patch: kernel.layout.slice(chunk, of: scratch).assumingMemoryBound(to: Int8.self))
         }
     }
 
@@ -395,8 +399,7 @@ final class HybridDepthwiseKernel: Kernel {
                                       scratch: scratch, runner: args.runner)
         args.runner.forEachChunk(count: s.outputRows, context: (self, vectors, output, scratch)) { c, chunk, rows in
             let (kernel, vectors, output, scratch) = c
-            let acc = (scratch + kernel.layout.perThreadOffset + chunk * kernel.layout.perThreadBytes).assumingMemoryBound(to: Int32.self)
-            kernel.convolve(rows, vectors, output: output, acc: acc)
+            kernel.convolve(rows, vectors, output: output, acc: kernel.layout.slice(chunk, of: scratch).assumingMemoryBound(to: Int32.self))
         }
     }
 
