@@ -80,7 +80,8 @@ package struct ParallelRunner: Sendable {
     }
 
     /// Splits `0..<count` into at most `threadCount` contiguous ranges of at least `grain`
-    /// items and runs `body(context, range)` on each.
+    /// items and runs `body(context, range)` on each. (Four ranges per thread, for balance,
+    /// measured slower on the small ops of MobileNetV3: 1.61 → 1.71 ms on 2 threads.)
     package func forEachRange<Context>(count: Int, grain: Int = 1, context: Context,
                                        _ body: @escaping (Context, Range<Int>) -> Void) {
         let split = ChunkSplit(count: count, grain: grain, threads: threadCount)
@@ -91,8 +92,9 @@ package struct ParallelRunner: Sendable {
         pool.run(count: split.chunks, RangeJob(split: split, context: context, body: body))
     }
 
-    /// Like `forEachRange`, also passing the chunk's number (< `threadCount`), so each chunk
-    /// can use its own slice of scratch memory: `body(context, chunk, range)`.
+    /// Like `forEachRange`, also passing the number (< `threadCount`) of the thread that runs
+    /// the range, so it can use that thread's slice of scratch memory:
+    /// `body(context, thread, range)`.
     package func forEachChunk<Context>(count: Int, grain: Int = 1, context: Context,
                                        _ body: @escaping (Context, _ chunk: Int, _ range: Range<Int>) -> Void) {
         let split = ChunkSplit(count: count, grain: grain, threads: threadCount)
@@ -106,7 +108,8 @@ package struct ParallelRunner: Sendable {
     /// Spreads a matrix multiply of `tiles` row tiles × `panels` column panels over the
     /// threads: by rows (chunks of tiles, as `forEachChunk`) when there are enough tiles, else
     /// — small images with many channels — by ranges of panels (even-sized, for the two-panel
-    /// kernels), each chunk taking every tile. `body(context, chunk, tiles, panels)`.
+    /// kernels), each chunk taking every tile. `body(context, thread, tiles, panels)`, `thread`
+    /// as in `forEachChunk`.
     package func forEachTileBlock<Context>(tiles: Int, panels: Int, tileGrain: Int, context: Context,
                                            _ body: @escaping (Context, _ chunk: Int, _ tiles: Range<Int>, _ panels: Range<Int>) -> Void) {
         let byPanels = threadCount > 1 && tiles < 4 * threadCount && panels >= 2 * threadCount
@@ -114,7 +117,7 @@ package struct ParallelRunner: Sendable {
                              : ChunkSplit(count: tiles, grain: tileGrain, threads: threadCount)
         let job = TileBlockJob(split: split, byPanels: byPanels, tiles: tiles, panels: panels, context: context, body: body)
         guard let pool, split.chunks > 1 else {
-            if split.count > 0 { job.run(0) }
+            for chunk in 0..<split.chunks where split.count > 0 { job.run(chunk, participant: 0) }
             return
         }
         pool.run(count: split.chunks, job)
@@ -138,14 +141,14 @@ private struct ChunkSplit {
 private struct TaskJob<Context>: WorkerPool.Job {
     let context: Context
     let body: (Context, Int) -> Void
-    func run(_ task: Int) { body(context, task) }
+    func run(_ task: Int, participant: Int) { body(context, task) }
 }
 
 private struct RangeJob<Context>: WorkerPool.Job {
     let split: ChunkSplit
     let context: Context
     let body: (Context, Range<Int>) -> Void
-    func run(_ chunk: Int) {
+    func run(_ chunk: Int, participant: Int) {
         let range = split.range(chunk)
         if !range.isEmpty { body(context, range) }
     }
@@ -155,9 +158,9 @@ private struct ChunkJob<Context>: WorkerPool.Job {
     let split: ChunkSplit
     let context: Context
     let body: (Context, Int, Range<Int>) -> Void
-    func run(_ chunk: Int) {
+    func run(_ chunk: Int, participant: Int) {
         let range = split.range(chunk)
-        if !range.isEmpty { body(context, chunk, range) }
+        if !range.isEmpty { body(context, participant, range) }
     }
 }
 
@@ -170,13 +173,13 @@ private struct TileBlockJob<Context>: WorkerPool.Job {
     let panels: Int
     let context: Context
     let body: (Context, Int, Range<Int>, Range<Int>) -> Void
-    func run(_ chunk: Int) {
+    func run(_ chunk: Int, participant: Int) {
         let range = split.range(chunk)
         guard !range.isEmpty else { return }
         if byPanels {
-            body(context, chunk, 0..<tiles, min(panels, range.lowerBound * 2)..<min(panels, range.upperBound * 2))
+            body(context, participant, 0..<tiles, min(panels, range.lowerBound * 2)..<min(panels, range.upperBound * 2))
         } else {
-            body(context, chunk, range, 0..<panels)
+            body(context, participant, range, 0..<panels)
         }
     }
 }

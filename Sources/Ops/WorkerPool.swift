@@ -29,13 +29,16 @@ final class WorkerPool: @unchecked Sendable {
 
     deinit { state.stop() }
 
-    /// A parallel loop's body: `run(task)` is called once for every task, from several threads
-    /// at once.
+    /// A parallel loop's body: `run(task, participant:)` is called once for every task, from
+    /// several threads at once; `participant` (< the pool's thread count: 0 is the caller,
+    /// worker w is w + 1) names the thread, so tasks given the same participant never overlap
+    /// (each may use that participant's slice of scratch memory).
     protocol Job {
-        func run(_ task: Int)
+        func run(_ task: Int, participant: Int)
     }
 
-    /// Calls `job.run(task)` for every task in 0..<count on the caller and the workers.
+    /// Calls `job.run(task, participant:)` for every task in 0..<count on the caller and the
+    /// workers.
     ///
     /// Allocates nothing: the workers reach the caller's `job` through a pointer, held in an
     /// existential small enough to live inline. (A closure would not do: handing a
@@ -47,7 +50,7 @@ final class WorkerPool: @unchecked Sendable {
 
     private struct JobReference<J: Job>: Job {
         let job: UnsafePointer<J>
-        func run(_ task: Int) { job.pointee.run(task) }
+        func run(_ task: Int, participant: Int) { job.pointee.run(task, participant: participant) }
     }
 
     private final class State: @unchecked Sendable {
@@ -105,14 +108,14 @@ final class WorkerPool: @unchecked Sendable {
 
         private func drain(_ job: any Job, participant: Int) {
             let owned = min(count, 64)
-            if participant < owned && claim(participant) { job.run(participant) }
+            if participant < owned && claim(participant) { job.run(participant, participant: participant) }
             for task in 0..<owned where tflite_atomic_load(claimed) & (1 << Int64(task)) == 0 && claim(task) {
-                job.run(task)
+                job.run(task, participant: participant)
             }
             while true {
                 let task = 64 + Int(tflite_atomic_fetch_add(next, 1))
                 if task >= count { return }
-                job.run(task)
+                job.run(task, participant: participant)
             }
         }
 

@@ -26,9 +26,9 @@ import Testing
             let runner = ParallelRunner(threadCount: 2)
             var ran = [0, 0]
             ran.withUnsafeMutableBufferPointer { ran in
-                runner.forEachChunk(count: 2, context: ran) { ran, chunk, range in ran[chunk] += range.count }
+                runner.forEachChunk(count: 2, context: ran) { ran, thread, range in ran[thread] += range.count }
             }
-            #expect(ran == [1, 1])
+            #expect(ran.reduce(0, +) == 2)
         }
     }
 
@@ -59,6 +59,26 @@ import Testing
                 counts.deallocate()
             }
         }
+    }
+
+    /// A thread's scratch is never shared: the ranges `forEachChunk` gives one thread number
+    /// never run at the same time (each marks its thread busy while it runs).
+    @Test func threadNumbersNeverOverlap() {
+        let runner = ParallelRunner(threadCount: 2)
+        let state = UnsafeMutablePointer<Int>.allocate(capacity: 3)
+        state.initialize(repeating: 0, count: 3)
+        defer { state.deallocate() }
+        for _ in 0..<500 {
+            runner.forEachChunk(count: 64, context: state) { state, thread, range in
+                if state[thread] != 0 { state[2] = 1 }
+                state[thread] = 1
+                var sink = 0
+                for i in range { sink &+= i &* i }
+                if sink == -1 { state[2] = 2 }
+                state[thread] = 0
+            }
+        }
+        #expect(state[2] == 0)
     }
 
     /// Handing a job to the threads allocates nothing: no boxed closure per parallel op.
