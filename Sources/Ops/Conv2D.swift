@@ -142,7 +142,10 @@ package struct ConvolutionShape: Sendable {
     @inline(__always)
     private func gatherPatch<In, Out>(_ input: UnsafePointer<In>, b: Int, oy: Int, ox: Int, into row: UnsafeMutablePointer<Out>, pad: Out,
                                       convert: (In) -> Out) {
-        let blockEnd = input + max(0, inputCount - 64 / MemoryLayout<In>.stride)
+        // The last element a 64-byte block copy may start at and stay inside the input (none
+        // when the whole input is shorter than 64 bytes).
+        let blockElements = 64 / MemoryLayout<In>.stride
+        let lastBlockStart = inputCount - blockElements
         var position = 0
         let left = ox * strideWidth - padLeft
         let span = filterWidth * inputChannels
@@ -152,7 +155,7 @@ package struct ConvolutionShape: Sendable {
                 // The whole filter row lies inside the input: one contiguous run.
                 let source = input + ((b * inputHeight + iy) * inputWidth + left) * inputChannels
                 let target = row + position
-                if In.self == Out.self && span * MemoryLayout<In>.stride <= 64 && source <= blockEnd {
+                if In.self == Out.self && span * MemoryLayout<In>.stride <= 64 && source - input <= lastBlockStart {
                     let block = UnsafeRawPointer(source).loadUnaligned(as: SIMD16<Float>.self)
                     UnsafeMutableRawPointer(target).storeBytes(of: block, as: SIMD16<Float>.self)
                 } else if In.self == Out.self {
