@@ -233,6 +233,14 @@ extension InstructionSetKernels {
 
         @inline(__always)
         func store(_ acc: __m512i, count: Int, to out: UnsafeMutableRawPointer) {
+            var v = _mm512_add_epi32(requantize(acc), zeroPoint)
+            v = _mm512_min_epi32(_mm512_max_epi32(v, minimum), maximum)
+            _mm512_mask_cvtepi32_storeu_epi8(out, laneMask(count), v)
+        }
+
+        /// `MultiplyByQuantizedMultiplier` of each lane: no zero point, no clamp.
+        @inline(__always)
+        func requantize(_ acc: __m512i) -> __m512i {
             let x = _mm512_sllv_epi32(acc, left)
             let nudge = _mm512_set1_epi64(1 << 30)
             let even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), nudge), 31)
@@ -241,12 +249,42 @@ extension InstructionSetKernels {
             let remainder = _mm512_and_si512(high, mask)
             // Ties round away from zero: negative values need one more to round up.
             let limit = _mm512_sub_epi32(threshold, _mm512_srai_epi32(high, 31))
-            var v = _mm512_srav_epi32(high, right)
+            let v = _mm512_srav_epi32(high, right)
             // +1 where remainder > limit (both in 0 ... 2^31 − 1: the difference's sign bit).
-            v = _mm512_add_epi32(v, _mm512_srli_epi32(_mm512_sub_epi32(limit, remainder), 31))
-            v = _mm512_add_epi32(v, zeroPoint)
-            v = _mm512_min_epi32(_mm512_max_epi32(v, minimum), maximum)
-            _mm512_mask_cvtepi32_storeu_epi8(out, laneMask(count), v)
+            return _mm512_add_epi32(v, _mm512_srli_epi32(_mm512_sub_epi32(limit, remainder), 31))
+        }
+    }
+
+    /// Quantized ADD or SUB of `count` 8-bit values as TFLite's reference computes them: each
+    /// input plus its offset requantized by its own multiplier (`inputs`, left shift 20
+    /// included), the two added (input 2 subtracted for SUB), the sum requantized by the
+    /// output's, plus `outputOffset`, clamped; 16 lanes at a time. A side that is not
+    /// `contiguous` is one value, repeated.
+    package static func quantizedAdd(_ a: UnsafeRawPointer, contiguous aContiguous: Bool, _ b: UnsafeRawPointer, contiguous bContiguous: Bool,
+                                     signed: Bool, count: Int, offsets: (Int32, Int32), inputs: (RequantizationVectors, RequantizationVectors),
+                                     subtract: Bool, output: RequantizationVectors, outputOffset: Int32, minimum: Int32, maximum: Int32,
+                                     into out: UnsafeMutableRawPointer) {
+        let q1 = LaneRequantization(inputs.0, column: 0, outputZeroPoint: 0, minimum: 0, maximum: 0)
+        let q2 = LaneRequantization(inputs.1, column: 0, outputZeroPoint: 0, minimum: 0, maximum: 0)
+        let qo = LaneRequantization(output, column: 0, outputZeroPoint: outputOffset, minimum: minimum, maximum: maximum)
+        let o1 = _mm512_set1_epi32(offsets.0), o2 = _mm512_set1_epi32(offsets.1)
+        @inline(__always) func values(_ p: UnsafeRawPointer, _ i: Int, _ n: Int) -> __m512i {
+            let bytes = _mm_maskz_loadu_epi8(laneMask(n), p + i)
+            return signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes)
+        }
+        @inline(__always) func single(_ p: UnsafeRawPointer) -> __m512i {
+            let byte = p.load(as: UInt8.self)
+            return _mm512_set1_epi32(signed ? Int32(Int8(bitPattern: byte)) : Int32(byte))
+        }
+        let fixed1 = aContiguous ? o1 : q1.requantize(_mm512_add_epi32(single(a), o1))
+        let fixed2 = bContiguous ? o2 : q2.requantize(_mm512_add_epi32(single(b), o2))
+        var i = 0
+        while i < count {
+            let n = min(16, count &- i)
+            let s1 = aContiguous ? q1.requantize(_mm512_add_epi32(values(a, i, n), o1)) : fixed1
+            let s2 = bContiguous ? q2.requantize(_mm512_add_epi32(values(b, i, n), o2)) : fixed2
+            qo.store(subtract ? _mm512_sub_epi32(s1, s2) : _mm512_add_epi32(s1, s2), count: n, to: out + i)
+            i &+= 16
         }
     }
 

@@ -9,7 +9,7 @@ package enum Sub {
         switch prepared.output.type {
         case .int8, .uint8:
             let parameters = try QuantizedAddParameters(prepared, activation: options.activation, subtract: true)
-            return parameters.kernel(plan: prepared.plan, signed: prepared.output.type == .int8)
+            return parameters.kernel(plan: prepared.plan, signed: prepared.output.type == .int8, isa: context.kernelISA)
         default:
             return try BinaryArithmetic.unquantizedKernel(.sub, prepared, activation: options.activation, isa: context.kernelISA)
         }

@@ -84,9 +84,38 @@ struct ReferenceQuantizedAddSub {
             let qo = Elementwise.randomQuantization(type, &rng)
             let activation = Elementwise.activations.randomElement(using: &rng)!
             let reference = ReferenceQuantizedAddSub(q1, q2, qo, type: type, activation: activation)
-            let mismatch = try Elementwise.quantizedBinaryMismatch(Self.prepare(activation), type: type, a, b, q1, q2, qo, &rng,
-                                                                   reference: reference.callAsFunction)
-            #expect(mismatch == nil)
+            // At every level the CPU has: AVX-512 computes 16 lanes at a time, the others per
+            // element or through the pair table.
+            for isa in KernelISA.allCases where isa <= KernelISA.supported {
+                var inputs = rng
+                let mismatch = try Elementwise.quantizedBinaryMismatch(Self.prepare(activation), type: type, a, b, q1, q2, qo, isa: isa, &inputs,
+                                                                       reference: reference.callAsFunction)
+                #expect(mismatch == nil, "\(isa)")
+            }
+            _ = DataMovement.randomBytes(a.reduce(1, *) + b.reduce(1, *), &rng)
+        }
+    }
+
+    /// ADD and SUB with either input a single repeated value, a channel vector, or a full
+    /// tensor (sizes off the 16-lane boundary), at every level the CPU has.
+    @Test(arguments: [DataType.int8, .uint8])
+    func broadcastSidesMatchReference(type: DataType) throws {
+        var rng = SeededGenerator(seed: type == .int8 ? 8 : 9)
+        let shapes: [([Int], [Int])] = [([5, 7], [1]), ([1], [5, 7]), ([3, 4, 21], [21]), ([21], [3, 4, 21]), ([2, 33], [2, 33]), ([1, 40], [3, 1])]
+        for subtract in [false, true] {
+            for (a, b) in shapes {
+                let q1 = Elementwise.randomQuantization(type, &rng), q2 = Elementwise.randomQuantization(type, &rng)
+                let qo = Elementwise.randomQuantization(type, &rng, scales: 0.01...1)
+                let activation = Elementwise.activations.randomElement(using: &rng) ?? .none
+                let reference = ReferenceQuantizedAddSub(q1, q2, qo, type: type, activation: activation, subtract: subtract)
+                let prepare = subtract ? SubTests.prepare(activation) : Self.prepare(activation)
+                let bytes1 = DataMovement.randomBytes(a.reduce(1, *), &rng), bytes2 = DataMovement.randomBytes(b.reduce(1, *), &rng)
+                for isa in KernelISA.allCases where isa <= KernelISA.supported {
+                    let mismatch = try Elementwise.quantizedBinaryMismatch(prepare, type: type, a, bytes1, b, bytes2, q1, q2, qo, isa: isa,
+                                                                           reference: reference.callAsFunction)
+                    #expect(mismatch == nil, "\(isa) \(subtract ? "SUB" : "ADD")")
+                }
+            }
         }
     }
 
@@ -100,8 +129,10 @@ struct ReferenceQuantizedAddSub {
             let activation = Elementwise.activations[round]
             let reference = ReferenceQuantizedAddSub(q1, q2, qo, type: type, activation: activation)
             for rows in [8, 256] {
-                #expect(try Elementwise.everyPairMismatch(Self.prepare(activation), type: type, q1, q2, qo, rowsPerRun: rows,
-                                                          reference: reference.callAsFunction) == nil)
+                for isa in KernelISA.allCases where isa <= KernelISA.supported {
+                    #expect(try Elementwise.everyPairMismatch(Self.prepare(activation), type: type, q1, q2, qo, rowsPerRun: rows, isa: isa,
+                                                              reference: reference.callAsFunction) == nil, "\(isa)")
+                }
             }
         }
     }

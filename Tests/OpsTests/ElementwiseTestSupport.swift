@@ -45,10 +45,11 @@ enum Elementwise {
     static func runBinary(_ prepare: (inout PrepareContext) throws(OpError) -> any Kernel,
                           type: DataType, shape1: [Int], bytes1: [UInt8], quantization1: QuantizationParameters? = nil,
                           shape2: [Int], bytes2: [UInt8], quantization2: QuantizationParameters? = nil,
-                          outputQuantization: QuantizationParameters? = nil, threads: Int = 1) throws(OpError) -> (bytes: [UInt8], shape: [Int]) {
+                          outputQuantization: QuantizationParameters? = nil, threads: Int = 1,
+                          isa: KernelISA = .current) throws(OpError) -> (bytes: [UInt8], shape: [Int]) {
         var outputShape: [Int] = []
         let result = try KernelHarness.run(
-            threads: threads,
+            threads: threads, isa: isa,
             inputs: [.bytes(type, shape1, bytes1, quantization: quantization1), .bytes(type, shape2, bytes2, quantization: quantization2)],
             outputs: [TensorDescription(type: type, shape: [], quantization: outputQuantization)],
             prepare: { (context: inout PrepareContext) throws(OpError) -> any Kernel in
@@ -170,20 +171,22 @@ extension Elementwise {
     static func quantizedBinaryMismatch(_ prepare: (inout PrepareContext) throws(OpError) -> any Kernel,
                                         type: DataType, _ shape1: [Int], _ shape2: [Int],
                                         _ q1: QuantizationParameters, _ q2: QuantizationParameters, _ qo: QuantizationParameters,
-                                        threads: Int = 1, _ rng: inout SeededGenerator,
+                                        threads: Int = 1, isa: KernelISA = .current, _ rng: inout SeededGenerator,
                                         reference: (Int32, Int32) -> Int32) throws(OpError) -> String? {
         let bytes1 = DataMovement.randomBytes(shape1.reduce(1, *), &rng)
         let bytes2 = DataMovement.randomBytes(shape2.reduce(1, *), &rng)
         return try quantizedBinaryMismatch(prepare, type: type, shape1, bytes1, shape2, bytes2, q1, q2, qo,
-                                           threads: threads, reference: reference)
+                                           threads: threads, isa: isa, reference: reference)
     }
 
     static func quantizedBinaryMismatch(_ prepare: (inout PrepareContext) throws(OpError) -> any Kernel,
                                         type: DataType, _ shape1: [Int], _ bytes1: [UInt8], _ shape2: [Int], _ bytes2: [UInt8],
                                         _ q1: QuantizationParameters, _ q2: QuantizationParameters, _ qo: QuantizationParameters,
-                                        threads: Int = 1, reference: (Int32, Int32) -> Int32) throws(OpError) -> String? {
+                                        threads: Int = 1, isa: KernelISA = .current,
+                                        reference: (Int32, Int32) -> Int32) throws(OpError) -> String? {
         let (output, shape) = try runBinary(prepare, type: type, shape1: shape1, bytes1: bytes1, quantization1: q1,
-                                            shape2: shape2, bytes2: bytes2, quantization2: q2, outputQuantization: qo, threads: threads)
+                                            shape2: shape2, bytes2: bytes2, quantization2: q2, outputQuantization: qo, threads: threads,
+                                            isa: isa)
         guard shape == broadcastShape(shape1, shape2) else { return "output shape \(shape)" }
         for (i, (s1, s2)) in broadcastSources(shape1, shape2).enumerated() {
             let x1 = value(bytes1[s1], type), x2 = value(bytes2[s2], type)
@@ -200,11 +203,11 @@ extension Elementwise {
     /// elements, so small slices take the per-element path and whole ones the pair table).
     static func everyPairMismatch(_ prepare: (inout PrepareContext) throws(OpError) -> any Kernel, type: DataType,
                                   _ q1: QuantizationParameters, _ q2: QuantizationParameters, _ qo: QuantizationParameters,
-                                  rowsPerRun: Int, reference: (Int32, Int32) -> Int32) throws(OpError) -> String? {
+                                  rowsPerRun: Int, isa: KernelISA = .current, reference: (Int32, Int32) -> Int32) throws(OpError) -> String? {
         for start in stride(from: 0, to: 256, by: rowsPerRun) {
             let column = Array(allBytes[start..<(start + rowsPerRun)])
             if let mismatch = try quantizedBinaryMismatch(prepare, type: type, [rowsPerRun, 1], column, [1, 256], allBytes,
-                                                          q1, q2, qo, reference: reference) {
+                                                          q1, q2, qo, isa: isa, reference: reference) {
                 return mismatch
             }
         }

@@ -45,8 +45,10 @@ import TFLiteCore
             let activation = Elementwise.activations[round]
             let reference = ReferenceQuantizedAddSub(q1, q2, qo, type: type, activation: activation, subtract: true)
             for rows in [8, 256] {
-                #expect(try Elementwise.everyPairMismatch(Self.prepare(activation), type: type, q1, q2, qo, rowsPerRun: rows,
-                                                          reference: reference.callAsFunction) == nil)
+                for isa in KernelISA.allCases where isa <= KernelISA.supported {
+                    #expect(try Elementwise.everyPairMismatch(Self.prepare(activation), type: type, q1, q2, qo, rowsPerRun: rows, isa: isa,
+                                                              reference: reference.callAsFunction) == nil, "\(isa)")
+                }
             }
         }
     }
