@@ -96,7 +96,7 @@ package struct ParallelRunner: Sendable {
     /// the range, so it can use that thread's slice of scratch memory:
     /// `body(context, thread, range)`.
     package func forEachChunk<Context>(count: Int, grain: Int = 1, context: Context,
-                                       _ body: @escaping (Context, _ chunk: Int, _ range: Range<Int>) -> Void) {
+                                       _ body: @escaping (Context, _ thread: Int, _ range: Range<Int>) -> Void) {
         let split = ChunkSplit(count: count, grain: grain, threads: threadCount)
         guard let pool, split.chunks > 1 else {
             if count > 0 { body(context, 0, 0..<count) }
@@ -111,13 +111,13 @@ package struct ParallelRunner: Sendable {
     /// kernels), each chunk taking every tile. `body(context, thread, tiles, panels)`, `thread`
     /// as in `forEachChunk`.
     package func forEachTileBlock<Context>(tiles: Int, panels: Int, tileGrain: Int, context: Context,
-                                           _ body: @escaping (Context, _ chunk: Int, _ tiles: Range<Int>, _ panels: Range<Int>) -> Void) {
+                                           _ body: @escaping (Context, _ thread: Int, _ tiles: Range<Int>, _ panels: Range<Int>) -> Void) {
         let byPanels = threadCount > 1 && tiles < 4 * threadCount && panels >= 2 * threadCount
         let split = byPanels ? ChunkSplit(count: (panels + 1) / 2, grain: 1, threads: threadCount)
                              : ChunkSplit(count: tiles, grain: tileGrain, threads: threadCount)
         let job = TileBlockJob(split: split, byPanels: byPanels, tiles: tiles, panels: panels, context: context, body: body)
         guard let pool, split.chunks > 1 else {
-            for chunk in 0..<split.chunks where split.count > 0 { job.run(chunk, participant: 0) }
+            if split.count > 0 { job.run(0, participant: 0) }
             return
         }
         pool.run(count: split.chunks, job)
