@@ -146,6 +146,31 @@ final class ExecutionPlan {
             }
         }
 
+        // 1b. A FLOAT32 HARD_SWISH that alone reads what a convolution writes runs inside that
+        // convolution (applied to each tile while it is in cache); the convolution writes the
+        // HARD_SWISH's output and the intermediate tensor gets no memory. Not with
+        // `preserveAllTensors`, which promises every intermediate tensor.
+        var writes = subgraph.operators.map(\.outputs)
+        if !options.preserveAllTensors {
+            var readers = [Int](repeating: 0, count: tensors.count)
+            for (opIndex, op) in subgraph.operators.enumerated() where kernels[opIndex] != nil {
+                for t in op.inputs where t >= 0 { readers[t] += 1 }
+            }
+            var writer = [Int](repeating: -1, count: tensors.count)
+            for (opIndex, op) in subgraph.operators.enumerated() where kernels[opIndex] != nil {
+                for t in op.outputs { writer[t] = opIndex }
+            }
+            for (opIndex, op) in subgraph.operators.enumerated() where op.builtin == .hardSwish && kernels[opIndex] != nil {
+                guard op.inputs.count == 1, op.outputs.count == 1, let t = op.inputs.first, t >= 0, tensors[t].type == .float32,
+                      readers[t] == 1, !subgraph.outputs.contains(t), writer[t] >= 0,
+                      writes[writer[t]] == [t], shapes[t] == shapes[op.outputs[0]],
+                      let producer = kernels[writer[t]] as? HardSwishFusing else { continue }
+                producer.fuseHardSwish()
+                writes[writer[t]] = op.outputs
+                kernels[opIndex] = nil
+            }
+        }
+
         // 2. Lifetimes of the tensors that live in the arena.
         let stepCount = subgraph.operators.count
         var firstUse = [Int](repeating: Int.max, count: tensors.count)
@@ -156,7 +181,7 @@ final class ExecutionPlan {
         }
         for (opIndex, op) in subgraph.operators.enumerated() where kernels[opIndex] != nil {
             for t in op.inputs where t >= 0 { lastUse[t] = max(lastUse[t], opIndex) }
-            for t in op.outputs {
+            for t in writes[opIndex] {
                 firstUse[t] = min(firstUse[t], opIndex)
                 lastUse[t] = max(lastUse[t], opIndex)
             }
@@ -193,7 +218,7 @@ final class ExecutionPlan {
             let inputs = UnsafeMutableBufferPointer<UnsafeRawPointer?>.allocate(capacity: max(op.inputs.count, 1))
             for (i, t) in op.inputs.enumerated() { inputs[i] = t >= 0 ? pointer(to: t) : nil }
             let outputs = UnsafeMutableBufferPointer<UnsafeMutableRawPointer>.allocate(capacity: max(op.outputs.count, 1))
-            for (i, t) in op.outputs.enumerated() {
+            for (i, t) in writes[opIndex].enumerated() {
                 outputs[i] = mutablePointer(to: t) ?? UnsafeMutableRawPointer(scratch.baseAddress.unsafelyUnwrapped)
             }
             steps.append(Step(operatorIndex: opIndex, kernel: kernel,

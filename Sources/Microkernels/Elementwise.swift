@@ -11,6 +11,17 @@ package func hardSwish(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePoi
     }
 }
 
+/// `hardSwish` in place (a separate loop: with `output == input` the vectorised loop of
+/// `hardSwish` fails its overlap check and runs one value at a time).
+@inlinable @inline(__always)
+package func hardSwishInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    let sixth: Float = 1 / 6
+    for i in 0..<count {
+        let x = values[i]
+        values[i] = x * Swift.min(6, Swift.max(0, x + 3)) * sixth
+    }
+}
+
 /// The arithmetic of the FLOAT32 binary elementwise ops.
 @usableFromInline package enum FloatBinaryOperation: Sendable {
     case add, sub, mul

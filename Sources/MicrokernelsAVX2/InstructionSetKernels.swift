@@ -53,6 +53,10 @@ package enum InstructionSetKernels {
         Microkernels.depthwiseIntegerRow(SIMD16<Float>.self, s, inputs, acc: acc, fused: true, firstChannel: first)
     }
 
+    package static func hardSwishInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        Microkernels.hardSwishInPlace(values, count: count)
+    }
+
     package static func floatBinary(_ operation: FloatBinaryOperation, _ x: UnsafePointer<Float>, contiguous xContiguous: Bool,
                                     _ y: UnsafePointer<Float>, contiguous yContiguous: Bool, _ out: UnsafeMutablePointer<Float>, count: Int,
                                     minimum: Float, maximum: Float) {

@@ -180,11 +180,15 @@ package struct ConvolutionShape: Sendable {
     }
 }
 
-final class FloatConv2DKernel: Kernel {
+final class FloatConv2DKernel: HardSwishFusing {
     let geometry: ConvolutionShape
     let weights: PackedFloatWeights
     let minimum: Float, maximum: Float
     let threads: Int
+    /// HARD_SWISH applied to each stored tile (`fuseHardSwish`).
+    private(set) var hardSwish = false
+
+    func fuseHardSwish() { hardSwish = true }
 
     init(geometry: ConvolutionShape, weights: PackedFloatWeights, minimum: Float, maximum: Float, threads: Int) {
         self.geometry = geometry
@@ -207,13 +211,14 @@ final class FloatConv2DKernel: Kernel {
         if runsDirectly {
             let s = g.directShape
             let w = UnsafePointer(weights.data.pointer), b = UnsafePointer(weights.bias.pointer)
-            let context = (s, input, output, w, b, minimum, maximum)
+            let context = (s, input, output, w, b, (minimum, maximum), hardSwish)
             args.runner.forEachRange(count: g.batches * g.outputHeight, context: context) { c, rows in
-                let (s, input, output, w, b, lo, hi) = c
+                let (s, input, output, w, b, (lo, hi), hardSwish) = c
                 for row in rows {
-                    MicrokernelsAVX512.InstructionSetKernels.directConvolutionRow(s, input: input, row: row, weights: w, bias: b,
-                                                                                  out: output + row * s.outputWidth * s.outputChannels,
+                    let out = output + row * s.outputWidth * s.outputChannels
+                    MicrokernelsAVX512.InstructionSetKernels.directConvolutionRow(s, input: input, row: row, weights: w, bias: b, out: out,
                                                                                   minimum: lo, maximum: hi)
+                    if hardSwish { MicrokernelsAVX512.InstructionSetKernels.hardSwishInPlace(out, count: s.outputWidth * s.outputChannels) }
                 }
             }
             return
@@ -242,9 +247,10 @@ final class FloatConv2DKernel: Kernel {
             while firstPanel < panels.upperBound {
                 let blockPanels = firstPanel..<min(panels.upperBound, firstPanel + block)
                 for tile in tiles {
-                    let first = tile * tileRows
-                    weights.multiply(rows: min(tileRows, g.outputPixels - first), a: input + first * k, aStride: k, out: output + first * n,
+                    let first = tile * tileRows, count = min(tileRows, g.outputPixels - first)
+                    weights.multiply(rows: count, a: input + first * k, aStride: k, out: output + first * n,
                                      outStride: n, minimum: minimum, maximum: maximum, panels: blockPanels)
+                    applyHardSwish(output + first * n, rows: count, panels: blockPanels)
                 }
                 firstPanel = blockPanels.upperBound
             }
@@ -257,6 +263,21 @@ final class FloatConv2DKernel: Kernel {
             g.gatherPatches(input, first: first, count: count, into: buffer, rowStride: k, pad: 0, convert: { $0 })
             weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n, minimum: minimum,
                              maximum: maximum, panels: panels)
+            applyHardSwish(output + first * n, rows: count, panels: panels)
+        }
+    }
+
+    /// HARD_SWISH over the channels of `panels` in `rows` output rows just stored (when fused).
+    @inline(__always)
+    private func applyHardSwish(_ out: UnsafeMutablePointer<Float>, rows: Int, panels: Range<Int>) {
+        guard hardSwish else { return }
+        let n = geometry.outputChannels, width = weights.isa.panelWidth
+        let first = panels.lowerBound * width, count = min(n, panels.upperBound * width) - first
+        guard count > 0 else { return }
+        if count == n {
+            weights.isa.hardSwishInPlace(out, count: rows * n)
+        } else {
+            for r in 0..<rows { weights.isa.hardSwishInPlace(out + r * n + first, count: count) }
         }
     }
 }

@@ -155,13 +155,17 @@ extension DepthwiseShape {
 /// Float depthwise convolution, one output row per step: the taps of each pixel accumulate in
 /// registers, 16 (AVX2, AVX-512) or 8 channels at a time. Rows come straight from the input
 /// when the multiplier is 1, else expanded into scratch.
-final class FloatDepthwiseKernel: Kernel {
+final class FloatDepthwiseKernel: HardSwishFusing {
     let shape: DepthwiseShape
     let weights: AlignedBuffer<Float>
     let bias: AlignedBuffer<Float>
     let minimum: Float, maximum: Float
     let threads: Int
     let isa: KernelISA
+    /// HARD_SWISH applied to each stored row (`fuseHardSwish`).
+    private(set) var hardSwish = false
+
+    func fuseHardSwish() { hardSwish = true }
 
     init(shape: DepthwiseShape, weights: AlignedBuffer<Float>, bias: AlignedBuffer<Float>, minimum: Float, maximum: Float, threads: Int,
          isa: KernelISA = .current) {
@@ -206,6 +210,7 @@ final class FloatDepthwiseKernel: Kernel {
             case .baseline:
                 depthwiseFloatRow(SIMD8<Float>.self, rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, fused: KernelISA.baselineFuses)
             }
+            if hardSwish { isa.hardSwishInPlace(out, count: s.outputWidth * s.outputChannels) }
         }
     }
 }

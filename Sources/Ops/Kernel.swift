@@ -14,6 +14,15 @@ package protocol Kernel: AnyObject {
     func eval(_ args: KernelArguments)
 }
 
+/// A FLOAT32 kernel that can apply HARD_SWISH to the values it stores (after its own
+/// activation), while they are still in cache: the interpreter then lets it write a
+/// HARD_SWISH's output and skips that op, when the HARD_SWISH alone reads this kernel's output.
+/// The values are those the two ops compute one after the other.
+package protocol HardSwishFusing: Kernel {
+    /// Applies HARD_SWISH to every stored value from now on.
+    func fuseHardSwish()
+}
+
 extension Kernel {
     package var scratchByteCount: Int { 0 }
     package var readsInputData: Bool { true }

@@ -51,6 +51,16 @@ extension KernelISA {
         }
     }
 
+    /// FLOAT32 HARD_SWISH of `count` values, in place.
+    @inline(__always)
+    func hardSwishInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.hardSwishInPlace(values, count: count)
+        case .avx2: MicrokernelsAVX2.InstructionSetKernels.hardSwishInPlace(values, count: count)
+        case .baseline: Microkernels.hardSwishInPlace(values, count: count)
+        }
+    }
+
     /// Requantizes `rows` rows of `count` accumulators (channels 0..<count, rows `stride`
     /// apart) into INT8 or UINT8 `out` (rows `stride` apart).
     @inline(__always)

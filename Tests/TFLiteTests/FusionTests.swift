@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import TFLite
+
+/// A FLOAT32 HARD_SWISH that alone reads a convolution's output runs inside the convolution
+/// (unless every tensor is preserved): the outputs stay bit for bit those of the two ops run one
+/// after the other, on 1 and 2 threads.
+@Suite struct FusionTests {
+    static let models: [URL] = {
+        var models = [TestPaths.fixtures.appendingPathComponent("models/mobilenet_v3_style_float.tflite")]
+        if TestPaths.sharedExists {
+            for name in ["mobilenet_v3_small_1.0_224_float.tflite", "mobilenet_v3_large_1.0_224_float.tflite"] {
+                models.append(TestPaths.shared.appendingPathComponent("models/bench").appendingPathComponent(name))
+            }
+        }
+        return models
+    }()
+
+    static func output(_ model: URL, input: Data, threads: Int, preserveAll: Bool) throws -> (output: Data, steps: Int) {
+        let interpreter = try Interpreter(modelPath: model.path, options: .init(threadCount: threads, preserveAllTensors: preserveAll))
+        try interpreter.allocateTensors()
+        try interpreter.copy(input, toInputAt: 0)
+        let steps = try interpreter.invokeProfiled().count
+        return (try interpreter.output(at: 0).data, steps)
+    }
+
+    @Test(arguments: [1, 2])
+    func fusedHardSwishChangesNoBit(threads: Int) throws {
+        for model in Self.models {
+            let probe = try Interpreter(modelPath: model.path)
+            try probe.allocateTensors()
+            let count = try probe.input(at: 0).data.count / 4
+            var generator = SystemRandomNumberGenerator()
+            let values = (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
+            let input = values.withUnsafeBytes { Data($0) }
+            let fused = try Self.output(model, input: input, threads: threads, preserveAll: false)
+            let separate = try Self.output(model, input: input, threads: threads, preserveAll: true)
+            #expect(fused.output == separate.output, "\(model.lastPathComponent)")
+            #expect(fused.steps < separate.steps, "\(model.lastPathComponent): \(fused.steps) steps fused, \(separate.steps) not")
+        }
+    }
+}
