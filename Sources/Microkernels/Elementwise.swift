@@ -1,24 +1,17 @@
 /// FLOAT32 HARD_SWISH, `x · min(6, max(0, x + 3)) / 6` as TFLite's reference writes it, with
 /// the division as a product by 1/6 (as LiteRT's optimized kernel and XNNPACK do: within an
-/// ulp of the quotient, and a vector division cost 70 % of the op). A plain loop: compiled
-/// into a module for a wider instruction set, it is vectorised there.
+/// ulp of the quotient, and a vector division cost 70 % of the op). Plain loops: compiled into
+/// a module for a wider instruction set, they are vectorised there. `output` may be `input`.
 @inlinable @inline(__always)
 package func hardSwish(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
     let sixth: Float = 1 / 6
-    for i in 0..<count {
-        let x = input[i]
-        output[i] = x * Swift.min(6, Swift.max(0, x + 3)) * sixth
-    }
-}
-
-/// `hardSwish` in place (a separate loop: with `output == input` the vectorised loop of
-/// `hardSwish` fails its overlap check and runs one value at a time).
-@inlinable @inline(__always)
-package func hardSwishInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
-    let sixth: Float = 1 / 6
-    for i in 0..<count {
-        let x = values[i]
-        values[i] = x * Swift.min(6, Swift.max(0, x + 3)) * sixth
+    @inline(__always) func value(_ x: Float) -> Float { x * Swift.min(6, Swift.max(0, x + 3)) * sixth }
+    if UnsafePointer(output) == input {
+        // In place, a loop of its own: given two pointers that overlap, the vectorised loop
+        // below fails its overlap check and runs one value at a time.
+        for i in 0..<count { output[i] = value(output[i]) }
+    } else {
+        for i in 0..<count { output[i] = value(input[i]) }
     }
 }
 

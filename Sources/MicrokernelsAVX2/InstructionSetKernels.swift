@@ -53,17 +53,13 @@ package enum InstructionSetKernels {
         Microkernels.depthwiseIntegerRow(SIMD16<Float>.self, s, inputs, acc: acc, fused: true, firstChannel: first)
     }
 
-    package static func hardSwishInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        Microkernels.hardSwishInPlace(values, count: count)
-    }
-
     package static func floatBinary(_ operation: FloatBinaryOperation, _ x: UnsafePointer<Float>, contiguous xContiguous: Bool,
                                     _ y: UnsafePointer<Float>, contiguous yContiguous: Bool, _ out: UnsafeMutablePointer<Float>, count: Int,
                                     minimum: Float, maximum: Float) {
         Microkernels.floatBinary(operation, x, contiguous: xContiguous, y, contiguous: yContiguous, out, count: count, minimum: minimum, maximum: maximum)
     }
 
-    /// FLOAT32 HARD_SWISH as the reference computes it: `x · min(6, max(0, x + 3)) / 6`.
+    /// FLOAT32 HARD_SWISH (`Microkernels.hardSwish`); `output` may be `input`.
     package static func hardSwish(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
         Microkernels.hardSwish(input, output, count: count)
     }
@@ -385,9 +381,9 @@ extension InstructionSetKernels {
                 }
                 // The rest of the row, a panel at a time.
                 directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: w0, panel: paired,
-                                        skipping: inside.lowerBound..<ox, initial: i0, value: value, store: store)
+                                        inside: inside, resumingAt: ox, initial: i0, value: value, store: store)
                 directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: w1, panel: paired &+ 1,
-                                        skipping: inside.lowerBound..<ox, initial: i1, value: value, store: store)
+                                        inside: inside, resumingAt: ox, initial: i1, value: value, store: store)
                 paired &+= 2
             }
         }
@@ -426,30 +422,31 @@ extension InstructionSetKernels {
                 }
             }
             directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: w, panel: panel,
-                                    skipping: inside.lowerBound..<ox, initial: i0, value: value, store: store)
+                                    inside: inside, resumingAt: ox, initial: i0, value: value, store: store)
         }
     }
 
-    /// One panel's output pixels of a row, except those in `skipping`: four at a time where
-    /// their windows lie inside the row, else one by one.
+    /// One panel's output pixels of a row not yet computed: those left of `inside` (the pixels
+    /// whose windows lie inside the row) and those from `start` (≥ `inside.lowerBound`) on —
+    /// four at a time within `inside`, else one by one.
     @inline(__always)
     static func directConvolutionPixels<In>(_ s: DirectConvolutionShape, image: UnsafePointer<In>, top: Int, rows: Range<Int>,
-                                            weights w: UnsafePointer<Float>, panel: Int, skipping: Range<Int>, initial: __m512,
-                                            value: (In) -> Float, store: (__m512, Int, Int, __mmask16) -> Void) {
+                                            weights w: UnsafePointer<Float>, panel: Int, inside: Range<Int>, resumingAt start: Int,
+                                            initial: __m512, value: (In) -> Float, store: (__m512, Int, Int, __mmask16) -> Void) {
         let channels = s.inputChannels
         let pixelStep = s.strideWidth &* channels
         let (firstRow, endRow) = (rows.lowerBound, rows.upperBound)
         let mask = laneMask(min(16, s.outputChannels &- panel &* 16))
         var ox = 0
         while ox < s.outputWidth {
-            if ox == skipping.lowerBound && !skipping.isEmpty {
-                ox = skipping.upperBound
+            if ox == inside.lowerBound && ox < start {
+                ox = start
                 continue
             }
             let left = ox &* s.strideWidth &- s.padLeft
             // Four pixels whose windows lie inside the row: four accumulator chains sharing
             // each weight load.
-            if ox &+ 4 <= s.outputWidth && (skipping.isEmpty || ox &+ 4 <= skipping.lowerBound || ox >= skipping.upperBound) && left >= 0 && left &+ 3 &* s.strideWidth &+ (s.filterWidth &- 1) &* s.dilationWidth < s.inputWidth {
+            if ox >= inside.lowerBound && ox &+ 4 <= inside.upperBound {
                 var a0 = initial, a1 = initial, a2 = initial, a3 = initial
                 var ky = firstRow
                 while ky < endRow {

@@ -218,7 +218,7 @@ final class FloatConv2DKernel: HardSwishFusing {
                     let out = output + row * s.outputWidth * s.outputChannels
                     MicrokernelsAVX512.InstructionSetKernels.directConvolutionRow(s, input: input, row: row, weights: w, bias: b, out: out,
                                                                                   minimum: lo, maximum: hi)
-                    if hardSwish { MicrokernelsAVX512.InstructionSetKernels.hardSwishInPlace(out, count: s.outputWidth * s.outputChannels) }
+                    if hardSwish { MicrokernelsAVX512.InstructionSetKernels.hardSwish(out, out, count: s.outputWidth * s.outputChannels) }
                 }
             }
             return
@@ -275,9 +275,9 @@ final class FloatConv2DKernel: HardSwishFusing {
         let first = panels.lowerBound * width, count = min(n, panels.upperBound * width) - first
         guard count > 0 else { return }
         if count == n {
-            weights.isa.hardSwishInPlace(out, count: rows * n)
+            weights.isa.hardSwish(out, out, count: rows * n)
         } else {
-            for r in 0..<rows { weights.isa.hardSwishInPlace(out + r * n + first, count: count) }
+            for r in 0..<rows { weights.isa.hardSwish(out + r * n + first, out + r * n + first, count: count) }
         }
     }
 }

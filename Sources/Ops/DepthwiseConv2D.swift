@@ -210,7 +210,7 @@ final class FloatDepthwiseKernel: HardSwishFusing {
             case .baseline:
                 depthwiseFloatRow(SIMD8<Float>.self, rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, fused: KernelISA.baselineFuses)
             }
-            if hardSwish { isa.hardSwishInPlace(out, count: s.outputWidth * s.outputChannels) }
+            if hardSwish { isa.hardSwish(out, out, count: s.outputWidth * s.outputChannels) }
         }
     }
 }

@@ -41,23 +41,13 @@ extension KernelISA {
         }
     }
 
-    /// FLOAT32 HARD_SWISH (`Microkernels.hardSwish`) over `count` values.
+    /// FLOAT32 HARD_SWISH (`Microkernels.hardSwish`) over `count` values; `output` may be `input`.
     @inline(__always)
     func hardSwish(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.hardSwish(input, output, count: count)
         case .avx2: MicrokernelsAVX2.InstructionSetKernels.hardSwish(input, output, count: count)
         case .baseline: Microkernels.hardSwish(input, output, count: count)
-        }
-    }
-
-    /// FLOAT32 HARD_SWISH of `count` values, in place.
-    @inline(__always)
-    func hardSwishInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        switch self {
-        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.hardSwishInPlace(values, count: count)
-        case .avx2: MicrokernelsAVX2.InstructionSetKernels.hardSwishInPlace(values, count: count)
-        case .baseline: Microkernels.hardSwishInPlace(values, count: count)
         }
     }
 
