@@ -499,7 +499,13 @@ extension InstructionSetKernels {
         init(_ inputs: DepthwiseRowInputs, channel c: Int, channels: Int)
         /// `initial + Σ` over all taps, the top-left input of each row at `at`.
         func sum(at: Int, channels: Int, initial: __m512) -> __m512
+        /// The sums of four neighbouring output pixels at stride `stride` (1 or 2, a constant
+        /// once inlined), the first pixel's window at `at`: input columns shared by the four
+        /// are loaded once, and the four chains of taps run side by side.
+        func sum4(at: Int, stride: Int, channels: Int, initial: __m512) -> Quad
     }
+
+    typealias Quad = (__m512, __m512, __m512, __m512)
 
     /// 3×3: nine of the 32 vector registers.
     struct Filter3x3: RegisterFilter {
@@ -527,6 +533,38 @@ extension InstructionSetKernels {
         @inline(__always)
         func sum(at: Int, channels: Int, initial: __m512) -> __m512 {
             Self.taps(r2 + at, w2, channels, Self.taps(r1 + at, w1, channels, Self.taps(r0 + at, w0, channels, initial)))
+        }
+
+        /// One filter row's taps for four pixels: pixel j reads columns `stride·j ..< stride·j + 3`.
+        @inline(__always)
+        static func taps4(_ x: UnsafePointer<Float>, _ w: Row, _ channels: Int, stride: Int, _ a: inout Quad) {
+            @inline(__always) func column(_ n: Int) -> __m512 { _mm512_loadu_ps(x + n &* channels) }
+            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+            if stride == 1 {
+                a.0 = _mm512_fmadd_ps(c0, w.0, a.0); a.1 = _mm512_fmadd_ps(c1, w.0, a.1)
+                a.2 = _mm512_fmadd_ps(c2, w.0, a.2); a.3 = _mm512_fmadd_ps(c3, w.0, a.3)
+                a.0 = _mm512_fmadd_ps(c1, w.1, a.0); a.1 = _mm512_fmadd_ps(c2, w.1, a.1)
+                a.2 = _mm512_fmadd_ps(c3, w.1, a.2); a.3 = _mm512_fmadd_ps(c4, w.1, a.3)
+                a.0 = _mm512_fmadd_ps(c2, w.2, a.0); a.1 = _mm512_fmadd_ps(c3, w.2, a.1)
+                a.2 = _mm512_fmadd_ps(c4, w.2, a.2); a.3 = _mm512_fmadd_ps(c5, w.2, a.3)
+            } else {
+                let c6 = column(6), c7 = column(7), c8 = column(8)
+                a.0 = _mm512_fmadd_ps(c0, w.0, a.0); a.1 = _mm512_fmadd_ps(c2, w.0, a.1)
+                a.2 = _mm512_fmadd_ps(c4, w.0, a.2); a.3 = _mm512_fmadd_ps(c6, w.0, a.3)
+                a.0 = _mm512_fmadd_ps(c1, w.1, a.0); a.1 = _mm512_fmadd_ps(c3, w.1, a.1)
+                a.2 = _mm512_fmadd_ps(c5, w.1, a.2); a.3 = _mm512_fmadd_ps(c7, w.1, a.3)
+                a.0 = _mm512_fmadd_ps(c2, w.2, a.0); a.1 = _mm512_fmadd_ps(c4, w.2, a.1)
+                a.2 = _mm512_fmadd_ps(c6, w.2, a.2); a.3 = _mm512_fmadd_ps(c8, w.2, a.3)
+            }
+        }
+
+        @inline(__always)
+        func sum4(at: Int, stride: Int, channels: Int, initial: __m512) -> Quad {
+            var a = (initial, initial, initial, initial)
+            Self.taps4(r0 + at, w0, channels, stride: stride, &a)
+            Self.taps4(r1 + at, w1, channels, stride: stride, &a)
+            Self.taps4(r2 + at, w2, channels, stride: stride, &a)
+            return a
         }
     }
 
@@ -565,6 +603,35 @@ extension InstructionSetKernels {
             a = Self.taps(rows[2] + at, w2, channels, a)
             a = Self.taps(rows[3] + at, w3, channels, a)
             return Self.taps(rows[4] + at, w4, channels, a)
+        }
+
+        /// Two pixels at a time (25 registers hold the filter): pixel j reads columns
+        /// `stride·j ..< stride·j + 5`.
+        @inline(__always)
+        static func taps2(_ x: UnsafePointer<Float>, _ w: Row, _ channels: Int, stride: Int, _ a: inout __m512, _ b: inout __m512) {
+            @inline(__always) func column(_ n: Int) -> __m512 { _mm512_loadu_ps(x + n &* channels) }
+            a = _mm512_fmadd_ps(column(0), w.0, a); b = _mm512_fmadd_ps(column(stride), w.0, b)
+            a = _mm512_fmadd_ps(column(1), w.1, a); b = _mm512_fmadd_ps(column(stride &+ 1), w.1, b)
+            a = _mm512_fmadd_ps(column(2), w.2, a); b = _mm512_fmadd_ps(column(stride &+ 2), w.2, b)
+            a = _mm512_fmadd_ps(column(3), w.3, a); b = _mm512_fmadd_ps(column(stride &+ 3), w.3, b)
+            a = _mm512_fmadd_ps(column(4), w.4, a); b = _mm512_fmadd_ps(column(stride &+ 4), w.4, b)
+        }
+
+        @inline(__always)
+        func sum4(at: Int, stride: Int, channels: Int, initial: __m512) -> Quad {
+            var a = initial, b = initial, c = initial, d = initial
+            let second = at &+ 2 &* stride &* channels
+            Self.taps2(rows[0] + at, w0, channels, stride: stride, &a, &b)
+            Self.taps2(rows[1] + at, w1, channels, stride: stride, &a, &b)
+            Self.taps2(rows[2] + at, w2, channels, stride: stride, &a, &b)
+            Self.taps2(rows[3] + at, w3, channels, stride: stride, &a, &b)
+            Self.taps2(rows[4] + at, w4, channels, stride: stride, &a, &b)
+            Self.taps2(rows[0] + second, w0, channels, stride: stride, &c, &d)
+            Self.taps2(rows[1] + second, w1, channels, stride: stride, &c, &d)
+            Self.taps2(rows[2] + second, w2, channels, stride: stride, &c, &d)
+            Self.taps2(rows[3] + second, w3, channels, stride: stride, &c, &d)
+            Self.taps2(rows[4] + second, w4, channels, stride: stride, &c, &d)
+            return (a, b, c, d)
         }
     }
 
@@ -614,8 +681,12 @@ extension InstructionSetKernels {
     }
 
     /// `depthwiseSums` with the filter `F` in registers; pixels whose window leaves the row
-    /// take `tapSum`. Transparent: with `@inline(__always)` the 5×5 instance was left out of
-    /// line, calling `initial` and `body` through closure pointers for every pixel.
+    /// take `tapSum`. The pixels inside go in strips whose input (the filter's rows × the
+    /// strip's columns × every channel) fits in the level-1 cache: each channel vector's pass
+    /// over a strip then finds the input the previous vector's pass loaded (a pass over the
+    /// whole row, with hundreds of channels, had evicted it), for one load of the filter per
+    /// strip and channel vector. Transparent: with `@inline(__always)` the 5×5 instance was
+    /// left out of line, calling `initial` and `body` through closure pointers for every pixel.
     @_transparent
     static func registerFilterSums<F: RegisterFilter>(_: F.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int,
                                                       initial: (Int) -> __m512, _ body: (_ ox: Int, _ c: Int, _ sum: __m512) -> Void) {
@@ -625,21 +696,48 @@ extension InstructionSetKernels {
         while insideStart < s.outputWidth && insideStart &* s.strideWidth &- s.padLeft < 0 { insideStart &+= 1 }
         var insideEnd = insideStart
         while insideEnd < s.outputWidth && insideEnd &* s.strideWidth &- s.padLeft &+ F.size <= s.inputWidth { insideEnd &+= 1 }
-        let step = s.strideWidth &* channels
         var c = 0
         while c < whole {
-            let f = F(inputs, channel: c, channels: channels)
             let start = initial(c)
             for ox in 0..<insideStart { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start)) }
-            var at = (insideStart &* s.strideWidth &- s.padLeft) &* channels &+ c
-            for ox in insideStart..<insideEnd {
-                body(ox, c, f.sum(at: at, channels: channels, initial: start))
-                at &+= step
-            }
             for ox in insideEnd..<s.outputWidth { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start)) }
             c &+= 16
         }
+        let step = s.strideWidth &* channels
+        let columnBytes = F.size &* channels &* 4
+        let strip = max(4, (stripBytes / max(columnBytes, 1) &- F.size) / max(s.strideWidth, 1) / 4 &* 4)
+        var first = insideStart
+        while first < insideEnd {
+            let end = min(insideEnd, first &+ strip)
+            c = 0
+            while c < whole {
+                let f = F(inputs, channel: c, channels: channels)
+                let start = initial(c)
+                var at = (first &* s.strideWidth &- s.padLeft) &* channels &+ c
+                var ox = first
+                @inline(__always) func fours(stride: Int) {
+                    while ox &+ 4 <= end {
+                        let q = f.sum4(at: at, stride: stride, channels: channels, initial: start)
+                        body(ox, c, q.0); body(ox &+ 1, c, q.1); body(ox &+ 2, c, q.2); body(ox &+ 3, c, q.3)
+                        at &+= 4 &* step
+                        ox &+= 4
+                    }
+                }
+                if s.strideWidth == 1 { fours(stride: 1) } else if s.strideWidth == 2 { fours(stride: 2) }
+                while ox < end {
+                    body(ox, c, f.sum(at: at, channels: channels, initial: start))
+                    at &+= step
+                    ox &+= 1
+                }
+                c &+= 16
+            }
+            first = end
+        }
     }
+
+    /// The input bytes a strip of `registerFilterSums` aims to read: half the level-1 data
+    /// cache of current x86 cores (48 KB).
+    static let stripBytes = 24 * 1024
 
     /// One requantized INT8/UINT8 output row for channels `0 ..< whole` (whole vectors of 16):
     /// `bias + Σ taps` (exact: the caller passes at most `exactProductChunk` taps per pixel),

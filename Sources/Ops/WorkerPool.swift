@@ -70,9 +70,11 @@ final class WorkerPool: @unchecked Sendable {
         private var job: (any Job)?
         private var count = 0
         private var stopping = false
-        /// Spins before a worker sleeps: a few tens of microseconds, longer than the gap
-        /// between two ops of an invoke.
-        private let spinLimit = 4000
+        /// Spins before a worker sleeps (`pause` takes ~12 ns here: about half a millisecond).
+        /// Longer than any gap between two parallel ops of an invoke — a worker put to sleep
+        /// mid-invoke costs ~30 µs to wake (at 50 µs of spinning, V2 float slept about once per
+        /// invoke) — and short enough that an idle interpreter soon stops spinning.
+        private let spinLimit = 40_000
 
         init(workers: Int) {
             words = .allocate(byteCount: (4 + workers) * 64, alignment: 64)

@@ -81,6 +81,7 @@ struct BenchCommand: ParsableCommand {
             }
             latencies.append(milliseconds(since: start))
         }
+        let inRunOrder = latencies
         latencies.sort()
         let median = latencies.count % 2 == 1 ? latencies[latencies.count / 2]
             : (latencies[latencies.count / 2 - 1] + latencies[latencies.count / 2]) / 2
@@ -98,6 +99,7 @@ struct BenchCommand: ParsableCommand {
             var object: [String: Any] = [
                 "model": model, "threads": threads, "runs": runs, "warmup": warmup, "kernels": Interpreter.kernelInstructionSet,
                 "init_ms": initMs, "median_ms": median, "p90_ms": p90, "min_ms": minimum, "peak_rss_mb": peakRSS,
+                "latencies_ms": inRunOrder,
             ]
             if profile {
                 object["operators"] = operators.map { ["index": $0.index, "op": $0.name, "ms": $0.ms] as [String: Any] }

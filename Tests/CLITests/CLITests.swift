@@ -100,6 +100,8 @@ enum CLI {
         }
         let median = try #require(object["median_ms"] as? Double), minimum = try #require(object["min_ms"] as? Double)
         #expect(minimum <= median)
+        let latencies = try #require(object["latencies_ms"] as? [Double])
+        #expect(latencies.count == 3 && latencies.min() == minimum, "every measured invoke, in run order: \(latencies)")
         #expect(["baseline", "avx2", "avx512", "avx512vnni"].contains(object["kernels"] as? String ?? ""), "\(object)")
     }
 }

@@ -73,6 +73,15 @@ import TFLiteCore
             }
             c.stride = Int.random(in: 1...2, using: &g)
             c.dilation = Int.random(in: 1...2, using: &g)
+            // Every tenth depthwise a wide row with many channels: at AVX-512 its pixels go in
+            // several strips (each sized to the level-1 cache), four at a time inside a strip.
+            if depthwise && round % 10 == 5 {
+                (c.height, c.width, c.inputChannels) = (Int.random(in: 2...4, using: &g), Int.random(in: 30...70, using: &g), Int.random(in: 100...200, using: &g))
+                c.outputChannels = c.inputChannels
+                c.kernelHeight = Bool.random(using: &g) ? 3 : 5
+                c.kernelWidth = c.kernelHeight
+                c.dilation = 1
+            }
             c.padding = Bool.random(using: &g) ? .same : .valid
             c.activation = [.none, .relu, .relu6, .reluN1To1].randomElement(using: &g) ?? .none
             let channels = c.outputChannels

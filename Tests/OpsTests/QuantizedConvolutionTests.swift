@@ -77,6 +77,12 @@ import TFLiteCore
             // Now and then a filter wider than 64 columns: more taps per pixel than the exact
             // float chunk (the depthwise kernel's scalar path).
             if round % 20 == 19 { c.columns = 67; c.width = 70 }
+            // Now and then a wide depthwise row with many channels: several strips at AVX-512.
+            if depthwise && round % 10 == 4 {
+                (c.height, c.width, c.inputChannels) = (Int.random(in: 2...4, using: &g), Int.random(in: 30...70, using: &g), Int.random(in: 100...200, using: &g))
+                c.outputChannels = c.inputChannels
+                c.dilation = 1
+            }
             let type: DataType = signed ? .int8 : .uint8
             let (qmin, qmax): (Int32, Int32) = signed ? (-128, 127) : (0, 255)
             let inputScale = Float.random(in: 0.01...0.1, using: &g), outputScale = Float.random(in: 0.05...1, using: &g)
