@@ -151,6 +151,7 @@ final class ExecutionPlan {
         // HARD_SWISH's output and the intermediate tensor gets no memory. Not with
         // `preserveAllTensors`, which promises every intermediate tensor.
         var writes = subgraph.operators.map(\.outputs)
+        var reads = subgraph.operators.map(\.inputs)
         if !options.preserveAllTensors {
             var readers = [Int](repeating: 0, count: tensors.count)
             for (opIndex, op) in subgraph.operators.enumerated() where kernels[opIndex] != nil {
@@ -167,7 +168,26 @@ final class ExecutionPlan {
                       let producer = kernels[writer[t]] as? HardSwishFusing else { continue }
                 producer.fuseHardSwish()
                 writes[writer[t]] = op.outputs
+                writer[op.outputs[0]] = writer[t]
                 kernels[opIndex] = nil
+            }
+
+            // 1c. A FLOAT32 DEPTHWISE_CONV_2D that alone reads a large tensor a convolution
+            // writes row by row (1×1 or direct) runs that convolution itself, a few rows ahead
+            // (`DepthwiseAfterConvolutionKernel`): the tensor gets no memory and its rows stay
+            // in the core's cache. The fused step reads what the convolution read.
+            for (opIndex, op) in subgraph.operators.enumerated() where op.builtin == .depthwiseConv2D {
+                guard let depthwise = kernels[opIndex], let t = op.inputs.first, t >= 0,
+                      readers[t] == 1, !subgraph.outputs.contains(t), writer[t] >= 0, writes[writer[t]] == [t],
+                      let convolution = kernels[writer[t]],
+                      let bytes = try? Self.byteCount(shape: shapes[t], type: tensors[t].type),
+                      bytes >= DepthwiseAfterConvolutionKernel.minimumIntermediateBytes,
+                      let fused = DepthwiseAfterConvolutionKernel.fusing(depthwise, after: convolution, threads: options.threadCount),
+                      fused.scratchByteCount <= options.memoryBudget else { continue }
+                kernels[writer[t]] = nil
+                kernels[opIndex] = fused
+                reads[opIndex] = Array(subgraph.operators[writer[t]].inputs.prefix(1))
+                maxScratch = max(maxScratch, fused.scratchByteCount)
             }
         }
 
@@ -179,8 +199,8 @@ final class ExecutionPlan {
             firstUse[index] = 0
             lastUse[index] = max(lastUse[index], 0)
         }
-        for (opIndex, op) in subgraph.operators.enumerated() where kernels[opIndex] != nil {
-            for t in op.inputs where t >= 0 { lastUse[t] = max(lastUse[t], opIndex) }
+        for opIndex in subgraph.operators.indices where kernels[opIndex] != nil {
+            for t in reads[opIndex] where t >= 0 { lastUse[t] = max(lastUse[t], opIndex) }
             for t in writes[opIndex] {
                 firstUse[t] = min(firstUse[t], opIndex)
                 lastUse[t] = max(lastUse[t], opIndex)
@@ -215,14 +235,14 @@ final class ExecutionPlan {
             // An op whose outputs are all empty has nothing to compute (and a hostile shape
             // such as [1, 654311431, 0, 0] would still make its loops walk the empty rows).
             if !op.outputs.isEmpty && op.outputs.allSatisfy({ shapes[$0].contains(0) }) { continue }
-            let inputs = UnsafeMutableBufferPointer<UnsafeRawPointer?>.allocate(capacity: max(op.inputs.count, 1))
-            for (i, t) in op.inputs.enumerated() { inputs[i] = t >= 0 ? pointer(to: t) : nil }
+            let inputs = UnsafeMutableBufferPointer<UnsafeRawPointer?>.allocate(capacity: max(reads[opIndex].count, 1))
+            for (i, t) in reads[opIndex].enumerated() { inputs[i] = t >= 0 ? pointer(to: t) : nil }
             let outputs = UnsafeMutableBufferPointer<UnsafeMutableRawPointer>.allocate(capacity: max(op.outputs.count, 1))
             for (i, t) in writes[opIndex].enumerated() {
                 outputs[i] = mutablePointer(to: t) ?? UnsafeMutableRawPointer(scratch.baseAddress.unsafelyUnwrapped)
             }
             steps.append(Step(operatorIndex: opIndex, kernel: kernel,
-                              inputs: UnsafeMutableBufferPointer(rebasing: inputs[0..<op.inputs.count]),
+                              inputs: UnsafeMutableBufferPointer(rebasing: inputs[0..<reads[opIndex].count]),
                               outputs: UnsafeMutableBufferPointer(rebasing: outputs[0..<op.outputs.count])))
         }
     }

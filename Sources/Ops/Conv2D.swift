@@ -180,7 +180,7 @@ package struct ConvolutionShape: Sendable {
     }
 }
 
-final class FloatConv2DKernel: HardSwishFusing {
+final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing {
     let geometry: ConvolutionShape
     let weights: PackedFloatWeights
     let minimum: Float, maximum: Float
@@ -264,6 +264,39 @@ final class FloatConv2DKernel: HardSwishFusing {
             weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n, minimum: minimum,
                              maximum: maximum, panels: panels)
             applyHardSwish(output + first * n, rows: count, panels: panels)
+        }
+    }
+
+    /// Output rows come one at a time (all columns, all channels) when the convolution runs
+    /// row by row anyway: 1×1 (its weights, taken whole for each row, at most
+    /// `rowProducingWeightBytes`) or direct.
+    var producedRows: (rows: Int, width: Int, channels: Int)? {
+        let g = geometry
+        guard runsDirectly || (g.isPointwise && saturatingProduct(g.patchSize, g.outputChannels, 4) <= rowProducingWeightBytes) else { return nil }
+        return (g.batches * g.outputHeight, g.outputWidth, g.outputChannels)
+    }
+
+    func produceRow(_ row: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        #if arch(x86_64)
+        if runsDirectly {
+            let w = UnsafePointer(weights.data.pointer), b = UnsafePointer(weights.bias.pointer)
+            let s = g.directShape
+            MicrokernelsAVX512.InstructionSetKernels.directConvolutionRow(s, input: input, row: row, weights: w, bias: b, out: out,
+                                                                          minimum: minimum, maximum: maximum)
+            if hardSwish { MicrokernelsAVX512.InstructionSetKernels.hardSwish(out, out, count: s.outputWidth * s.outputChannels) }
+            return
+        }
+        #endif
+        let tileRows = weights.tileRows, k = g.patchSize, n = g.outputChannels
+        let first = row * g.outputWidth
+        var done = 0
+        while done < g.outputWidth {
+            let count = min(tileRows, g.outputWidth - done)
+            weights.multiply(rows: count, a: input + (first + done) * k, aStride: k, out: out + done * n, outStride: n,
+                             minimum: minimum, maximum: maximum, panels: 0..<weights.panels)
+            applyHardSwish(out + done * n, rows: count, panels: 0..<weights.panels)
+            done += count
         }
     }
 

@@ -178,7 +178,8 @@ final class FloatDepthwiseKernel: HardSwishFusing {
         self.isa = isa
     }
 
-    private var sliceBytes: Int { shape.sliceBytes(expandedRows: shape.multiplier == 1 ? 0 : shape.filterHeight, extra: 0) }
+    /// Bytes of one thread's scratch.
+    var sliceBytes: Int { shape.sliceBytes(expandedRows: shape.multiplier == 1 ? 0 : shape.filterHeight, extra: 0) }
     var scratchByteCount: Int { saturatingProduct(threads, sliceBytes) }
 
     func eval(_ args: KernelArguments) {
@@ -190,28 +191,38 @@ final class FloatDepthwiseKernel: HardSwishFusing {
 
     /// Output rows `rows`, with `slice` as this chunk's scratch.
     private func run(_ rows: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer) {
-        let s = shape, rowShape = s.rowShape, isa = self.isa
-        let w = UnsafePointer(weights.pointer), b = UnsafePointer(bias.pointer)
-        let lo = minimum, hi = maximum
+        let s = shape
         let rowStride = s.expandedRowElements
         let expanded = (slice + s.tablesBytes).assumingMemoryBound(to: Float.self)
         for row in rows {
             let batch = row / s.outputHeight
-            let inputs = s.collectRows(row, tables: slice, filters: w) { iy, slot in
+            runRow(row, output: output, slice: slice) { iy, slot in
                 if s.multiplier == 1 { return input + (batch * s.inputHeight + iy) * s.inputWidth * s.channels }
                 let to = expanded + slot * rowStride
                 s.expandRow(input, batch: batch, iy: iy, into: to, convert: { $0 })
                 return UnsafePointer(to)
             }
-            let out = output + row * s.outputWidth * s.outputChannels
-            switch isa {
-            case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
-            case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
-            case .baseline:
-                depthwiseFloatRow(SIMD8<Float>.self, rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, fused: KernelISA.baselineFuses)
-            }
-            if hardSwish { isa.hardSwish(out, out, count: s.outputWidth * s.outputChannels) }
         }
+    }
+
+    /// Output row `row` (batch · output height + y), input row `iy` of its batch read from
+    /// `rowFor(iy, slot)` (`slot`: which of the row's input rows it is, from 0); `slice` is the
+    /// thread's scratch.
+    @inline(__always)
+    func runRow(_ row: Int, output: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer,
+                rowFor: (_ iy: Int, _ slot: Int) -> UnsafePointer<Float>) {
+        let s = shape, rowShape = s.rowShape
+        let b = UnsafePointer(bias.pointer)
+        let lo = minimum, hi = maximum
+        let inputs = s.collectRows(row, tables: slice, filters: UnsafePointer(weights.pointer), rowFor: rowFor)
+        let out = output + row * s.outputWidth * s.outputChannels
+        switch isa {
+        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
+        case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
+        case .baseline:
+            depthwiseFloatRow(SIMD8<Float>.self, rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, fused: KernelISA.baselineFuses)
+        }
+        if hardSwish { isa.hardSwish(out, out, count: s.outputWidth * s.outputChannels) }
     }
 }
 

@@ -23,6 +23,21 @@ package protocol HardSwishFusing: Kernel {
     func fuseHardSwish()
 }
 
+/// A FLOAT32 convolution that can compute its output one row at a time (every column and
+/// channel of it), for a depthwise convolution that reads the rows as they are made
+/// (`DepthwiseAfterConvolutionKernel`).
+package protocol ConvolutionRowProducing: Kernel {
+    /// The output as rows (batches × height) of `width` pixels of `channels` values, when this
+    /// convolution can produce it row by row; nil otherwise.
+    var producedRows: (rows: Int, width: Int, channels: Int)? { get }
+    /// Computes output row `row` (batch · height + y) from `input` into `out`, exactly the
+    /// values `eval` stores there (any fused HARD_SWISH included). Needs no scratch.
+    func produceRow(_ row: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>)
+}
+
+/// The largest 1×1 weights (bytes) a convolution takes whole for every output row it produces.
+let rowProducingWeightBytes = 256 * 1024
+
 extension Kernel {
     package var scratchByteCount: Int { 0 }
     package var readsInputData: Bool { true }

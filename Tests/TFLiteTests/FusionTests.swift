@@ -2,14 +2,16 @@ import Foundation
 import Testing
 import TFLite
 
-/// A FLOAT32 HARD_SWISH that alone reads a convolution's output runs inside the convolution
-/// (unless every tensor is preserved): the outputs stay bit for bit those of the two ops run one
-/// after the other, on 1 and 2 threads.
+/// A FLOAT32 HARD_SWISH that alone reads a convolution's output runs inside the convolution,
+/// and a FLOAT32 depthwise convolution that alone reads a large 1×1 (or first-layer)
+/// convolution's output computes that convolution row by row itself (unless every tensor is
+/// preserved): the outputs stay bit for bit those of the ops run one after the other, on 1 and
+/// 2 threads.
 @Suite struct FusionTests {
     static let models: [URL] = {
         var models = [TestPaths.fixtures.appendingPathComponent("models/mobilenet_v3_style_float.tflite")]
         if TestPaths.sharedExists {
-            for name in ["mobilenet_v3_small_1.0_224_float.tflite", "mobilenet_v3_large_1.0_224_float.tflite"] {
+            for name in ["mobilenet_v3_small_1.0_224_float.tflite", "mobilenet_v3_large_1.0_224_float.tflite", "mobilenet_v2_1.0_224_float.tflite"] {
                 models.append(TestPaths.shared.appendingPathComponent("models/bench").appendingPathComponent(name))
             }
         }
@@ -25,7 +27,7 @@ import TFLite
     }
 
     @Test(arguments: [1, 2])
-    func fusedHardSwishChangesNoBit(threads: Int) throws {
+    func fusedOpsChangeNoBit(threads: Int) throws {
         for model in Self.models {
             let probe = try Interpreter(modelPath: model.path)
             try probe.allocateTensors()

@@ -1,0 +1,72 @@
+/// A FLOAT32 DEPTHWISE_CONV_2D fused with the convolution whose output only it reads (the
+/// expansion of MobileNet's inverted residual blocks, or the first layer): each thread makes
+/// the convolution's rows as its depthwise rows first need them, into a ring of as many rows as
+/// the depthwise filter spans, so the intermediate tensor (4.8 MB at MobileNetV2's 112×112×96)
+/// never leaves the core's cache and gets no memory of its own.
+///
+/// The values are those of the two ops run one after the other: the same kernels compute
+/// every row. A thread recomputes the convolution rows its first output row shares with the
+/// thread before it (1–2 rows per thread).
+package final class DepthwiseAfterConvolutionKernel: Kernel {
+    /// The fused kernel when `depthwise` is a FLOAT32 depthwise convolution (multiplier 1) and
+    /// `convolution` produces its input row by row; nil otherwise.
+    package static func fusing(_ depthwise: any Kernel, after convolution: any Kernel, threads: Int) -> (any Kernel)? {
+        guard let depthwise = depthwise as? FloatDepthwiseKernel, let convolution = convolution as? ConvolutionRowProducing else { return nil }
+        return DepthwiseAfterConvolutionKernel(convolution: convolution, depthwise: depthwise, threads: threads)
+    }
+
+    /// The smallest intermediate tensor (bytes) worth fusing: smaller ones stay in cache
+    /// between the two ops anyway, and a thread's recomputed rows cost relatively more.
+    package static let minimumIntermediateBytes = 512 * 1024
+
+    let convolution: any ConvolutionRowProducing
+    let depthwise: FloatDepthwiseKernel
+    let threads: Int
+    /// Ring rows: input rows one depthwise output row spans.
+    let span: Int
+    let rowElements: Int
+
+    /// Nil unless `convolution` produces rows and its output is `depthwise`'s input.
+    init?(convolution: any ConvolutionRowProducing, depthwise: FloatDepthwiseKernel, threads: Int) {
+        let s = depthwise.shape
+        guard let rows = convolution.producedRows, s.multiplier == 1, rows.rows == s.batches * s.inputHeight,
+              rows.width == s.inputWidth, rows.channels == s.channels else { return nil }
+        self.convolution = convolution
+        self.depthwise = depthwise
+        self.threads = max(1, threads)
+        span = (s.filterHeight - 1) * s.dilationHeight + 1
+        rowElements = s.inputWidth * s.channels
+    }
+
+    private var ringBytes: Int { (saturatingProduct(span, rowElements, 4) + 63) / 64 * 64 }
+    private var sliceBytes: Int { saturatingSum(depthwise.sliceBytes, ringBytes) }
+    package var scratchByteCount: Int { saturatingProduct(threads, sliceBytes) }
+
+    package func eval(_ args: KernelArguments) {
+        let context = (self, args.input(0, as: Float.self), args.output(0, as: Float.self), args.scratch.unsafelyUnwrapped)
+        args.runner.forEachChunk(count: depthwise.shape.outputRows, context: context) { c, chunk, rows in
+            c.0.run(rows, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
+        }
+    }
+
+    /// Depthwise output rows `rows`; `slice` holds the depthwise's scratch, then the ring.
+    private func run(_ rows: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer) {
+        let s = depthwise.shape, span = self.span, rowElements = self.rowElements
+        let ring = (slice + depthwise.sliceBytes).assumingMemoryBound(to: Float.self)
+        // Input row iy lives in ring slot iy mod span: the rows one output row reads are
+        // consecutive, fewer than `span + 1`, so they never share a slot.
+        var batch = -1, next = 0
+        for row in rows {
+            let b = row / s.outputHeight, top = (row % s.outputHeight) * s.strideHeight - s.padTop
+            if b != batch { batch = b; next = 0 }
+            let end = min(s.inputHeight, top + span)
+            var iy = max(next, top, 0)
+            while iy < end {
+                convolution.produceRow(b * s.inputHeight + iy, input: input, into: ring + (iy % span) * rowElements)
+                iy += 1
+            }
+            next = max(next, end)
+            depthwise.runRow(row, output: output, slice: slice) { iy, _ in UnsafePointer(ring + (iy % span) * rowElements) }
+        }
+    }
+}
