@@ -7,8 +7,11 @@
 
 /// The horizontal geometry of a depthwise convolution row.
 @usableFromInline package struct DepthwiseRowShape {
-    /// Output channels: values per pixel in the input rows, the filter rows and the output.
+    /// Output channels computed: from each row pointer (advanced to the first of them) on.
     @usableFromInline package var channels: Int
+    /// Values from one pixel to the next in the input rows, the filter rows and the output:
+    /// `channels`, or more when the row computes a slice of the channels.
+    @usableFromInline package var pixelStride: Int
     @usableFromInline package var inputWidth: Int
     @usableFromInline package var outputWidth: Int
     @usableFromInline package var filterWidth: Int
@@ -16,9 +19,9 @@
     @usableFromInline package var dilationWidth: Int
     @usableFromInline package var padLeft: Int
 
-    @usableFromInline package init(channels: Int, inputWidth: Int, outputWidth: Int, filterWidth: Int, strideWidth: Int,
+    @usableFromInline package init(channels: Int, pixelStride: Int? = nil, inputWidth: Int, outputWidth: Int, filterWidth: Int, strideWidth: Int,
                                    dilationWidth: Int, padLeft: Int) {
-        self.channels = channels; self.inputWidth = inputWidth; self.outputWidth = outputWidth
+        self.channels = channels; self.pixelStride = pixelStride ?? channels; self.inputWidth = inputWidth; self.outputWidth = outputWidth
         self.filterWidth = filterWidth; self.strideWidth = strideWidth; self.dilationWidth = dilationWidth; self.padLeft = padLeft
     }
 
@@ -51,7 +54,7 @@ func depthwiseSum<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inp
                                         initial: V, fused: Bool) -> V {
     let (first, end, origin) = s.taps(ox)
     var acc = initial
-    let channels = s.channels
+    let channels = s.pixelStride
     for r in 0..<inputs.count {
         let row = UnsafeRawPointer(inputs.rows[r] + c), filter = UnsafeRawPointer(inputs.filters[r] + c)
         var kx = first
@@ -72,13 +75,13 @@ func depthwiseSum<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inp
 package func depthwiseFloatRow<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
                                                      out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float, fused: Bool,
                                                      firstChannel: Int = 0) {
-    let channels = s.channels, width = V.scalarCount
+    let channels = s.channels, stride = s.pixelStride, width = V.scalarCount
     let whole = channels / width &* width
     let eights = (channels &- whole) / 8 &* 8 &+ whole
     let lo = V(repeating: minimum), hi = V(repeating: maximum)
     let lo8 = SIMD8<Float>(repeating: minimum), hi8 = SIMD8<Float>(repeating: maximum)
     for ox in 0..<s.outputWidth {
-        let o = UnsafeMutableRawPointer(out + ox &* channels)
+        let o = UnsafeMutableRawPointer(out + ox &* stride)
         var c = firstChannel
         while c < whole {
             let initial = UnsafeRawPointer(bias + c).loadUnaligned(as: V.self)
@@ -97,10 +100,10 @@ package func depthwiseFloatRow<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRo
             var acc = bias[c]
             for r in 0..<inputs.count {
                 for kx in first..<end {
-                    acc += inputs.rows[r][(origin &+ kx &* s.dilationWidth) &* channels &+ c] * inputs.filters[r][kx &* channels &+ c]
+                    acc += inputs.rows[r][(origin &+ kx &* s.dilationWidth) &* stride &+ c] * inputs.filters[r][kx &* stride &+ c]
                 }
             }
-            out[ox &* channels &+ c] = min(max(acc, minimum), maximum)
+            out[ox &* stride &+ c] = min(max(acc, minimum), maximum)
             c &+= 1
         }
     }
@@ -113,11 +116,11 @@ package func depthwiseFloatRow<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRo
 @inlinable @inline(__always)
 package func depthwiseIntegerRow<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs,
                                                        acc: UnsafeMutablePointer<Int32>, fused: Bool, firstChannel: Int = 0) {
-    let channels = s.channels, width = V.scalarCount
+    let channels = s.channels, stride = s.pixelStride, width = V.scalarCount
     let whole = channels / width &* width
     let eights = (channels &- whole) / 8 &* 8 &+ whole
     for ox in 0..<s.outputWidth {
-        let o = UnsafeMutableRawPointer(acc + ox &* channels)
+        let o = UnsafeMutableRawPointer(acc + ox &* stride)
         var c = firstChannel
         while c < whole {
             var sum = o.loadUnaligned(fromByteOffset: c &* 4, as: V.MaskStorage.self)
@@ -136,10 +139,10 @@ package func depthwiseIntegerRow<V: KernelFloatVector>(_: V.Type, _ s: Depthwise
             var total: Float = 0
             for r in 0..<inputs.count {
                 for kx in first..<end {
-                    total += inputs.rows[r][(origin &+ kx &* s.dilationWidth) &* channels &+ c] * inputs.filters[r][kx &* channels &+ c]
+                    total += inputs.rows[r][(origin &+ kx &* s.dilationWidth) &* stride &+ c] * inputs.filters[r][kx &* stride &+ c]
                 }
             }
-            acc[ox &* channels &+ c] = acc[ox &* channels &+ c] &+ Int32(total)
+            acc[ox &* stride &+ c] = acc[ox &* stride &+ c] &+ Int32(total)
             c &+= 1
         }
     }

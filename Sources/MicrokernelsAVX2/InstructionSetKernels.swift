@@ -215,7 +215,10 @@ extension InstructionSetKernels {
     /// the output zero point, clamped, narrowed to bytes and stored, for the 16 channels from
     /// `column`: the parameters are loaded once, at `init`.
     struct LaneRequantization {
-        let m: __m512i, mOdd: __m512i, left: __m512i, right: __m512i, mask: __m512i, threshold: __m512i
+        let m: __m512i, mOdd: __m512i, left: __m512i
+        /// Per 64-bit lane (the even channels, then the odd ones): 2^30 + ⌊2^(right − 1)⌋ · 2^31,
+        /// the correction 2^31 where right > 0, and the shift 31 + right.
+        let addEven: __m512i, addOdd: __m512i, negativeEven: __m512i, negativeOdd: __m512i, shiftEven: __m512i, shiftOdd: __m512i
         let zeroPoint: __m512i, minimum: __m512i, maximum: __m512i
 
         @inline(__always)
@@ -223,9 +226,16 @@ extension InstructionSetKernels {
             m = _mm512_loadu_si512(r.multiplier + column)
             mOdd = _mm512_srli_epi64(m, 32)
             left = _mm512_loadu_si512(r.leftShift + column)
-            right = _mm512_loadu_si512(r.rightShift + column)
-            mask = _mm512_loadu_si512(r.mask + column)
-            threshold = _mm512_srai_epi32(mask, 1)
+            let right = _mm512_loadu_si512(r.rightShift + column)
+            @inline(__always) func constants(_ e: __m512i) -> (add: __m512i, negative: __m512i, shift: __m512i) {
+                // Masks from the shifts: 1 → ⌊2^(e−1)⌋ (0 at e = 0), and 2^31 where e > 0.
+                let rounding = _mm512_srli_epi64(_mm512_sllv_epi64(_mm512_set1_epi64(1), e), 1)
+                let rounds = _mm512_min_epu64(_mm512_sllv_epi64(rounding, _mm512_set1_epi64(31)), _mm512_set1_epi64(1 << 31))
+                return (_mm512_add_epi64(_mm512_slli_epi64(rounding, 31), _mm512_set1_epi64(1 << 30)), rounds,
+                        _mm512_add_epi64(e, _mm512_set1_epi64(31)))
+            }
+            (addEven, negativeEven, shiftEven) = constants(_mm512_and_si512(right, _mm512_set1_epi64(0xFFFF_FFFF)))
+            (addOdd, negativeOdd, shiftOdd) = constants(_mm512_srli_epi64(right, 32))
             zeroPoint = _mm512_set1_epi32(outputZeroPoint)
             self.minimum = _mm512_set1_epi32(minimum)
             self.maximum = _mm512_set1_epi32(maximum)
@@ -239,19 +249,22 @@ extension InstructionSetKernels {
         }
 
         /// `MultiplyByQuantizedMultiplier` of each lane: no zero point, no clamp.
+        ///
+        /// With p = x·m and H = ⌊(p + 2^30) / 2^31⌋ (the doubling high multiply; m ≥ 0), the
+        /// rounding divide ⌊(H + 2^(right−1) − [H < 0]) / 2^right⌋ (ties away from zero; at
+        /// right 0 just H) is one 64-bit shift of p + 2^30 + 2^(right−1)·2^31, less 2^31 where
+        /// p < 0. (H < 0 needs p < −2^30; for −2^30 ≤ p < 0, H is 0 and subtracting changes
+        /// nothing: ⌊(2^(right−1) − 1) / 2^right⌋ = 0.) The sums cannot overflow (|p| < 2^62)
+        /// and the result fits in 32 bits.
         @inline(__always)
         func requantize(_ acc: __m512i) -> __m512i {
             let x = _mm512_sllv_epi32(acc, left)
-            let nudge = _mm512_set1_epi64(1 << 30)
-            let even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), nudge), 31)
-            let odd = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), mOdd), nudge), 31)
-            let high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32))
-            let remainder = _mm512_and_si512(high, mask)
-            // Ties round away from zero: negative values need one more to round up.
-            let limit = _mm512_sub_epi32(threshold, _mm512_srai_epi32(high, 31))
-            let v = _mm512_srav_epi32(high, right)
-            // +1 where remainder > limit (both in 0 ... 2^31 − 1: the difference's sign bit).
-            return _mm512_add_epi32(v, _mm512_srli_epi32(_mm512_sub_epi32(limit, remainder), 31))
+            let even = _mm512_mul_epi32(x, m), odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), mOdd)
+            let sumEven = _mm512_add_epi64(even, addEven), sumOdd = _mm512_add_epi64(odd, addOdd)
+            let resultEven = _mm512_srav_epi64(_mm512_mask_sub_epi64(sumEven, _mm512_movepi64_mask(even), sumEven, negativeEven), shiftEven)
+            let resultOdd = _mm512_srav_epi64(_mm512_mask_sub_epi64(sumOdd, _mm512_movepi64_mask(odd), sumOdd, negativeOdd), shiftOdd)
+            // Each odd channel's result (the low half of its 64-bit lane) into the lane above.
+            return _mm512_mask_permutexvar_epi32(resultEven, 0xAAAA, _mm512_set_epi32(14, 14, 12, 12, 10, 10, 8, 8, 6, 6, 4, 4, 2, 2, 0, 0), resultOdd)
         }
     }
 
@@ -640,7 +653,7 @@ extension InstructionSetKernels {
     @inline(__always)
     static func tapSum(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, ox: Int, channel c: Int, initial: __m512) -> __m512 {
         let (first, end, origin) = s.taps(ox)
-        let channels = s.channels, step = s.dilationWidth &* channels
+        let channels = s.pixelStride, step = s.dilationWidth &* channels
         var acc = initial
         for r in 0..<inputs.count {
             var x = inputs.rows[r] + ((origin &+ first &* s.dilationWidth) &* channels &+ c)
@@ -690,7 +703,7 @@ extension InstructionSetKernels {
     @_transparent
     static func registerFilterSums<F: RegisterFilter>(_: F.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int,
                                                       initial: (Int) -> __m512, _ body: (_ ox: Int, _ c: Int, _ sum: __m512) -> Void) {
-        let channels = s.channels
+        let channels = s.pixelStride
         // The pixels whose whole window lies inside the row (dilation 1): a range, found once.
         var insideStart = 0
         while insideStart < s.outputWidth && insideStart &* s.strideWidth &- s.padLeft < 0 { insideStart &+= 1 }
@@ -745,7 +758,7 @@ extension InstructionSetKernels {
     package static func depthwiseRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Int32>,
                                                    _ r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32,
                                                    into out: UnsafeMutableRawPointer) -> Int {
-        let channels = s.channels, whole = channels / 16 &* 16
+        let stride = s.pixelStride, whole = s.channels / 16 &* 16
         var column = -1
         var q = LaneRequantization(r, column: 0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
         var b = _mm512_setzero_si512()
@@ -756,7 +769,7 @@ extension InstructionSetKernels {
                 b = _mm512_loadu_si512(bias + c)
             }
             // The sum is an integer below 2^22: converting rounds nothing.
-            q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(sum)), count: 16, to: out + (ox &* channels &+ c))
+            q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(sum)), count: 16, to: out + (ox &* stride &+ c))
         }
         return whole
     }
@@ -764,11 +777,11 @@ extension InstructionSetKernels {
     /// Float rows for channels `0 ..< whole`; returns `whole`.
     static func depthwiseFloatRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
                                      out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) -> Int {
-        let channels = s.channels, whole = channels / 16 &* 16
+        let stride = s.pixelStride, whole = s.channels / 16 &* 16
         // max(lo, x) and min(hi, x) return x when x is NaN, as the reference's std::max/min do.
         let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
         depthwiseSums(s, inputs, whole: whole, initial: { _mm512_loadu_ps(bias + $0) }) { ox, c, sum in
-            _mm512_storeu_ps(out + (ox &* channels &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, sum)))
+            _mm512_storeu_ps(out + (ox &* stride &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, sum)))
         }
         return whole
     }
@@ -776,10 +789,10 @@ extension InstructionSetKernels {
     /// Exact integer accumulators (`acc += Σ`, taps integers held as floats) for channels
     /// `0 ..< whole` (at most `exactProductChunk` taps per call); returns `whole`.
     static func depthwiseIntegerRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) -> Int {
-        let channels = s.channels, whole = channels / 16 &* 16
+        let stride = s.pixelStride, whole = s.channels / 16 &* 16
         depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }) { ox, c, sum in
             // The sum is an integer below 2^22: converting rounds nothing.
-            let o = acc + (ox &* channels &+ c)
+            let o = acc + (ox &* stride &+ c)
             _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), _mm512_cvtps_epi32(sum)))
         }
         return whole

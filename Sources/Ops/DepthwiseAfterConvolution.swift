@@ -66,7 +66,7 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
                 iy += 1
             }
             next = max(next, end)
-            depthwise.runRow(row, output: output, slice: slice) { iy, _ in UnsafePointer(ring + (iy % span) * rowElements) }
+            depthwise.runRow(row, channels: 0..<s.outputChannels, output: output, slice: slice) { iy, _ in UnsafePointer(ring + (iy % span) * rowElements) }
         }
     }
 }

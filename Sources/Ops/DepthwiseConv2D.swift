@@ -182,8 +182,29 @@ final class FloatDepthwiseKernel: HardSwishFusing {
     var sliceBytes: Int { shape.sliceBytes(expandedRows: shape.multiplier == 1 ? 0 : shape.filterHeight, extra: 0) }
     var scratchByteCount: Int { saturatingProduct(threads, sliceBytes) }
 
+    /// Whether the threads split the channels (16 at a time) rather than the rows: few output
+    /// rows (a 7×7 image gives two threads 3 and 4), many channels. The 1×1 convolutions
+    /// around such a layer split their output channels too (`forEachTileBlock`), so each
+    /// thread reads the channels it wrote.
+    private var splitsChannels: Bool {
+        threads > 1 && shape.multiplier == 1 && shape.outputRows < 4 * threads && shape.outputChannels >= 32 * threads
+    }
+
     func eval(_ args: KernelArguments) {
         let context = (self, args.input(0, as: Float.self), args.output(0, as: Float.self), args.scratch.unsafelyUnwrapped)
+        if splitsChannels {
+            args.runner.forEachChunk(count: (shape.outputChannels + 15) / 16, context: context) { c, chunk, blocks in
+                let s = c.0.shape, input = c.1
+                let channels = blocks.lowerBound * 16..<min(blocks.upperBound * 16, s.outputChannels)
+                for row in 0..<s.outputRows {
+                    let batch = row / s.outputHeight
+                    c.0.runRow(row, channels: channels, output: c.2, slice: c.3 + chunk * c.0.sliceBytes) { iy, _ in
+                        input + (batch * s.inputHeight + iy) * s.inputWidth * s.channels
+                    }
+                }
+            }
+            return
+        }
         args.runner.forEachChunk(count: shape.outputRows, context: context) { c, chunk, rows in
             c.0.run(rows, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
         }
@@ -196,7 +217,7 @@ final class FloatDepthwiseKernel: HardSwishFusing {
         let expanded = (slice + s.tablesBytes).assumingMemoryBound(to: Float.self)
         for row in rows {
             let batch = row / s.outputHeight
-            runRow(row, output: output, slice: slice) { iy, slot in
+            runRow(row, channels: 0..<s.outputChannels, output: output, slice: slice) { iy, slot in
                 if s.multiplier == 1 { return input + (batch * s.inputHeight + iy) * s.inputWidth * s.channels }
                 let to = expanded + slot * rowStride
                 s.expandRow(input, batch: batch, iy: iy, into: to, convert: { $0 })
@@ -205,24 +226,31 @@ final class FloatDepthwiseKernel: HardSwishFusing {
         }
     }
 
-    /// Output row `row` (batch · output height + y), input row `iy` of its batch read from
-    /// `rowFor(iy, slot)` (`slot`: which of the row's input rows it is, from 0); `slice` is the
-    /// thread's scratch.
+    /// Output row `row` (batch · output height + y), `channels` of it (all, or a range starting
+    /// at a multiple of 16), input row `iy` of its batch read from `rowFor(iy, slot)` (`slot`:
+    /// which of the row's input rows it is, from 0); `slice` is the thread's scratch.
     @inline(__always)
-    func runRow(_ row: Int, output: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer,
+    func runRow(_ row: Int, channels: Range<Int>, output: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer,
                 rowFor: (_ iy: Int, _ slot: Int) -> UnsafePointer<Float>) {
-        let s = shape, rowShape = s.rowShape
-        let b = UnsafePointer(bias.pointer)
+        let s = shape, first = channels.lowerBound
+        var rowShape = s.rowShape
+        rowShape.channels = channels.count
+        let b = UnsafePointer(bias.pointer) + first
         let lo = minimum, hi = maximum
-        let inputs = s.collectRows(row, tables: slice, filters: UnsafePointer(weights.pointer), rowFor: rowFor)
-        let out = output + row * s.outputWidth * s.outputChannels
+        let inputs = s.collectRows(row, tables: slice, filters: UnsafePointer(weights.pointer) + first) { iy, slot in rowFor(iy, slot) + first }
+        let out = output + row * s.outputWidth * s.outputChannels + first
         switch isa {
         case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
         case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
         case .baseline:
             depthwiseFloatRow(SIMD8<Float>.self, rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, fused: KernelISA.baselineFuses)
         }
-        if hardSwish { isa.hardSwish(out, out, count: s.outputWidth * s.outputChannels) }
+        guard hardSwish else { return }
+        if channels.count == s.outputChannels {
+            isa.hardSwish(out, out, count: s.outputWidth * s.outputChannels)
+        } else {
+            for ox in 0..<s.outputWidth { isa.hardSwish(out + ox * s.outputChannels, out + ox * s.outputChannels, count: channels.count) }
+        }
     }
 }
 

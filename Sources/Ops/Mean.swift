@@ -152,6 +152,22 @@ final class MeanKernel: Kernel {
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let count = Float(plan.reducedCount)
+        // One outer block (a global average pool): the threads take ranges of the inner values
+        // (channels), each summing them in the same order.
+        if let blocks = plan.blocks, blocks.outer == 1, let sums = args.scratch?.assumingMemoryBound(to: Float.self) {
+            args.runner.forEachRange(count: blocks.inner, grain: 64, context: (input, output, sums, blocks.reduced, blocks.inner, count)) {
+                c, range in
+                let (input, output, sums, reduced, inner, count) = c
+                for i in range { sums[i] = 0 }
+                var row = input
+                for _ in 0..<reduced {
+                    for i in range { sums[i] += row[i] }
+                    row += inner
+                }
+                for i in range { output[i] = sums[i] / count }
+            }
+            return
+        }
         plan.forEachOutput(input, accumulators: args.scratch, zero: Float(0), add: { $0 + $1 }) { o, sum in output[o] = sum / count }
     }
 }

@@ -27,4 +27,23 @@ import TFLiteCore
         #expect(actual.count == expected.count)
         for (a, e) in zip(actual, expected) { #expect(abs(a - e) <= 1e-5, "axes \(axes)") }
     }
+
+    /// A global average pool (MobileNet's squeeze): two threads take halves of the channels and
+    /// give the bytes one thread gives, each within 1e-5 of a double-precision mean.
+    @Test func globalPoolSplitsChannelsOverThreads() throws {
+        let (height, width, channels) = (7, 7, 200)
+        let values = (0..<(height * width * channels)).map { Float(($0 * 37) % 101) / 10 - 5 }
+        let inputs: [KernelHarness.Input?] = [.init(.float32, [1, height, width, channels], values), .init(.int32, [2], [Int32(1), 2], constant: true)]
+        func run(threads: Int) throws -> [Float] {
+            try KernelHarness.run(threads: threads, inputs: inputs, outputs: [TensorDescription(type: .float32, shape: [])]) { (ctx: inout PrepareContext) throws(OpError) in
+                try Mean.prepare(ReducerOptions(keepDims: true), &ctx) }[0].values(as: Float.self)
+        }
+        let one = try run(threads: 1), two = try run(threads: 2)
+        #expect(one.count == channels)
+        #expect(one.map(\.bitPattern) == two.map(\.bitPattern))
+        for c in 0..<channels {
+            let mean = (0..<(height * width)).reduce(0.0) { $0 + Double(values[$1 * channels + c]) } / Double(height * width)
+            #expect(abs(Double(two[c]) - mean) <= 1e-5, "channel \(c)")
+        }
+    }
 }
