@@ -39,11 +39,26 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
     }
 
     private var ringBytes: Int { (saturatingProduct(span, rowElements, 4) + 63) / 64 * 64 }
-    private var sliceBytes: Int { saturatingSum(depthwise.sliceBytes, ringBytes) }
+    /// The depthwise's scratch, the ring, then the ring's state (`RingState`).
+    private var sliceBytes: Int { saturatingSum(depthwise.sliceBytes, ringBytes, 64) }
+
+    /// What a thread's ring holds, kept across the ranges it runs in one invoke: the last
+    /// output row it made (its ring serves the next row only), the batch, and one past the
+    /// last input row computed.
+    private struct RingState {
+        var lastRow: Int, batch: Int, next: Int
+    }
+
+    private func ringState(_ slice: UnsafeMutableRawPointer) -> UnsafeMutablePointer<RingState> {
+        (slice + depthwise.sliceBytes + ringBytes).assumingMemoryBound(to: RingState.self)
+    }
     package var scratchByteCount: Int { saturatingProduct(threads, sliceBytes) }
 
     package func eval(_ args: KernelArguments) {
         let context = (self, args.input(0, as: Float.self), args.output(0, as: Float.self), args.scratch.unsafelyUnwrapped)
+        for thread in 0..<min(threads, args.runner.threadCount) {
+            ringState(context.3 + thread * sliceBytes).pointee = RingState(lastRow: -2, batch: -1, next: 0)
+        }
         args.runner.forEachChunk(count: depthwise.shape.outputRows, context: context) { c, chunk, rows in
             c.0.run(rows, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
         }
@@ -54,8 +69,11 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
         let s = depthwise.shape, span = self.span, rowElements = self.rowElements
         let ring = (slice + depthwise.sliceBytes).assumingMemoryBound(to: Float.self)
         // Input row iy lives in ring slot iy mod span: the rows one output row reads are
-        // consecutive, fewer than `span + 1`, so they never share a slot.
-        var batch = -1, next = 0
+        // consecutive, fewer than `span + 1`, so they never share a slot. The ring goes on
+        // from the thread's previous range when that ended just before this one.
+        let state = ringState(slice)
+        var (batch, next) = state.pointee.lastRow == rows.lowerBound - 1 ? (state.pointee.batch, state.pointee.next) : (-1, 0)
+        defer { state.pointee = RingState(lastRow: rows.upperBound - 1, batch: batch, next: next) }
         for row in rows {
             let b = row / s.outputHeight, top = (row % s.outputHeight) * s.strideHeight - s.padTop
             if b != batch { batch = b; next = 0 }

@@ -296,6 +296,12 @@ final class QuantizedDepthwiseKernel: Kernel {
     @inline(__always)
     private func run<Element: FixedWidthInteger>(_ args: KernelArguments, _: Element.Type) {
         let context = (self, args.input(0, as: Element.self), args.output(0, as: Element.self), args.scratch.unsafelyUnwrapped)
+        // Each thread's converted rows are kept across the ranges it runs in this invoke (and
+        // only this one: the input changes).
+        for thread in 0..<min(threads, args.runner.threadCount) {
+            let keys = (context.3 + thread * sliceBytes + shape.filterHeight * 16).assumingMemoryBound(to: Int.self)
+            for j in 0..<shape.filterHeight { keys[j] = -1 }
+        }
         args.runner.forEachChunk(count: shape.outputRows, context: context) { c, chunk, rows in
             c.0.run(rows, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
         }
@@ -318,7 +324,6 @@ final class QuantizedDepthwiseKernel: Kernel {
         // Expanded rows are kept across output rows: slot j holds input row keys[j]
         // (batch · height + iy), so with stride 1 each input row is converted once.
         let keys = (slice + s.filterHeight * 16).assumingMemoryBound(to: Int.self)
-        for j in 0..<s.filterHeight { keys[j] = -1 }
         for row in rows {
             let batch = row / s.outputHeight
             let iy0 = row % s.outputHeight * s.strideHeight - s.padTop

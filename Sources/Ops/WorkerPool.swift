@@ -6,11 +6,14 @@ import Foundation
 /// no thread wake-up (XNNPACK's pthreadpool does the same): between jobs a worker spins briefly
 /// on the job counter, then sleeps on its semaphore until the next job.
 ///
-/// `run` hands out tasks 0..<count (the caller works too) and returns when all are done. Task
-/// t < 64 goes first to participant t (the caller is 0, worker w is w + 1), so an op split
-/// into per-thread chunks gives each thread the same part of the tensors op after op (the
-/// data stays in that core's cache); a participant that is done claims whatever is left. One
-/// job at a time: an interpreter runs its ops in order, never two `run`s at once.
+/// `run` hands out tasks 0..<count (the caller works too) and returns when all are done. The
+/// tasks are dealt in contiguous ranges, one per participant in order (the caller is 0,
+/// worker w is w + 1), so an op split the same way as the one before gives each thread the
+/// same part of the tensors (the data stays in that core's cache); a participant takes its
+/// own tasks from the front and, when it has none left, takes the others' from the back (as
+/// pthreadpool does), so a thread slowed down — a busy core under a virtual machine — costs
+/// the others only the tasks it did not reach. One job at a time: an interpreter runs its ops
+/// in order, never two `run`s at once.
 final class WorkerPool: @unchecked Sendable {
     private let state: State
     let workers: Int
@@ -54,21 +57,25 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private final class State: @unchecked Sendable {
-        /// One cache line per shared word: `generation` (bumped once per job, and once to stop;
-        /// workers wait for it to change), `next` (the next task to hand out), `pending`
-        /// (workers still busy with the current job), `claimed` (bit t: task t < 64 is taken),
+        /// One cache line per shared word or group: `generation` (bumped once per job, and once
+        /// to stop; workers wait for it to change), `gate` (the job's generation · 2^20, plus
+        /// `closed` once the caller has run out of tasks, plus the workers that joined and have
+        /// not yet left), one line per participant with its range (`remaining` tasks, the
+        /// `front` task its owner takes next, one past the `back` task a thief takes next),
         /// then one `sleeping` flag per worker (1 while it sleeps, or is about to, on its
         /// semaphore).
         private let words: UnsafeMutableRawPointer
         private var generation: UnsafeMutablePointer<Int64> { word(0) }
-        private var next: UnsafeMutablePointer<Int64> { word(1) }
-        private var pending: UnsafeMutablePointer<Int64> { word(2) }
-        private var claimed: UnsafeMutablePointer<Int64> { word(3) }
-        private func sleeping(_ worker: Int) -> UnsafeMutablePointer<Int64> { word(4 + worker) }
+        private var gate: UnsafeMutablePointer<Int64> { word(1) }
+        private static let closed: Int64 = 1 << 19, joinedMask: Int64 = (1 << 19) - 1
+        private func remaining(_ p: Int) -> UnsafeMutablePointer<Int64> { word(2 + p) }
+        private func front(_ p: Int) -> UnsafeMutablePointer<Int64> { word(2 + p) + 1 }
+        private func back(_ p: Int) -> UnsafeMutablePointer<Int64> { word(2 + p) + 2 }
+        private func sleeping(_ worker: Int) -> UnsafeMutablePointer<Int64> { word(2 + participants + worker) }
         private func word(_ index: Int) -> UnsafeMutablePointer<Int64> { (words + index * 64).assumingMemoryBound(to: Int64.self) }
+        private let participants: Int
         private let semaphores: [DispatchSemaphore]
         private var job: (any Job)?
-        private var count = 0
         private var stopping = false
         /// Spins before a worker sleeps (`pause` takes ~12 ns here: about half a millisecond).
         /// Longer than any gap between two parallel ops of an invoke — a worker put to sleep
@@ -77,8 +84,10 @@ final class WorkerPool: @unchecked Sendable {
         private let spinLimit = 40_000
 
         init(workers: Int) {
-            words = .allocate(byteCount: (4 + workers) * 64, alignment: 64)
-            words.initializeMemory(as: UInt8.self, repeating: 0, count: (4 + workers) * 64)
+            participants = workers + 1
+            let lines = 2 + participants + workers
+            words = .allocate(byteCount: lines * 64, alignment: 64)
+            words.initializeMemory(as: UInt8.self, repeating: 0, count: lines * 64)
             semaphores = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
         }
 
@@ -87,15 +96,32 @@ final class WorkerPool: @unchecked Sendable {
 
         func run(count: Int, _ job: any Job) {
             self.job = job
-            self.count = count
-            tflite_atomic_store(next, 0)
-            tflite_atomic_store(claimed, 0)
-            tflite_atomic_store(pending, Int64(semaphores.count))
-            _ = tflite_atomic_fetch_add(generation, 1)
+            for p in 0..<participants {
+                let first = count * p / participants, end = count * (p + 1) / participants
+                tflite_atomic_store(front(p), Int64(first))
+                tflite_atomic_store(back(p), Int64(end))
+                tflite_atomic_store(remaining(p), Int64(end - first))
+            }
+            // A worker joins the job through the gate before it touches it; once the caller has
+            // run out of tasks it closes the gate and waits only for the workers inside, so a
+            // worker the system has not scheduled yet (a busy core) delays nothing.
+            let id = tflite_atomic_load(generation) + 1
+            tflite_atomic_store(gate, id << 20)
+            tflite_atomic_store(generation, id)
             wakeSleepers()
             drain(job, participant: 0)
-            while tflite_atomic_load(pending) != 0 { tflite_spin_pause() }
+            _ = tflite_atomic_fetch_or(gate, Self.closed)
+            while tflite_atomic_load(gate) & Self.joinedMask != 0 { tflite_spin_pause() }
             self.job = nil
+        }
+
+        /// Enters job `id` unless the gate has closed (or moved on to a later job).
+        private func join(_ id: Int64) -> Bool {
+            while true {
+                let value = tflite_atomic_load(gate)
+                guard value >> 20 == id, value & Self.closed == 0 else { return false }
+                if tflite_atomic_compare_exchange(gate, value, value + 1) { return true }
+            }
         }
 
         func stop() {
@@ -108,28 +134,20 @@ final class WorkerPool: @unchecked Sendable {
             for (w, semaphore) in semaphores.enumerated() where tflite_atomic_load(sleeping(w)) != 0 { semaphore.signal() }
         }
 
+        /// Runs the participant's own tasks from the front, then the others' from the back.
         private func drain(_ job: any Job, participant: Int) {
-            let owned = min(count, 64)
-            if participant < owned && claim(participant) { job.run(participant, participant: participant) }
-            for task in 0..<owned where tflite_atomic_load(claimed) & (1 << Int64(task)) == 0 && claim(task) {
-                job.run(task, participant: participant)
+            while tflite_atomic_decrement_if_positive(remaining(participant)) {
+                job.run(Int(tflite_atomic_fetch_add(front(participant), 1)), participant: participant)
             }
-            while true {
-                let task = 64 + Int(tflite_atomic_fetch_add(next, 1))
-                if task >= count { return }
-                job.run(task, participant: participant)
+            for step in 1..<participants {
+                let other = (participant + step) % participants
+                while tflite_atomic_decrement_if_positive(remaining(other)) {
+                    job.run(Int(tflite_atomic_fetch_add(back(other), -1) - 1), participant: participant)
+                }
             }
-        }
-
-        /// Takes task `task` (< 64) unless another participant has.
-        private func claim(_ task: Int) -> Bool {
-            let bit: Int64 = 1 << Int64(task)
-            return tflite_atomic_fetch_or(claimed, bit) & bit == 0
         }
 
         func work(_ worker: Int) {
-            // Generation 0 is the pool's start: a thread that starts late still sees the jobs
-            // begun before it ran.
             var seen: Int64 = 0
             while true {
                 var spins = 0
@@ -145,8 +163,9 @@ final class WorkerPool: @unchecked Sendable {
                 }
                 seen = tflite_atomic_load(generation)
                 if stopping { return }
+                guard join(seen) else { continue }
                 if let job { drain(job, participant: worker + 1) }
-                _ = tflite_atomic_fetch_add(pending, -1)
+                _ = tflite_atomic_fetch_add(gate, -1)
             }
         }
     }

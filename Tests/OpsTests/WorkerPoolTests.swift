@@ -1,4 +1,5 @@
 import CAllocationCounter
+import Foundation
 import Ops
 import Testing
 
@@ -79,6 +80,32 @@ import Testing
             }
         }
         #expect(state[2] == 0)
+    }
+
+    /// A thread that falls behind (here thread 0, sleeping in each of its ranges) has its
+    /// remaining ranges taken by the other: the loop is done in about half the time of one
+    /// thread doing all of them, every range still runs once, and each thread starts on its own
+    /// part (thread 1 on the second half).
+    @Test func aSlowThreadsRangesAreTakenOver() {
+        let runner = ParallelRunner(threadCount: 2)
+        // ran[i]: the thread that ran range i + 1 (0 = not run).
+        let ran = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+        defer { ran.deallocate() }
+        for _ in 0..<5 {
+            ran.initialize(repeating: 0, count: 64)
+            let start = DispatchTime.now().uptimeNanoseconds
+            runner.forEachChunk(count: 64, grain: 8, context: ran) { ran, thread, range in
+                ran[range.lowerBound / 8] = thread + 1
+                if thread == 0 { usleep(20_000) }
+            }
+            let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            let ranges = (0..<8).map { ran[$0] }
+            #expect(ranges.allSatisfy { $0 != 0 }, "\(ranges)")
+            #expect(ranges[4] == 2, "thread 1 starts on the second half: \(ranges)")
+            // Thread 0 alone would sleep 8 × 20 ms; taken over, it sleeps in 1–2 ranges.
+            #expect(ranges.filter { $0 == 2 }.count >= 5, "\(ranges)")
+            #expect(milliseconds < 120, "\(milliseconds) ms")
+        }
     }
 
     /// Handing a job to the threads allocates nothing: no boxed closure per parallel op.
