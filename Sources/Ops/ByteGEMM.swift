@@ -94,20 +94,20 @@ package final class PackedByteWeights {
 extension PackedQuantizedWeights {
     /// Computes `rows` (1…8) output rows from prepared byte rows (`PackedByteWeights.prepareRow`,
     /// `rowBytes` apart) with their sums. `scratch` holds `byteTileScratchBytes`.
-    /// `panels` limits the call to those output panels (default all; not with the
-    /// double-rounded requantization).
+    /// `panels` limits the call to those output panels (default all).
     @inline(__always)
     func multiplyBytes<Output: FixedWidthInteger>(_ bytes: PackedByteWeights, rows: Int, a: UnsafePointer<UInt8>, rowSums: UnsafePointer<Int32>,
                                                   out whole: UnsafeMutablePointer<Output>, outStride: Int, scratch: UnsafeMutableRawPointer,
                                                   panels range: Range<Int>? = nil) {
         #if arch(x86_64)
-        let p = bytes.panelsView(self, doubleScales == nil ? range : nil)
-        let out = whole + (doubleScales == nil ? (range?.lowerBound ?? 0) * 16 : 0)
+        let p = bytes.panelsView(self, range)
+        let column = (range?.lowerBound ?? 0) * 16
+        let out = whole + column
         if let doubleScales {
             let tile = scratch.assumingMemoryBound(to: Int32.self)
             for r in 0..<rows {
                 VNNIKernels.accumulatorRows(p, rows: 1, a: a + r * bytes.rowBytes, aStride: bytes.rowBytes, rowSums: rowSums + r, out: tile, outStride: 0)
-                requantizeInDouble(tile, doubleScales, into: out + r * outStride)
+                requantizeInDouble(tile, doubleScales, into: whole + r * outStride, channels: column..<column + p.n)
             }
             return
         }

@@ -48,7 +48,7 @@ package enum FullyConnected {
                 doubleScales: input.type == .int8 ? try doubleRequantizationScales(input: input, weights: weights, output: output) : nil,
                 signed: input.type == .int8, inputZeroPoint: quantization.inputZeroPoint, isa: context.kernelISA)
             return QuantizedFullyConnectedKernel(signed: input.type == .int8, rows: rows, weights: packed,
-                                                 inputZeroPoint: quantization.inputZeroPoint)
+                                                 inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount)
         case (.float32, .int8, .float32):
             return try prepareHybrid(options, rows: rows, weights: weights, bias: bias, output: output, threads: context.threadCount)
         default:
@@ -97,12 +97,14 @@ final class QuantizedFullyConnectedKernel: Kernel {
     let rows: Int
     let weights: PackedQuantizedWeights
     let inputZeroPoint: Int32
+    let threads: Int
 
-    init(signed: Bool, rows: Int, weights: PackedQuantizedWeights, inputZeroPoint: Int32) {
+    init(signed: Bool, rows: Int, weights: PackedQuantizedWeights, inputZeroPoint: Int32, threads: Int = 1) {
         self.signed = signed
         self.rows = rows
         self.weights = weights
         self.inputZeroPoint = inputZeroPoint
+        self.threads = max(1, threads)
     }
 
     /// Four rows of zero-point-free inputs, then the accumulator tile; for the byte kernels,
@@ -111,7 +113,9 @@ final class QuantizedFullyConnectedKernel: Kernel {
         if let bytes = weights.bytes { return (byteTileRows * bytes.rowBytes + 63) / 64 * 64 + 64 }
         return (4 * weights.k * 4 + 63) / 64 * 64
     }
-    var scratchByteCount: Int { rowBytes + (weights.bytes == nil ? weights.tileScratchBytes : weights.byteTileScratchBytes) }
+    private var sliceBytes: Int { (rowBytes + (weights.bytes == nil ? weights.tileScratchBytes : weights.byteTileScratchBytes) + 63) / 64 * 64 }
+    /// The byte kernels run on every thread (a slice each); the others on one.
+    var scratchByteCount: Int { weights.bytes == nil ? sliceBytes : saturatingProduct(threads, sliceBytes) }
 
     func eval(_ args: KernelArguments) {
         if let bytes = weights.bytes {
@@ -121,22 +125,30 @@ final class QuantizedFullyConnectedKernel: Kernel {
         }
     }
 
+    /// Tiles of 8 rows × panels of 16 output channels over the threads: a batch of one (every
+    /// MobileNet) splits its panels.
     @inline(__always)
     private func runBytes<Input: FixedWidthInteger>(_ args: KernelArguments, _ bytes: PackedByteWeights, _: Input.Type) {
-        let input = args.input(0, as: Input.self), output = args.output(0, as: Input.self)
-        let scratch = args.scratch.unsafelyUnwrapped
+        let tiles = (rows + byteTileRows - 1) / byteTileRows
+        let context = (self, bytes, args.input(0, as: Input.self), args.output(0, as: Input.self), args.scratch.unsafelyUnwrapped)
+        args.runner.forEachTileBlock(tiles: tiles, panels: bytes.panels, tileGrain: 1, context: context) { c, thread, tiles, panels in
+            c.0.multiplyBytes(c.1, tiles, panels: panels, input: c.2, output: c.3, scratch: c.4 + thread * c.0.sliceBytes)
+        }
+    }
+
+    private func multiplyBytes<Input: FixedWidthInteger>(_ bytes: PackedByteWeights, _ tiles: Range<Int>, panels: Range<Int>,
+                                                         input: UnsafePointer<Input>, output: UnsafeMutablePointer<Input>,
+                                                         scratch: UnsafeMutableRawPointer) {
         let buffer = scratch.assumingMemoryBound(to: UInt8.self)
-        let sumsOffset = rowBytes - 64
-        let sums = (scratch + sumsOffset).assumingMemoryBound(to: Int32.self)
+        let sums = (scratch + rowBytes - 64).assumingMemoryBound(to: Int32.self)
         let k = weights.k, n = weights.n
-        var first = 0
-        while first < rows {
-            let count = min(byteTileRows, rows - first)
+        for tile in tiles {
+            let first = tile * byteTileRows, count = min(byteTileRows, rows - first)
             for r in 0..<count {
                 sums[r] = bytes.prepareRow(input + (first + r) * k, into: buffer + r * bytes.rowBytes)
             }
-            weights.multiplyBytes(bytes, rows: count, a: buffer, rowSums: sums, out: output + first * n, outStride: n, scratch: scratch + rowBytes)
-            first += byteTileRows
+            weights.multiplyBytes(bytes, rows: count, a: buffer, rowSums: sums, out: output + first * n, outStride: n, scratch: scratch + rowBytes,
+                                  panels: panels)
         }
     }
 

@@ -126,9 +126,13 @@ extension PackedQuantizedWeights {
     /// LiteRT's reference int8 FULLY_CONNECTED requantization of one row of accumulators:
     /// `round(Double(acc) × scale[c])` + output zero point, clamped.
     @inline(__always)
-    func requantizeInDouble<Output: FixedWidthInteger>(_ acc: UnsafePointer<Int32>, _ scales: AlignedBuffer<Double>, into out: UnsafeMutablePointer<Output>) {
-        for channel in 0..<n {
-            let scaled = (Double(acc[channel]) * scales.pointer[channel]).rounded(.toNearestOrAwayFromZero)
+    /// Output channels `channels` (all by default) from their accumulators `acc[0...]` into
+    /// `out[channels]`.
+    func requantizeInDouble<Output: FixedWidthInteger>(_ acc: UnsafePointer<Int32>, _ scales: AlignedBuffer<Double>, into out: UnsafeMutablePointer<Output>,
+                                                       channels: Range<Int>? = nil) {
+        let channels = channels ?? 0..<n
+        for channel in channels {
+            let scaled = (Double(acc[channel - channels.lowerBound]) * scales.pointer[channel]).rounded(.toNearestOrAwayFromZero)
             let value = Int32(clamping: Int64(max(min(scaled, 4e9), -4e9))) &+ outputZeroPoint
             out[channel] = Output(truncatingIfNeeded: min(max(value, minimum), maximum))
         }

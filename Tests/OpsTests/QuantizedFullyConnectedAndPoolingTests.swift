@@ -12,8 +12,11 @@ import TFLiteCore
         var g = SeededGenerator(seed: signed ? 31 : 32)
         let type: DataType = signed ? .int8 : .uint8
         let (qmin, qmax): (Int32, Int32) = signed ? (-128, 127) : (0, 255)
-        for _ in 0..<40 {
-            let rows = Int.random(in: 1...5, using: &g), depth = Int.random(in: 1...150, using: &g), units = Int.random(in: 1...40, using: &g)
+        for round in 0..<40 {
+            // A quarter with 64–120 units: on 2 threads a batch of up to 8 rows splits its
+            // output panels over the threads.
+            let rows = Int.random(in: 1...5, using: &g), depth = Int.random(in: 1...150, using: &g)
+            let units = round % 4 == 0 ? Int.random(in: 64...120, using: &g) : Int.random(in: 1...40, using: &g)
             let activation = [FusedActivation.none, .relu, .relu6].randomElement(using: &g) ?? .none
             let si = Float.random(in: 0.005...0.05, using: &g), so = Float.random(in: 0.05...0.5, using: &g)
             let zx = Int32.random(in: qmin...qmax, using: &g), zo = Int32.random(in: qmin...qmax, using: &g)
