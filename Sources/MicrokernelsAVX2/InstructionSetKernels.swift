@@ -216,6 +216,8 @@ extension InstructionSetKernels {
     /// `column`: the parameters are loaded once, at `init`.
     struct LaneRequantization {
         let m: __m512i, mOdd: __m512i, left: __m512i
+        /// Whether any lane shifts left (multipliers above 1; convolutions have none).
+        let shiftsLeft: Bool
         /// Per 64-bit lane (the even channels, then the odd ones): 2^30 + ⌊2^(right − 1)⌋ · 2^31,
         /// the correction 2^31 where right > 0, and the shift 31 + right.
         let addEven: __m512i, addOdd: __m512i, negativeEven: __m512i, negativeOdd: __m512i, shiftEven: __m512i, shiftOdd: __m512i
@@ -226,6 +228,7 @@ extension InstructionSetKernels {
             m = _mm512_loadu_si512(r.multiplier + column)
             mOdd = _mm512_srli_epi64(m, 32)
             left = _mm512_loadu_si512(r.leftShift + column)
+            shiftsLeft = _mm512_test_epi32_mask(left, left) != 0
             let right = _mm512_loadu_si512(r.rightShift + column)
             @inline(__always) func constants(_ e: __m512i) -> (add: __m512i, negative: __m512i, shift: __m512i) {
                 // Masks from the shifts: 1 → ⌊2^(e−1)⌋ (0 at e = 0), and 2^31 where e > 0.
@@ -258,8 +261,11 @@ extension InstructionSetKernels {
         /// and the result fits in 32 bits.
         @inline(__always)
         func requantize(_ acc: __m512i) -> __m512i {
-            let x = _mm512_sllv_epi32(acc, left)
-            let even = _mm512_mul_epi32(x, m), odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), mOdd)
+            let x = shiftsLeft ? _mm512_sllv_epi32(acc, left) : acc
+            // The odd lanes moved down by a shuffle (port 5) rather than a shift (port 0, where
+            // the shifts and mask moves below already queue).
+            let high = _mm512_castps_si512(_mm512_movehdup_ps(_mm512_castsi512_ps(x)))
+            let even = _mm512_mul_epi32(x, m), odd = _mm512_mul_epi32(high, mOdd)
             let sumEven = _mm512_add_epi64(even, addEven), sumOdd = _mm512_add_epi64(odd, addOdd)
             let resultEven = _mm512_srav_epi64(_mm512_mask_sub_epi64(sumEven, _mm512_movepi64_mask(even), sumEven, negativeEven), shiftEven)
             let resultOdd = _mm512_srav_epi64(_mm512_mask_sub_epi64(sumOdd, _mm512_movepi64_mask(odd), sumOdd, negativeOdd), shiftOdd)
