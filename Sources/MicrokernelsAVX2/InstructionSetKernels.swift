@@ -554,27 +554,18 @@ extension InstructionSetKernels {
             Self.taps(r2 + at, w2, channels, Self.taps(r1 + at, w1, channels, Self.taps(r0 + at, w0, channels, initial)))
         }
 
-        /// One filter row's taps for four pixels: pixel j reads columns `stride·j ..< stride·j + 3`.
+        /// One filter row's taps for four pixels: pixel j reads columns `stride·j ..< stride·j + 3`
+        /// (with `stride` a constant once inlined, a column two pixels share is loaded once).
         @inline(__always)
         static func taps4(_ x: UnsafePointer<Float>, _ w: Row, _ channels: Int, stride: Int, _ a: inout Quad) {
             @inline(__always) func column(_ n: Int) -> __m512 { _mm512_loadu_ps(x + n &* channels) }
-            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
-            if stride == 1 {
-                a.0 = _mm512_fmadd_ps(c0, w.0, a.0); a.1 = _mm512_fmadd_ps(c1, w.0, a.1)
-                a.2 = _mm512_fmadd_ps(c2, w.0, a.2); a.3 = _mm512_fmadd_ps(c3, w.0, a.3)
-                a.0 = _mm512_fmadd_ps(c1, w.1, a.0); a.1 = _mm512_fmadd_ps(c2, w.1, a.1)
-                a.2 = _mm512_fmadd_ps(c3, w.1, a.2); a.3 = _mm512_fmadd_ps(c4, w.1, a.3)
-                a.0 = _mm512_fmadd_ps(c2, w.2, a.0); a.1 = _mm512_fmadd_ps(c3, w.2, a.1)
-                a.2 = _mm512_fmadd_ps(c4, w.2, a.2); a.3 = _mm512_fmadd_ps(c5, w.2, a.3)
-            } else {
-                let c6 = column(6), c7 = column(7), c8 = column(8)
-                a.0 = _mm512_fmadd_ps(c0, w.0, a.0); a.1 = _mm512_fmadd_ps(c2, w.0, a.1)
-                a.2 = _mm512_fmadd_ps(c4, w.0, a.2); a.3 = _mm512_fmadd_ps(c6, w.0, a.3)
-                a.0 = _mm512_fmadd_ps(c1, w.1, a.0); a.1 = _mm512_fmadd_ps(c3, w.1, a.1)
-                a.2 = _mm512_fmadd_ps(c5, w.1, a.2); a.3 = _mm512_fmadd_ps(c7, w.1, a.3)
-                a.0 = _mm512_fmadd_ps(c2, w.2, a.0); a.1 = _mm512_fmadd_ps(c4, w.2, a.1)
-                a.2 = _mm512_fmadd_ps(c6, w.2, a.2); a.3 = _mm512_fmadd_ps(c8, w.2, a.3)
+            @inline(__always) func tap(_ k: Int, _ weight: __m512) {
+                a.0 = _mm512_fmadd_ps(column(k), weight, a.0)
+                a.1 = _mm512_fmadd_ps(column(stride &+ k), weight, a.1)
+                a.2 = _mm512_fmadd_ps(column(2 &* stride &+ k), weight, a.2)
+                a.3 = _mm512_fmadd_ps(column(3 &* stride &+ k), weight, a.3)
             }
+            tap(0, w.0); tap(1, w.1); tap(2, w.2)
         }
 
         @inline(__always)
