@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Side-by-side latency: LiteRT (XNNPACK and builtin kernels) against `tflite-run bench`.
 
-For each model and thread count, the three engines run interleaved in one process run, each
-reporting the median of N invokes after a warm-up; the table gives medians and ratios
-(ours / theirs: below 1.0 means we are faster). Needs `pip install ai-edge-litert numpy` and a
-release build (`swift build -c release`).
+For each model and thread count the three engines are loaded once, side by side, and then run
+in turns: each round every engine runs a block of --runs invokes (ours through `tflite-run
+bench --serve`, a process kept running), the engines' order rotating from round to round.
+The table gives each engine's median over the rounds of its block medians, and the ratios as
+the median over the rounds of the same round's ratio (ours / theirs: below 1.0 means we are
+faster) — pairs measured a few milliseconds apart, so a machine whose speed drifts (a shared
+virtual machine) moves both sides of a ratio alike. Needs `pip install ai-edge-litert numpy`
+and a release build (`swift build -c release`).
 
-    python3 bench/compare_litert.py [--runs 50] [--threads 1 2] [--models PATH ...] [--json out.json]
+    python3 bench/compare_litert.py [--runs 10] [--rounds 30] [--threads 1 2] [--models PATH ...] [--json out.json]
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -23,45 +27,64 @@ DEFAULT_MODELS = [os.path.join(SHARED, "bench", f) for f in (
     os.path.join(SHARED, "mobilenet_v3_small_1.0_224_uint8.tflite")]
 
 
-def litert_median(path, threads, runs, warmup, resolver):
-    kwargs = {"num_threads": threads}
-    if resolver is not None:
-        kwargs["experimental_op_resolver_type"] = resolver
-    interpreter = Interpreter(model_path=path, **kwargs)
-    interpreter.allocate_tensors()
-    rng = np.random.default_rng(0)
-    for detail in interpreter.get_input_details():
-        dtype = detail["dtype"]
-        if np.issubdtype(dtype, np.floating):
-            data = rng.uniform(-1, 1, detail["shape"]).astype(dtype)
-        else:
-            info = np.iinfo(dtype)
-            data = rng.integers(info.min, info.max + 1, detail["shape"]).astype(dtype)
-        interpreter.set_tensor(detail["index"], data)
-    for _ in range(warmup):
-        interpreter.invoke()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        interpreter.invoke()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+class LiteRT:
+    """A LiteRT interpreter (XNNPACK by default, or the builtin kernels) on seeded random input."""
+
+    def __init__(self, path, threads, warmup, resolver):
+        kwargs = {"num_threads": threads}
+        if resolver is not None:
+            kwargs["experimental_op_resolver_type"] = resolver
+        self.interpreter = Interpreter(model_path=path, **kwargs)
+        self.interpreter.allocate_tensors()
+        rng = np.random.default_rng(0)
+        for detail in self.interpreter.get_input_details():
+            dtype = detail["dtype"]
+            if np.issubdtype(dtype, np.floating):
+                data = rng.uniform(-1, 1, detail["shape"]).astype(dtype)
+            else:
+                info = np.iinfo(dtype)
+                data = rng.integers(info.min, info.max + 1, detail["shape"]).astype(dtype)
+            self.interpreter.set_tensor(detail["index"], data)
+        for _ in range(warmup):
+            self.interpreter.invoke()
+
+    def block(self, runs):
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            self.interpreter.invoke()
+            times.append((time.perf_counter() - start) * 1000)
+        return times
+
+    def close(self):
+        pass
 
 
-def ours_median(binary, path, threads, runs, warmup):
-    out = subprocess.run([binary, "bench", path, "--threads", str(threads), "--runs", str(runs),
-                          "--warmup", str(warmup), "--json"], capture_output=True, text=True)
-    if out.returncode != 0:
-        return None, out.stderr.strip()
-    return json.loads(out.stdout)["median_ms"], ""
+class Ours:
+    """`tflite-run bench --serve`: one process, a block of invokes per request."""
+
+    def __init__(self, binary, path, threads, warmup):
+        self.process = subprocess.Popen([binary, "bench", path, "--threads", str(threads), "--warmup", str(warmup), "--serve"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def block(self, runs):
+        self.process.stdin.write(f"{runs}\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(self.process.stderr.read().strip() or "tflite-run bench --serve stopped")
+        return json.loads(line)
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=10, help="invokes per engine per round")
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="interleaved rounds per model and thread count; the median of the rounds' medians is kept")
+    parser.add_argument("--rounds", type=int, default=30, help="rounds per model and thread count")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "tflite-run"))
@@ -79,25 +102,36 @@ def main():
             print(f"{os.path.basename(path):44} missing, skipped")
             continue
         for threads in args.threads:
-            # Interleaved: each engine once per round; the medians' median is kept.
-            xnn, builtin, ours, note = [], [], [], ""
-            for _ in range(max(1, args.rounds)):
-                xnn.append(litert_median(path, threads, args.runs, args.warmup, None))
-                builtin.append(litert_median(path, threads, args.runs, args.warmup,
-                                             OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES))
-                value, note = ours_median(args.binary, path, threads, args.runs, args.warmup)
-                if value is None:
-                    break
-                ours.append(value)
+            engines, note = {}, ""
+            try:
+                engines["xnn"] = LiteRT(path, threads, args.warmup, None)
+                engines["builtin"] = LiteRT(path, threads, args.warmup, OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+                engines["ours"] = Ours(args.binary, path, threads, args.warmup)
+                medians = {name: [] for name in engines}
+                for round in range(max(1, args.rounds)):
+                    names = list(engines)
+                    names = names[round % len(names):] + names[:round % len(names)]
+                    for name in names:
+                        medians[name].append(statistics.median(engines[name].block(args.runs)))
+            except (RuntimeError, ValueError) as error:
+                note = str(error)
+            finally:
+                for engine in engines.values():
+                    engine.close()
+            ok = not note
             row = {"model": os.path.basename(path), "threads": threads,
-                   "xnnpack_ms": statistics.median(xnn), "builtin_ms": statistics.median(builtin),
-                   "ours_ms": statistics.median(ours) if ours else None, "error": note or None}
+                   "xnnpack_ms": statistics.median(medians["xnn"]) if ok else None,
+                   "builtin_ms": statistics.median(medians["builtin"]) if ok else None,
+                   "ours_ms": statistics.median(medians["ours"]) if ok else None,
+                   "ours_over_xnnpack": statistics.median(o / x for o, x in zip(medians["ours"], medians["xnn"])) if ok else None,
+                   "ours_over_builtin": statistics.median(o / b for o, b in zip(medians["ours"], medians["builtin"])) if ok else None,
+                   "error": note or None}
             rows.append(row)
             if row["ours_ms"] is None:
-                print(f"{row['model']:44} {threads:>3} {row['xnnpack_ms']:9.2f} {row['builtin_ms']:9.2f}   failed: {note}")
+                print(f"{row['model']:44} {threads:>3}   failed: {note}")
             else:
                 print(f"{row['model']:44} {threads:>3} {row['xnnpack_ms']:9.2f} {row['builtin_ms']:9.2f} {row['ours_ms']:9.2f}"
-                      f" {row['ours_ms'] / row['xnnpack_ms']:9.2f} {row['ours_ms'] / row['builtin_ms']:12.2f}")
+                      f" {row['ours_over_xnnpack']:9.2f} {row['ours_over_builtin']:12.2f}")
             sys.stdout.flush()
     if args.json:
         with open(args.json, "w") as f:

@@ -34,6 +34,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print the results as JSON.")
     var json = false
 
+    @Flag(help: ArgumentHelp("After the warm-up, read a count N per line from standard input and answer each with the latencies (ms) of N more invokes as one JSON array; stop at end of input.",
+                             discussion: "For benchmark harnesses that interleave engines finely (bench/compare_litert.py)."))
+    var serve = false
+
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
         guard (1...1_000_000).contains(runs) else { throw ValidationError("--runs must be between 1 and 1000000") }
@@ -41,14 +45,17 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        let problem: String?
         do {
-            try measure()
+            problem = try measure()
         } catch {
             throw failure(error.description)
         }
+        if let problem { throw failure(problem) }
     }
 
-    private func measure() throws(InterpreterError) {
+    /// Runs the benchmark; returns a message when `--serve` read a line it cannot take.
+    private func measure() throws(InterpreterError) -> String? {
         let initStart = DispatchTime.now().uptimeNanoseconds
         let interpreter = try Interpreter(modelPath: model, options: .init(threadCount: threads))
         try interpreter.allocateTensors()
@@ -68,6 +75,7 @@ struct BenchCommand: ParsableCommand {
             try interpreter.copy(bytes, toInputAt: index)
         }
         for _ in 0..<warmup { try interpreter.invoke() }
+        if serve { return try serveBlocks(interpreter) }
         var latencies: [Double] = []
         var perOperator: [Int: (name: String, seconds: Double)] = [:]
         for _ in 0..<runs {
@@ -108,14 +116,14 @@ struct BenchCommand: ParsableCommand {
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
                 print(String(decoding: data, as: UTF8.self))
             }
-            return
+            return nil
         }
         print("model:        \(model)")
         print("threads:      \(threads)   runs: \(runs)   warmup: \(warmup)   kernels: \(Interpreter.kernelInstructionSet)")
         print(String(format: "init:         %.2f ms (load + prepare)", initMs))
         print(String(format: "invoke:       median %.3f ms   p90 %.3f ms   min %.3f ms", median, p90, minimum))
         print(String(format: "peak RSS:     %.1f MB", peakRSS))
-        guard profile else { return }
+        guard profile else { return nil }
         print("\nper operator type (mean ms per invoke):")
         for (name, value) in types {
             print(String(format: "  %-22@ %4d ops  %9.3f ms  %5.1f%%", name as NSString, value.count, value.ms, profiledTotal > 0 ? value.ms / profiledTotal * 100 : 0))
@@ -124,6 +132,26 @@ struct BenchCommand: ParsableCommand {
         for op in operators {
             print(String(format: "  %4d  %-22@ %9.3f ms", op.index, op.name as NSString, op.ms))
         }
+        return nil
+    }
+
+    /// `--serve`: a block of invokes per line read, until end of input; a message for a line
+    /// that is not a count.
+    private func serveBlocks(_ interpreter: Interpreter) throws(InterpreterError) -> String? {
+        while let line = readLine() {
+            guard let count = Int(line.trimmingCharacters(in: .whitespaces)), (1...1_000_000).contains(count) else {
+                return "--serve reads one count from 1 to 1000000 per line, got \"\(line.prefix(40))\""
+            }
+            var latencies: [String] = []
+            latencies.reserveCapacity(count)
+            for _ in 0..<count {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try interpreter.invoke()
+                latencies.append(String(format: "%.4f", milliseconds(since: start)))
+            }
+            FileHandle.standardOutput.write(Data("[\(latencies.joined(separator: ", "))]\n".utf8))
+        }
+        return nil
     }
 
     private func milliseconds(since start: UInt64) -> Double {

@@ -15,15 +15,20 @@ enum CLI {
 
     struct Result { let status: Int32; let stdout: String; let stderr: String }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    static func run(_ arguments: [String], input: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = root
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
         process.standardOutput = out
         process.standardError = err
+        if input != nil { process.standardInput = inPipe }
         try process.run()
+        if let input {
+            inPipe.fileHandleForWriting.write(Data(input.utf8))
+            try inPipe.fileHandleForWriting.close()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -103,5 +108,22 @@ enum CLI {
         let latencies = try #require(object["latencies_ms"] as? [Double])
         #expect(latencies.count == 3 && latencies.min() == minimum, "every measured invoke, in run order: \(latencies)")
         #expect(["baseline", "avx2", "avx512", "avx512vnni"].contains(object["kernels"] as? String ?? ""), "\(object)")
+    }
+
+    /// `bench --serve` answers each count read from standard input with that many latencies,
+    /// one JSON array per line, and stops at the end of input; a line that is not a count ends
+    /// it with a one-line error.
+    @Test func benchServesBlocksOfInvokes() throws {
+        let result = try CLI.run(["bench", model, "--warmup", "1", "--threads", "2", "--serve"], input: "2\n3\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        let blocks = try result.stdout.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Double])
+        }
+        #expect(blocks.map(\.count) == [2, 3])
+        #expect(blocks.joined().allSatisfy { $0 > 0 })
+        let bad = try CLI.run(["bench", model, "--warmup", "0", "--serve"], input: "2\nmany\n")
+        #expect(bad.status != 0)
+        #expect(bad.stdout.split(separator: "\n").count == 1)
+        #expect(bad.stderr.contains("--serve reads one count"), "\(bad.stderr)")
     }
 }
