@@ -134,8 +134,8 @@ package struct BroadcastPlan: Sendable {
         }
     }
 
-    /// Elements per thread below which splitting the work costs more than it saves.
-    static let parallelGrain = 1 << 12
+    /// Elements per range below which splitting the work costs more than it saves.
+    static let parallelGrain = 1 << 13
 
     /// `out[i] = f(a[…], b[…])` over the whole output, split over the runner's threads.
     /// Generic so that each call site gets its own loop with `f` inlined.

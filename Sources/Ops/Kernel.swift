@@ -91,6 +91,11 @@ package struct ParallelRunner: Sendable {
     /// Ranges per thread a parallel loop is cut into, so that the threads can even out.
     static let blocksPerThread = 4
 
+    /// Multiply-adds below which a matrix multiply stays on one thread: a few microseconds of
+    /// work (MobileNetV3's squeeze-and-excite 1×1 convolutions on one pixel), against ~1.5 µs
+    /// that handing a loop to the threads costs.
+    static let minimumParallelWork = 1 << 18
+
     package init(threadCount: Int) {
         self.threadCount = max(1, threadCount)
         pool = self.threadCount > 1 ? WorkerPool(threads: self.threadCount) : nil
@@ -139,8 +144,13 @@ package struct ParallelRunner: Sendable {
     /// — small images with many channels — by ranges of panels (even-sized, for the two-panel
     /// kernels), each chunk taking every tile. `body(context, thread, tiles, panels)`, `thread`
     /// as in `forEachChunk`.
-    package func forEachTileBlock<Context>(tiles: Int, panels: Int, tileGrain: Int, context: Context,
+    /// `work` (multiply-adds) below `minimumParallelWork` runs on the calling thread alone.
+    package func forEachTileBlock<Context>(tiles: Int, panels: Int, tileGrain: Int, work: Int, context: Context,
                                            _ body: @escaping (Context, _ thread: Int, _ tiles: Range<Int>, _ panels: Range<Int>) -> Void) {
+        guard work >= Self.minimumParallelWork else {
+            if tiles > 0 && panels > 0 { body(context, 0, 0..<tiles, 0..<panels) }
+            return
+        }
         let byPanels = threadCount > 1 && tiles < 4 * threadCount && panels >= 2 * threadCount
         // Split by panels, a range re-reads every input row: one range per thread.
         let split = byPanels ? ChunkSplit(count: (panels + 1) / 2, grain: 1, threads: threadCount, blocks: 1)

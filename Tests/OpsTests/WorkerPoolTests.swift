@@ -53,10 +53,13 @@ import Testing
             for (tiles, panels) in [(1, 9), (2, 8), (3, 2), (40, 5), (0, 4)] {
                 let counts = UnsafeMutablePointer<Int>.allocate(capacity: max(tiles * panels, 1))
                 counts.initialize(repeating: 0, count: max(tiles * panels, 1))
-                runner.forEachTileBlock(tiles: tiles, panels: panels, tileGrain: 2, context: (counts, panels)) { c, _, tiles, panels in
-                    for t in tiles { for p in panels { c.0[t * c.1 + p] += 1 } }
+                // Enough work to split, then too little (one thread takes it all).
+                for work in [Int.max, 0] {
+                    runner.forEachTileBlock(tiles: tiles, panels: panels, tileGrain: 2, work: work, context: (counts, panels)) { c, _, tiles, panels in
+                        for t in tiles { for p in panels { c.0[t * c.1 + p] += 1 } }
+                    }
                 }
-                #expect((0..<(tiles * panels)).allSatisfy { counts[$0] == 1 }, "threads \(threads) \(tiles) × \(panels)")
+                #expect((0..<(tiles * panels)).allSatisfy { counts[$0] == 2 }, "threads \(threads) \(tiles) × \(panels)")
                 counts.deallocate()
             }
         }
@@ -121,7 +124,7 @@ import Testing
             runner.forEach(tasks: 8, context: counts) { counts, task in counts[task] &+= 1 }
             runner.forEachRange(count: 64, context: counts) { counts, range in for i in range { counts[i] &+= 1 } }
             runner.forEachChunk(count: 64, context: counts) { counts, _, range in for i in range { counts[i] &+= 1 } }
-            runner.forEachTileBlock(tiles: 2, panels: 8, tileGrain: 1, context: counts) { counts, _, tiles, panels in
+            runner.forEachTileBlock(tiles: 2, panels: 8, tileGrain: 1, work: .max, context: counts) { counts, _, tiles, panels in
                 for t in tiles { for p in panels { counts[t * 8 + p] &+= 1 } }
             }
         }
