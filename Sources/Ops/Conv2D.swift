@@ -227,7 +227,7 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing {
         let tileRows = weights.tileRows
         let tiles = (g.outputPixels + tileRows - 1) / tileRows
         args.runner.forEachTileBlock(tiles: tiles, panels: weights.panels, tileGrain: 16 / tileRows,
-                                     work: saturatingProduct(g.outputPixels, g.outputChannels, g.patchSize), context: (self, input, output, args.scratch)) {
+                                     work: multiplyAdds(g.outputPixels, g.outputChannels, g.patchSize), context: (self, input, output, args.scratch)) {
             c, chunk, tiles, panels in
             c.0.multiply(tiles, panels: panels, input: c.1, output: c.2, rows: c.3.map { ($0 + chunk * c.0.chunkBytes).assumingMemoryBound(to: Float.self) })
         }
@@ -389,7 +389,7 @@ final class QuantizedConv2DKernel: Kernel {
         let tiles = (geometry.outputPixels + byteTileRows - 1) / byteTileRows
         let context = (self, bytes, args.input(0, as: Input.self), args.output(0, as: Input.self), args.scratch.unsafelyUnwrapped)
         args.runner.forEachTileBlock(tiles: tiles, panels: bytes.panels, tileGrain: 2,
-                                     work: saturatingProduct(geometry.outputPixels, geometry.outputChannels, geometry.patchSize), context: context) {
+                                     work: multiplyAdds(geometry.outputPixels, geometry.outputChannels, geometry.patchSize), context: context) {
             c, chunk, tiles, panels in
             c.0.multiplyBytes(c.1, tiles, panels: panels, input: c.2, output: c.3, base: c.4 + chunk * c.0.chunkBytes)
         }

@@ -80,7 +80,7 @@ final class FloatFullyConnectedKernel: Kernel {
         let tiles = (rows + weights.tileRows - 1) / weights.tileRows
         // A batch of one is split over the threads by panels of output channels.
         let context = (self, args.input(0, as: Float.self), args.output(0, as: Float.self))
-        args.runner.forEachTileBlock(tiles: tiles, panels: weights.panels, tileGrain: 1, work: saturatingProduct(rows, weights.n, weights.k),
+        args.runner.forEachTileBlock(tiles: tiles, panels: weights.panels, tileGrain: 1, work: multiplyAdds(rows, weights.n, weights.k),
                                      context: context) { c, _, tiles, panels in
             let (kernel, input, output) = c
             let weights = kernel.weights, k = weights.k, n = weights.n, tileRows = weights.tileRows
@@ -132,7 +132,7 @@ final class QuantizedFullyConnectedKernel: Kernel {
     private func runBytes<Input: FixedWidthInteger>(_ args: KernelArguments, _ bytes: PackedByteWeights, _: Input.Type) {
         let tiles = (rows + byteTileRows - 1) / byteTileRows
         let context = (self, bytes, args.input(0, as: Input.self), args.output(0, as: Input.self), args.scratch.unsafelyUnwrapped)
-        args.runner.forEachTileBlock(tiles: tiles, panels: bytes.panels, tileGrain: 1, work: saturatingProduct(rows, weights.n, weights.k),
+        args.runner.forEachTileBlock(tiles: tiles, panels: bytes.panels, tileGrain: 1, work: multiplyAdds(rows, weights.n, weights.k),
                                      context: context) { c, thread, tiles, panels in
             c.0.multiplyBytes(c.1, tiles, panels: panels, input: c.2, output: c.3, scratch: c.4 + thread * c.0.sliceBytes)
         }

@@ -144,7 +144,8 @@ package struct ParallelRunner: Sendable {
     /// — small images with many channels — by ranges of panels (even-sized, for the two-panel
     /// kernels), each chunk taking every tile. `body(context, thread, tiles, panels)`, `thread`
     /// as in `forEachChunk`.
-    /// `work` (multiply-adds) below `minimumParallelWork` runs on the calling thread alone.
+    /// `work` (multiply-adds, `multiplyAdds(…)`) below `minimumParallelWork` runs on the
+    /// calling thread alone.
     package func forEachTileBlock<Context>(tiles: Int, panels: Int, tileGrain: Int, work: Int, context: Context,
                                            _ body: @escaping (Context, _ thread: Int, _ tiles: Range<Int>, _ panels: Range<Int>) -> Void) {
         guard work >= Self.minimumParallelWork else {
@@ -162,6 +163,15 @@ package struct ParallelRunner: Sendable {
         }
         pool.run(count: split.chunks, job)
     }
+}
+
+/// a · b · c, or Int.max when that overflows (not variadic: a variadic call allocates its
+/// array, and `eval` must not allocate).
+@inline(__always)
+package func multiplyAdds(_ a: Int, _ b: Int, _ c: Int) -> Int {
+    let (ab, first) = a.multipliedReportingOverflow(by: b)
+    let (abc, second) = ab.multipliedReportingOverflow(by: c)
+    return first || second ? .max : abc
 }
 
 /// `count` items in `chunks` contiguous ranges of at least `grain` items (`blocks` per thread
