@@ -229,6 +229,16 @@ extension InstructionSetKernels {
             mOdd = _mm512_srli_epi64(m, 32)
             left = _mm512_loadu_si512(r.leftShift + column)
             shiftsLeft = _mm512_test_epi32_mask(left, left) != 0
+            if column % 16 == 0, let lanes = r.lanes {
+                let base = lanes + column / 16 &* RequantizationVectors.lanesPerGroup
+                addEven = _mm512_loadu_si512(base); addOdd = _mm512_loadu_si512(base + 8)
+                negativeEven = _mm512_loadu_si512(base + 16); negativeOdd = _mm512_loadu_si512(base + 24)
+                shiftEven = _mm512_loadu_si512(base + 32); shiftOdd = _mm512_loadu_si512(base + 40)
+                zeroPoint = _mm512_set1_epi32(outputZeroPoint)
+                self.minimum = _mm512_set1_epi32(minimum)
+                self.maximum = _mm512_set1_epi32(maximum)
+                return
+            }
             let right = _mm512_loadu_si512(r.rightShift + column)
             @inline(__always) func constants(_ e: __m512i) -> (add: __m512i, negative: __m512i, shift: __m512i) {
                 // Masks from the shifts: 1 → ⌊2^(e−1)⌋ (0 at e = 0), and 2^31 where e > 0.

@@ -83,8 +83,7 @@ package enum VNNIKernels {
         @inline(__always)
         func finish(_ c: (column: Int, count: Int), rows: Int) {
             let r = p.requantization
-            let shifted = RequantizationVectors(multiplier: r.multiplier + c.column, leftShift: r.leftShift + c.column,
-                                                rightShift: r.rightShift + c.column, mask: r.mask + c.column)
+            let shifted = r.advanced(by: c.column)
             InstructionSetKernels.requantizeRows16(shifted, tile, rows: rows, stride: 16, count: c.count, outputZeroPoint: p.outputZeroPoint,
                                                    minimum: p.minimum, maximum: p.maximum, into: out + c.column, outStride: outStride)
         }

@@ -85,8 +85,7 @@ package final class PackedByteWeights {
         return BytePanels(groups: groups, n: min(n - column, count * 16), panels: count, weights: UnsafeRawPointer(data.pointer + first * groups * 64),
                           columnTerms: UnsafePointer(columnTerms.pointer + column),
                           weightZeroPoints: weightZeroPoints.map { UnsafePointer($0.pointer + column) },
-                          requantization: RequantizationVectors(multiplier: r.multiplier + column, leftShift: r.leftShift + column,
-                                                                rightShift: r.rightShift + column, mask: r.mask + column),
+                          requantization: r.advanced(by: column),
                           outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
     }
 }

@@ -377,8 +377,7 @@ final class QuantizedDepthwiseKernel: Kernel {
                     first += rowsPerCall
                 }
             }
-            let rest = RequantizationVectors(multiplier: requantization.multiplier + done, leftShift: requantization.leftShift + done,
-                                             rightShift: requantization.rightShift + done, mask: requantization.mask + done)
+            let rest = requantization.advanced(by: done)
             isa.requantizeRows(rest, acc + done, rows: s.outputWidth, stride: oc, count: oc - done, outputZeroPoint: p.outputZeroPoint,
                                minimum: p.minimum, maximum: p.maximum, into: out + done)
         }

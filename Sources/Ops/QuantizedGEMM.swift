@@ -146,6 +146,8 @@ package final class RequantizationBuffers {
     let leftShift: AlignedBuffer<Int32>
     let rightShift: AlignedBuffer<Int32>
     let mask: AlignedBuffer<Int32>
+    /// `RequantizationVectors.lanes`.
+    let lanes: AlignedBuffer<Int64>
 
     /// `paddedTo` is rounded up to a multiple of 16 lanes.
     package init(_ multipliers: [QuantizedMultiplier], paddedTo count: Int) {
@@ -161,10 +163,24 @@ package final class RequantizationBuffers {
             rightShift.pointer[c] = prepared.rightShift
             mask.pointer[c] = prepared.mask
         }
+        let groups = padded / 16
+        lanes = AlignedBuffer(count: groups * RequantizationVectors.lanesPerGroup, repeating: 0)
+        for group in 0..<groups {
+            let base = lanes.pointer + group * RequantizationVectors.lanesPerGroup
+            for lane in 0..<16 {
+                let right = Int64(rightShift.pointer[group * 16 + lane])
+                // Even channels fill lanes 0–7 of each vector, odd ones the next vector.
+                let slot = lane % 2 * 8 + lane / 2
+                base[slot] = (1 << 30) + (right > 0 ? (1 << (right - 1)) << 31 : 0)
+                base[16 + slot] = right > 0 ? 1 << 31 : 0
+                base[32 + slot] = 31 + right
+            }
+        }
     }
 
     package var vectors: RequantizationVectors {
-        RequantizationVectors(multiplier: multiplier.pointer, leftShift: leftShift.pointer, rightShift: rightShift.pointer, mask: mask.pointer)
+        RequantizationVectors(multiplier: multiplier.pointer, leftShift: leftShift.pointer, rightShift: rightShift.pointer, mask: mask.pointer,
+                              lanes: UnsafePointer(lanes.pointer))
     }
 }
 
