@@ -34,22 +34,22 @@ package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<
     /// The 64-bit constants of the AVX-512 requantization, computed at prepare: per group of
     /// 16 channels, 8 lanes each of 2^30 + ⌊2^(right−1)⌋·2^31 for the even then the odd
     /// channels, 2^31 where right > 0 (even, odd), and 31 + right (even, odd) — 48 values.
-    /// Nil where not computed (the kernel then derives them from `rightShift`).
-    @usableFromInline package var lanes: UnsafePointer<Int64>?
+    @usableFromInline package var lanes: UnsafePointer<Int64>
 
     /// Values per group of 16 channels in `lanes`.
     @usableFromInline package static let lanesPerGroup = 48
 
     @usableFromInline package init(multiplier: UnsafePointer<Int32>, leftShift: UnsafePointer<Int32>, rightShift: UnsafePointer<Int32>, mask: UnsafePointer<Int32>,
-                                   lanes: UnsafePointer<Int64>? = nil) {
+                                   lanes: UnsafePointer<Int64>) {
         self.multiplier = multiplier; self.leftShift = leftShift; self.rightShift = rightShift; self.mask = mask; self.lanes = lanes
     }
 
-    /// The parameters from channel `columns` on (`lanes` kept when `columns` is a multiple of 16).
+    /// The parameters from channel `columns` (a multiple of 16, as every caller's panels and
+    /// channel vectors are) on.
     @inlinable @inline(__always)
     package func advanced(by columns: Int) -> RequantizationVectors {
         RequantizationVectors(multiplier: multiplier + columns, leftShift: leftShift + columns, rightShift: rightShift + columns, mask: mask + columns,
-                              lanes: columns % 16 == 0 ? lanes.map { $0 + columns / 16 * Self.lanesPerGroup } : nil)
+                              lanes: lanes + columns / 16 * Self.lanesPerGroup)
     }
 
     /// Requantizes `rows` rows of `count` accumulators (channels `channel ..< channel + count`,

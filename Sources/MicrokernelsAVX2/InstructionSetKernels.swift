@@ -229,26 +229,11 @@ extension InstructionSetKernels {
             mOdd = _mm512_srli_epi64(m, 32)
             left = _mm512_loadu_si512(r.leftShift + column)
             shiftsLeft = _mm512_test_epi32_mask(left, left) != 0
-            if column % 16 == 0, let lanes = r.lanes {
-                let base = lanes + column / 16 &* RequantizationVectors.lanesPerGroup
-                addEven = _mm512_loadu_si512(base); addOdd = _mm512_loadu_si512(base + 8)
-                negativeEven = _mm512_loadu_si512(base + 16); negativeOdd = _mm512_loadu_si512(base + 24)
-                shiftEven = _mm512_loadu_si512(base + 32); shiftOdd = _mm512_loadu_si512(base + 40)
-                zeroPoint = _mm512_set1_epi32(outputZeroPoint)
-                self.minimum = _mm512_set1_epi32(minimum)
-                self.maximum = _mm512_set1_epi32(maximum)
-                return
-            }
-            let right = _mm512_loadu_si512(r.rightShift + column)
-            @inline(__always) func constants(_ e: __m512i) -> (add: __m512i, negative: __m512i, shift: __m512i) {
-                // Masks from the shifts: 1 → ⌊2^(e−1)⌋ (0 at e = 0), and 2^31 where e > 0.
-                let rounding = _mm512_srli_epi64(_mm512_sllv_epi64(_mm512_set1_epi64(1), e), 1)
-                let rounds = _mm512_min_epu64(_mm512_sllv_epi64(rounding, _mm512_set1_epi64(31)), _mm512_set1_epi64(1 << 31))
-                return (_mm512_add_epi64(_mm512_slli_epi64(rounding, 31), _mm512_set1_epi64(1 << 30)), rounds,
-                        _mm512_add_epi64(e, _mm512_set1_epi64(31)))
-            }
-            (addEven, negativeEven, shiftEven) = constants(_mm512_and_si512(right, _mm512_set1_epi64(0xFFFF_FFFF)))
-            (addOdd, negativeOdd, shiftOdd) = constants(_mm512_srli_epi64(right, 32))
+            // `column` is a multiple of 16: the group's constants, computed at prepare.
+            let base = r.lanes + column / 16 &* RequantizationVectors.lanesPerGroup
+            addEven = _mm512_loadu_si512(base); addOdd = _mm512_loadu_si512(base + 8)
+            negativeEven = _mm512_loadu_si512(base + 16); negativeOdd = _mm512_loadu_si512(base + 24)
+            shiftEven = _mm512_loadu_si512(base + 32); shiftOdd = _mm512_loadu_si512(base + 40)
             zeroPoint = _mm512_set1_epi32(outputZeroPoint)
             self.minimum = _mm512_set1_epi32(minimum)
             self.maximum = _mm512_set1_epi32(maximum)

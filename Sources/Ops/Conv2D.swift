@@ -209,17 +209,10 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing {
         let g = geometry
         #if arch(x86_64)
         if runsDirectly {
-            let s = g.directShape
-            let w = UnsafePointer(weights.data.pointer), b = UnsafePointer(weights.bias.pointer)
-            let context = (s, input, output, w, b, (minimum, maximum), hardSwish)
-            args.runner.forEachRange(count: g.batches * g.outputHeight, context: context) { c, rows in
-                let (s, input, output, w, b, (lo, hi), hardSwish) = c
-                for row in rows {
-                    let out = output + row * s.outputWidth * s.outputChannels
-                    MicrokernelsAVX512.InstructionSetKernels.directConvolutionRow(s, input: input, row: row, weights: w, bias: b, out: out,
-                                                                                  minimum: lo, maximum: hi)
-                    if hardSwish { MicrokernelsAVX512.InstructionSetKernels.hardSwish(out, out, count: s.outputWidth * s.outputChannels) }
-                }
+            args.runner.forEachRange(count: g.batches * g.outputHeight, context: (self, input, output)) { c, rows in
+                let (kernel, input, output) = c
+                let rowElements = kernel.geometry.outputWidth * kernel.geometry.outputChannels
+                for row in rows { kernel.produceRow(row, input: input, into: output + row * rowElements) }
             }
             return
         }

@@ -5,8 +5,8 @@
 /// never leaves the core's cache and gets no memory of its own.
 ///
 /// The values are those of the two ops run one after the other: the same kernels compute
-/// every row. A thread recomputes the convolution rows its first output row shares with the
-/// thread before it (1–2 rows per thread).
+/// every row. A range of output rows that does not follow the thread's previous one
+/// recomputes the 1–2 convolution rows it shares with the range before it.
 package final class DepthwiseAfterConvolutionKernel: Kernel {
     /// The fused kernel when `depthwise` is a FLOAT32 depthwise convolution (multiplier 1) and
     /// `convolution` produces its input row by row; nil otherwise.

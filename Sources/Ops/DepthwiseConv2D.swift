@@ -194,30 +194,25 @@ final class FloatDepthwiseKernel: HardSwishFusing {
         let context = (self, args.input(0, as: Float.self), args.output(0, as: Float.self), args.scratch.unsafelyUnwrapped)
         if splitsChannels {
             args.runner.forEachChunk(count: (shape.outputChannels + 15) / 16, context: context) { c, chunk, blocks in
-                let s = c.0.shape, input = c.1
-                let channels = blocks.lowerBound * 16..<min(blocks.upperBound * 16, s.outputChannels)
-                for row in 0..<s.outputRows {
-                    let batch = row / s.outputHeight
-                    c.0.runRow(row, channels: channels, output: c.2, slice: c.3 + chunk * c.0.sliceBytes) { iy, _ in
-                        input + (batch * s.inputHeight + iy) * s.inputWidth * s.channels
-                    }
-                }
+                let channels = blocks.lowerBound * 16..<min(blocks.upperBound * 16, c.0.shape.outputChannels)
+                c.0.run(0..<c.0.shape.outputRows, channels: channels, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
             }
             return
         }
         args.runner.forEachChunk(count: shape.outputRows, context: context) { c, chunk, rows in
-            c.0.run(rows, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
+            c.0.run(rows, channels: 0..<c.0.shape.outputChannels, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
         }
     }
 
-    /// Output rows `rows`, with `slice` as this chunk's scratch.
-    private func run(_ rows: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer) {
+    /// `channels` of output rows `rows`, with `slice` as this thread's scratch.
+    private func run(_ rows: Range<Int>, channels: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                     slice: UnsafeMutableRawPointer) {
         let s = shape
         let rowStride = s.expandedRowElements
         let expanded = (slice + s.tablesBytes).assumingMemoryBound(to: Float.self)
         for row in rows {
             let batch = row / s.outputHeight
-            runRow(row, channels: 0..<s.outputChannels, output: output, slice: slice) { iy, slot in
+            runRow(row, channels: channels, output: output, slice: slice) { iy, slot in
                 if s.multiplier == 1 { return input + (batch * s.inputHeight + iy) * s.inputWidth * s.channels }
                 let to = expanded + slot * rowStride
                 s.expandRow(input, batch: batch, iy: iy, into: to, convert: { $0 })
@@ -299,7 +294,7 @@ final class QuantizedDepthwiseKernel: Kernel {
         // Each thread's converted rows are kept across the ranges it runs in this invoke (and
         // only this one: the input changes).
         for thread in 0..<min(threads, args.runner.threadCount) {
-            let keys = (context.3 + thread * sliceBytes + shape.filterHeight * 16).assumingMemoryBound(to: Int.self)
+            let keys = rowKeys(context.3 + thread * sliceBytes)
             for j in 0..<shape.filterHeight { keys[j] = -1 }
         }
         args.runner.forEachChunk(count: shape.outputRows, context: context) { c, chunk, rows in
@@ -307,7 +302,13 @@ final class QuantizedDepthwiseKernel: Kernel {
         }
     }
 
-    /// Output rows `rows`, with `slice` as this chunk's scratch.
+    /// Which input row each expanded-row slot of a thread's `slice` holds (−1: none), after
+    /// the row and filter pointer tables.
+    private func rowKeys(_ slice: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Int> {
+        (slice + shape.filterHeight * 16).assumingMemoryBound(to: Int.self)
+    }
+
+    /// Output rows `rows`, with `slice` as this thread's scratch.
     private func run<Element: FixedWidthInteger>(_ rows: Range<Int>, input: UnsafePointer<Element>, output: UnsafeMutablePointer<Element>,
                                                  slice: UnsafeMutableRawPointer) {
         let s = shape, p = self.p, isa = self.isa, rowShape = s.rowShape
@@ -323,7 +324,7 @@ final class QuantizedDepthwiseKernel: Kernel {
         let acc = (slice + tablesBytes + s.filterHeight * rowStride * 4).assumingMemoryBound(to: Int32.self)
         // Expanded rows are kept across output rows: slot j holds input row keys[j]
         // (batch · height + iy), so with stride 1 each input row is converted once.
-        let keys = (slice + s.filterHeight * 16).assumingMemoryBound(to: Int.self)
+        let keys = rowKeys(slice)
         for row in rows {
             let batch = row / s.outputHeight
             let iy0 = row % s.outputHeight * s.strideHeight - s.padTop

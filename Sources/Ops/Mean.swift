@@ -91,13 +91,23 @@ struct ReductionPlan {
         }
         let sums = raw.assumingMemoryBound(to: Accumulator.self)
         for outer in 0..<blocks.outer {
-            for c in 0..<blocks.inner { sums[c] = zero }
-            var row = input + outer * blocks.reduced * blocks.inner
-            for _ in 0..<blocks.reduced {
-                for c in 0..<blocks.inner { sums[c] = add(sums[c], row[c]) }
-                row += blocks.inner
-            }
+            Self.sumBlock(input + outer * blocks.reduced * blocks.inner, reduced: blocks.reduced, inner: blocks.inner, range: 0..<blocks.inner,
+                          into: sums, zero: zero, add: add)
             for c in 0..<blocks.inner { body(outer * blocks.inner + c, sums[c]) }
+        }
+    }
+
+    /// The sums of inner values `range` of one `[reduced][inner]` block starting at `block`,
+    /// each over the reduced rows in order, into `sums[range]`.
+    @inline(__always)
+    static func sumBlock<Element, Accumulator>(_ block: UnsafePointer<Element>, reduced: Int, inner: Int, range: Range<Int>,
+                                               into sums: UnsafeMutablePointer<Accumulator>, zero: Accumulator,
+                                               add: (Accumulator, Element) -> Accumulator) {
+        for c in range { sums[c] = zero }
+        var row = block
+        for _ in 0..<reduced {
+            for c in range { sums[c] = add(sums[c], row[c]) }
+            row += inner
         }
     }
 
@@ -158,12 +168,7 @@ final class MeanKernel: Kernel {
             args.runner.forEachRange(count: blocks.inner, grain: 64, context: (input, output, sums, blocks.reduced, blocks.inner, count)) {
                 c, range in
                 let (input, output, sums, reduced, inner, count) = c
-                for i in range { sums[i] = 0 }
-                var row = input
-                for _ in 0..<reduced {
-                    for i in range { sums[i] += row[i] }
-                    row += inner
-                }
+                ReductionPlan.sumBlock(input, reduced: reduced, inner: inner, range: range, into: sums, zero: Float(0), add: { $0 + $1 })
                 for i in range { output[i] = sums[i] / count }
             }
             return

@@ -124,10 +124,9 @@ package final class PackedQuantizedWeights {
 
 extension PackedQuantizedWeights {
     /// LiteRT's reference int8 FULLY_CONNECTED requantization of one row of accumulators:
-    /// `round(Double(acc) × scale[c])` + output zero point, clamped.
+    /// `round(Double(acc) × scale[c])` + output zero point, clamped: output channels `channels`
+    /// (all by default) from their accumulators `acc[0...]` into `out[channels]`.
     @inline(__always)
-    /// Output channels `channels` (all by default) from their accumulators `acc[0...]` into
-    /// `out[channels]`.
     func requantizeInDouble<Output: FixedWidthInteger>(_ acc: UnsafePointer<Int32>, _ scales: AlignedBuffer<Double>, into out: UnsafeMutablePointer<Output>,
                                                        channels: Range<Int>? = nil) {
         let channels = channels ?? 0..<n
