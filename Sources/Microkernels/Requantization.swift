@@ -35,13 +35,23 @@ package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<
     /// 16 channels, 8 lanes each of 2^30 + ⌊2^(right−1)⌋·2^31 for the even then the odd
     /// channels, 2^31 where right > 0 (even, odd), and 31 + right (even, odd) — 48 values.
     @usableFromInline package var lanes: UnsafePointer<Int64>
+    /// The float constants of the AVX-512 requantization in float (`fast`), per group of 16
+    /// channels: the scales m / 2^(31 + right), then the offsets 2^30 / m (0 where m is 0).
+    @usableFromInline package var scales: UnsafePointer<Float>
+    /// Whether every channel's parameters allow the float form, which is exact for them: a
+    /// multiplier in [2^30, 2^31) or 0, no left shift, a right shift of at least 1 (every
+    /// requantization of a convolution scales by less than ½ in practice).
+    @usableFromInline package var fast: Bool
 
     /// Values per group of 16 channels in `lanes`.
     @usableFromInline package static let lanesPerGroup = 48
+    /// Values per group of 16 channels in `scales`.
+    @usableFromInline package static let scalesPerGroup = 32
 
     @usableFromInline package init(multiplier: UnsafePointer<Int32>, leftShift: UnsafePointer<Int32>, rightShift: UnsafePointer<Int32>, mask: UnsafePointer<Int32>,
-                                   lanes: UnsafePointer<Int64>) {
+                                   lanes: UnsafePointer<Int64>, scales: UnsafePointer<Float>, fast: Bool) {
         self.multiplier = multiplier; self.leftShift = leftShift; self.rightShift = rightShift; self.mask = mask; self.lanes = lanes
+        self.scales = scales; self.fast = fast
     }
 
     /// The parameters from channel `columns` (a multiple of 16, as every caller's panels and
@@ -49,7 +59,7 @@ package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<
     @inlinable @inline(__always)
     package func advanced(by columns: Int) -> RequantizationVectors {
         RequantizationVectors(multiplier: multiplier + columns, leftShift: leftShift + columns, rightShift: rightShift + columns, mask: mask + columns,
-                              lanes: lanes + columns / 16 * Self.lanesPerGroup)
+                              lanes: lanes + columns / 16 * Self.lanesPerGroup, scales: scales + columns / 16 * Self.scalesPerGroup, fast: fast)
     }
 
     /// Requantizes `rows` rows of `count` accumulators (channels `channel ..< channel + count`,

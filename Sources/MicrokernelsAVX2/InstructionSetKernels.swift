@@ -198,15 +198,103 @@ extension InstructionSetKernels {
                                          outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer,
                                          outStride: Int? = nil) {
         let outStride = outStride ?? stride
-        var column = 0
-        while column < count {
-            let lanes = min(16, count &- column)
-            let q = LaneRequantization(r, column: column, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-            for row in 0..<rows {
-                q.store(_mm512_maskz_loadu_epi32(laneMask(lanes), acc + (row &* stride &+ column)), count: lanes,
-                        to: out + (row &* outStride &+ column))
+        @inline(__always) func run<Q: ByteRequantizer>(_: Q.Type) {
+            var column = 0
+            while column < count {
+                let lanes = min(16, count &- column)
+                let q = Q(r, column: column, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+                for row in 0..<rows {
+                    q.store(_mm512_maskz_loadu_epi32(laneMask(lanes), acc + (row &* stride &+ column)), count: lanes,
+                            to: out + (row &* outStride &+ column))
+                }
+                column &+= 16
             }
-            column &+= 16
+        }
+        if r.fast { run(FloatLaneRequantization.self) } else { run(LaneRequantization.self) }
+    }
+
+    /// How the byte-output kernels requantize 16 channels of Int32 accumulators: set up once
+    /// per 16 channels (from `column`, a multiple of 16), then `store` per vector of
+    /// accumulators — TFLite's `MultiplyByQuantizedMultiplier`, plus the output zero point,
+    /// clamped, narrowed to bytes.
+    protocol ByteRequantizer {
+        init(_ r: RequantizationVectors, column: Int, outputZeroPoint: Int32, minimum: Int32, maximum: Int32)
+        func store(_ acc: __m512i, count: Int, to out: UnsafeMutableRawPointer)
+    }
+
+    /// `LaneRequantization`'s results, bit for bit, from float arithmetic: 10 vector
+    /// instructions per 16 outputs where the integer form takes 17. Only for parameters with
+    /// `RequantizationVectors.fast` (multipliers m in [2^30, 2^31) or 0, no left shift, right
+    /// shift r ≥ 1).
+    ///
+    /// Why it is exact. Let H = ⌊(x·m + 2^30) / 2^31⌋ (the doubling high multiply). The rounding
+    /// divide ⌊(H + 2^(r−1) − [H < 0]) / 2^r⌋ is, as a floor of a floor by an integer divisor
+    /// is one floor, ⌊x·s + ½ + u⌋ where H ≥ 0 and ⌊x·s + ½ − u⌋ where H < 0, with
+    /// s = m / 2^(31+r) and u = 2^−(r+1); where x < 0 but H = 0 both are 0, so the sign of x
+    /// may choose. With t = u / s = 2^30 / m ≤ 1 and the zero point z, the output is
+    /// ⌊W + ½⌋ for W = (x ± t)·s + z.
+    ///
+    /// W is computed in float — x, x ± t, s and t rounded to nearest, one fused multiply-add —
+    /// with an error E ≤ 2^−24 · (4|P| + |z| + 1), P = (x ± t)·s. Unless the output is clamped,
+    /// |W| ≤ 255.5, so |P| ≤ 510.5 and E < 2^−12.8. The kernel computes W twice, with z − δ and
+    /// z + δ (δ = 2^−12), and rounds each to the nearest integer: when both give k, W lies
+    /// strictly between k − ½ and k + ½ and the output is k. When they differ (a lane within δ
+    /// of a rounding tie, about one vector in sixty), that vector is redone in integers. Where
+    /// |P| > 510.5, W is beyond the output range by far more than the error, and the computed
+    /// and the exact value clamp alike. |P| < 2^30 + 1 (s < ½), so converting cannot overflow.
+    struct FloatLaneRequantization: ByteRequantizer {
+        /// The integer form's parameters (for the vectors redone), already at this group.
+        let multiplier: UnsafePointer<Int32>, leftShift: UnsafePointer<Int32>, lanes: UnsafePointer<Int64>
+        let scale: __m512, offset: __m512, below: __m512, above: __m512
+        let outputZeroPoint: Int32, minimumValue: Int32, maximumValue: Int32
+        let minimum: __m512i, maximum: __m512i
+        /// 0: clamp to [minimum, maximum] and truncate; 1: the INT8 range, a saturating
+        /// narrowing does it; 2: the UINT8 range, at least 0 then an unsigned saturating one.
+        let narrowing: Int
+
+        @inline(__always)
+        init(_ r: RequantizationVectors, column: Int, outputZeroPoint: Int32, minimum: Int32, maximum: Int32) {
+            multiplier = r.multiplier + column
+            leftShift = r.leftShift + column
+            lanes = r.lanes + column / 16 &* RequantizationVectors.lanesPerGroup
+            let base = r.scales + column / 16 &* RequantizationVectors.scalesPerGroup
+            scale = _mm512_loadu_ps(base)
+            offset = _mm512_loadu_ps(base + 16)
+            let z = Float(outputZeroPoint)
+            below = _mm512_set1_ps(z - 0x1p-12)
+            above = _mm512_set1_ps(z + 0x1p-12)
+            self.outputZeroPoint = outputZeroPoint
+            minimumValue = minimum
+            maximumValue = maximum
+            self.minimum = _mm512_set1_epi32(minimum)
+            self.maximum = _mm512_set1_epi32(maximum)
+            narrowing = minimum == -128 && maximum == 127 ? 1 : minimum == 0 && maximum == 255 ? 2 : 0
+        }
+
+        @inline(__always)
+        func store(_ acc: __m512i, count: Int, to out: UnsafeMutableRawPointer) {
+            store(_mm512_cvtepi32_ps(acc), exactly: { acc }, count: count, to: out)
+        }
+
+        /// `store` for accumulators given as floats (`x`, rounded to nearest if above 2^24);
+        /// `exactly()` gives them as integers, for the vectors redone.
+        @inline(__always)
+        func store(_ x: __m512, exactly: () -> __m512i, count: Int, to out: UnsafeMutableRawPointer) {
+            // x + t with the sign of x (one vpternlogd and an add).
+            let shifted = _mm512_add_ps(x, _mm512_or_ps(_mm512_and_ps(x, _mm512_set1_ps(-0.0)), offset))
+            let low = _mm512_cvtps_epi32(_mm512_fmadd_ps(shifted, scale, below))
+            let high = _mm512_cvtps_epi32(_mm512_fmadd_ps(shifted, scale, above))
+            if any(unsafeBitCast(low, to: SIMD16<Int32>.self) .!= unsafeBitCast(high, to: SIMD16<Int32>.self)) {
+                LaneRequantization(multiplier: multiplier, leftShift: leftShift, lanes: lanes, outputZeroPoint: outputZeroPoint,
+                                   minimum: minimumValue, maximum: maximumValue).store(exactly(), count: count, to: out)
+                return
+            }
+            let mask = laneMask(count)
+            switch narrowing {
+            case 1: _mm512_mask_cvtsepi32_storeu_epi8(out, mask, low)
+            case 2: _mm512_mask_cvtusepi32_storeu_epi8(out, mask, _mm512_max_epi32(low, minimum))
+            default: _mm512_mask_cvtepi32_storeu_epi8(out, mask, _mm512_min_epi32(_mm512_max_epi32(low, minimum), maximum))
+            }
         }
     }
 
@@ -214,7 +302,7 @@ extension InstructionSetKernels {
     /// Microkernels: `⌊(x·2^left·m + 2^30) / 2^31⌋`, then a rounding divide by 2^right), plus
     /// the output zero point, clamped, narrowed to bytes and stored, for the 16 channels from
     /// `column`: the parameters are loaded once, at `init`.
-    struct LaneRequantization {
+    struct LaneRequantization: ByteRequantizer {
         let m: __m512i, mOdd: __m512i, left: __m512i
         /// Whether any lane shifts left (multipliers above 1; convolutions have none).
         let shiftsLeft: Bool
@@ -225,12 +313,20 @@ extension InstructionSetKernels {
 
         @inline(__always)
         init(_ r: RequantizationVectors, column: Int, outputZeroPoint: Int32, minimum: Int32, maximum: Int32) {
-            m = _mm512_loadu_si512(r.multiplier + column)
-            mOdd = _mm512_srli_epi64(m, 32)
-            left = _mm512_loadu_si512(r.leftShift + column)
-            shiftsLeft = _mm512_test_epi32_mask(left, left) != 0
             // `column` is a multiple of 16: the group's constants, computed at prepare.
-            let base = r.lanes + column / 16 &* RequantizationVectors.lanesPerGroup
+            self.init(multiplier: r.multiplier + column, leftShift: r.leftShift + column, lanes: r.lanes + column / 16 &* RequantizationVectors.lanesPerGroup,
+                      outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+        }
+
+        /// The 16 channels whose multipliers and left shifts start at `multiplier` and
+        /// `leftShift`, and their group of `RequantizationVectors.lanes` at `base`.
+        @inline(__always)
+        init(multiplier: UnsafePointer<Int32>, leftShift: UnsafePointer<Int32>, lanes base: UnsafePointer<Int64>,
+             outputZeroPoint: Int32, minimum: Int32, maximum: Int32) {
+            m = _mm512_loadu_si512(multiplier)
+            mOdd = _mm512_srli_epi64(m, 32)
+            left = _mm512_loadu_si512(leftShift)
+            shiftsLeft = _mm512_test_epi32_mask(left, left) != 0
             addEven = _mm512_loadu_si512(base); addOdd = _mm512_loadu_si512(base + 8)
             negativeEven = _mm512_loadu_si512(base + 16); negativeOdd = _mm512_loadu_si512(base + 24)
             shiftEven = _mm512_loadu_si512(base + 32); shiftOdd = _mm512_loadu_si512(base + 40)
@@ -320,11 +416,14 @@ extension InstructionSetKernels {
                                              bias: UnsafePointer<Int32>, _ r: RequantizationVectors, outputZeroPoint: Int32,
                                              minimum: Int32, maximum: Int32, out: UnsafeMutableRawPointer) {
         let zero = _mm512_setzero_ps()
-        directConvolution(s, input: input, row: row, weights: weights, initial: { _ in zero }, value: { $0 }) { acc, pixel, column, mask in
-            let q = LaneRequantization(r, column: column, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-            let total = _mm512_add_epi32(_mm512_loadu_si512(bias + column), _mm512_cvtps_epi32(acc))
-            q.store(total, count: min(16, s.outputChannels &- column), to: out + (pixel &* s.outputChannels &+ column))
+        @inline(__always) func run<Q: ByteRequantizer>(_: Q.Type) {
+            directConvolution(s, input: input, row: row, weights: weights, initial: { _ in zero }, value: { $0 }) { acc, pixel, column, mask in
+                let q = Q(r, column: column, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+                let total = _mm512_add_epi32(_mm512_loadu_si512(bias + column), _mm512_cvtps_epi32(acc))
+                q.store(total, count: min(16, s.outputChannels &- column), to: out + (pixel &* s.outputChannels &+ column))
+            }
         }
+        if r.fast { run(FloatLaneRequantization.self) } else { run(LaneRequantization.self) }
     }
 
     /// The direct convolution's loops: `store(acc, ox, firstChannel, laneMask)` per pixel and
@@ -747,22 +846,40 @@ extension InstructionSetKernels {
     /// One requantized INT8/UINT8 output row for channels `0 ..< whole` (whole vectors of 16):
     /// `bias + Σ taps` (exact: the caller passes at most `exactProductChunk` taps per pixel),
     /// requantized in registers and stored as bytes; returns `whole`.
+    /// `floatBias`, where given, is the bias as floats, every value below 2^23 in magnitude:
+    /// with the float requantization, the sums then start at the bias and stay exact integers
+    /// (below 2^24) through every tap, and go to the requantizer as they are.
     package static func depthwiseRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Int32>,
-                                                   _ r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32,
-                                                   into out: UnsafeMutableRawPointer) -> Int {
+                                                   floatBias: UnsafePointer<Float>?, _ r: RequantizationVectors, outputZeroPoint: Int32,
+                                                   minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) -> Int {
         let stride = s.pixelStride, whole = s.channels / 16 &* 16
-        var column = -1
-        var q = LaneRequantization(r, column: 0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-        var b = _mm512_setzero_si512()
-        depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }) { ox, c, sum in
-            if c != column {
-                column = c
-                q = LaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-                b = _mm512_loadu_si512(bias + c)
+        if r.fast, let floatBias {
+            var column = -1
+            var q = FloatLaneRequantization(r, column: 0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+            depthwiseSums(s, inputs, whole: whole, initial: { _mm512_loadu_ps(floatBias + $0) }) { ox, c, sum in
+                if c != column {
+                    column = c
+                    q = FloatLaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+                }
+                q.store(sum, exactly: { _mm512_cvtps_epi32(sum) }, count: 16, to: out + (ox &* stride &+ c))
             }
-            // The sum is an integer below 2^22: converting rounds nothing.
-            q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(sum)), count: 16, to: out + (ox &* stride &+ c))
+            return whole
         }
+        @inline(__always) func run<Q: ByteRequantizer>(_: Q.Type) {
+            var column = -1
+            var q = Q(r, column: 0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+            var b = _mm512_setzero_si512()
+            depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }) { ox, c, sum in
+                if c != column {
+                    column = c
+                    q = Q(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+                    b = _mm512_loadu_si512(bias + c)
+                }
+                // The sum is an integer below 2^22: converting rounds nothing.
+                q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(sum)), count: 16, to: out + (ox &* stride &+ c))
+            }
+        }
+        if r.fast { run(FloatLaneRequantization.self) } else { run(LaneRequantization.self) }
         return whole
     }
 

@@ -179,9 +179,7 @@ final class VectorQuantizedAddKernel: Kernel {
         subtract = p.subtract
         offsets = (p.input1Offset, p.input2Offset)
         func lanes(_ m: QuantizedMultiplier, leftShift: Int32) -> RequantizationBuffers {
-            let buffers = RequantizationBuffers(Array(repeating: m, count: 16), paddedTo: 16)
-            for lane in 0..<16 { buffers.leftShift.pointer[lane] += leftShift }
-            return buffers
+            RequantizationBuffers(Array(repeating: m, count: 16), paddedTo: 16, extraLeftShift: leftShift)
         }
         input1 = lanes(p.input1Multiplier, leftShift: Int32(QuantizedAddParameters.leftShift))
         input2 = lanes(p.input2Multiplier, leftShift: Int32(QuantizedAddParameters.leftShift))

@@ -60,6 +60,7 @@ package enum DepthwiseConv2D {
             let requantization = (0..<outputs).map { q.requantization.count == 1 ? q.requantization[0] : q.requantization[$0] }
             let kernel = QuantizedDepthwiseParameters(
                 weights: AlignedBuffer(weights.map(Float.init)), bias: AlignedBuffer(biasValues + [0]),
+                floatBias: biasValues.allSatisfy { $0.magnitude < 1 << 23 } ? AlignedBuffer(biasValues.map(Float.init) + [0]) : nil,
                 requantization: RequantizationBuffers(requantization, paddedTo: outputs),
                 inputZeroPoint: q.inputZeroPoint, outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
             return QuantizedDepthwiseKernel(signed: input.type == .int8, shape: shape, parameters: kernel, threads: context.threadCount,
@@ -254,6 +255,9 @@ final class FloatDepthwiseKernel: HardSwishFusing {
 struct QuantizedDepthwiseParameters {
     let weights: AlignedBuffer<Float>
     let bias: AlignedBuffer<Int32>
+    /// The bias as floats where every value is below 2^23 in magnitude (see
+    /// `depthwiseRequantizedRows16`).
+    let floatBias: AlignedBuffer<Float>?
     let requantization: RequantizationBuffers
     let inputZeroPoint: Int32, outputZeroPoint: Int32, minimum: Int32, maximum: Int32
 }
@@ -356,7 +360,8 @@ final class QuantizedDepthwiseKernel: Kernel {
             #if arch(x86_64)
             if isa >= .avx512 && rowsPerCall > 0 && inputs.count <= rowsPerCall {
                 done = MicrokernelsAVX512.InstructionSetKernels.depthwiseRequantizedRows16(
-                    rowShape, inputs, bias: p.bias.pointer, requantization, outputZeroPoint: p.outputZeroPoint,
+                    rowShape, inputs, bias: p.bias.pointer, floatBias: p.floatBias.map { UnsafePointer($0.pointer) }, requantization,
+                    outputZeroPoint: p.outputZeroPoint,
                     minimum: p.minimum, maximum: p.maximum, into: UnsafeMutableRawPointer(out))
             }
             #endif

@@ -54,7 +54,7 @@ extension KernelISA {
     /// Requantizes `rows` rows of `count` accumulators (channels 0..<count, rows `stride`
     /// apart) into INT8 or UINT8 `out` (rows `stride` apart).
     @inline(__always)
-    func requantizeRows<Output: FixedWidthInteger>(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int,
+    package func requantizeRows<Output: FixedWidthInteger>(_ r: RequantizationVectors, _ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int,
                                                    outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutablePointer<Output>) {
         let raw = UnsafeMutableRawPointer(out)
         switch self {

@@ -147,9 +147,13 @@ package final class RequantizationBuffers {
     let mask: AlignedBuffer<Int32>
     /// `RequantizationVectors.lanes`.
     let lanes: AlignedBuffer<Int64>
+    /// `RequantizationVectors.scales` and `fast`.
+    let scales: AlignedBuffer<Float>
+    let fast: Bool
 
-    /// `paddedTo` is rounded up to a multiple of 16 lanes.
-    package init(_ multipliers: [QuantizedMultiplier], paddedTo count: Int) {
+    /// `paddedTo` is rounded up to a multiple of 16 lanes; `extraLeftShift` is added to every
+    /// channel's left shift (the inputs of quantized ADD are shifted left 20 bits first).
+    package init(_ multipliers: [QuantizedMultiplier], paddedTo count: Int, extraLeftShift: Int32 = 0) {
         let padded = (max(count, multipliers.count) + 15) / 16 * 16
         multiplier = AlignedBuffer(count: padded, repeating: 0)
         leftShift = AlignedBuffer(count: padded, repeating: 0)
@@ -158,7 +162,7 @@ package final class RequantizationBuffers {
         for (c, m) in multipliers.enumerated() {
             let prepared = PreparedMultiplier(m)
             multiplier.pointer[c] = Int32(truncatingIfNeeded: prepared.multiplier)
-            leftShift.pointer[c] = prepared.leftShift
+            leftShift.pointer[c] = prepared.leftShift &+ extraLeftShift
             rightShift.pointer[c] = prepared.rightShift
             mask.pointer[c] = prepared.mask
         }
@@ -175,11 +179,24 @@ package final class RequantizationBuffers {
                 base[32 + slot] = 31 + right
             }
         }
+        scales = AlignedBuffer(count: groups * RequantizationVectors.scalesPerGroup, repeating: 0)
+        var fast = true
+        for c in 0..<multipliers.count {
+            let m = Int64(multiplier.pointer[c]), right = rightShift.pointer[c]
+            let group = scales.pointer + c / 16 * RequantizationVectors.scalesPerGroup
+            if m != 0 {
+                // Both round to the nearest float; the error analysis at the kernel allows for it.
+                group[c % 16] = Float(Double(sign: .plus, exponent: -31 - Int(right), significand: Double(m)))
+                group[16 + c % 16] = Float(Double(1 << 30) / Double(m))
+            }
+            if leftShift.pointer[c] != 0 || !(1...31).contains(right) || (m != 0 && !((1 << 30)..<(1 << 31)).contains(m)) { fast = false }
+        }
+        self.fast = fast
     }
 
     package var vectors: RequantizationVectors {
         RequantizationVectors(multiplier: multiplier.pointer, leftShift: leftShift.pointer, rightShift: rightShift.pointer, mask: mask.pointer,
-                              lanes: UnsafePointer(lanes.pointer))
+                              lanes: UnsafePointer(lanes.pointer), scales: UnsafePointer(scales.pointer), fast: fast)
     }
 }
 
