@@ -222,7 +222,7 @@ extension InstructionSetKernels {
         func store(_ acc: __m512i, count: Int, to out: UnsafeMutableRawPointer)
     }
 
-    /// `LaneRequantization`'s results, bit for bit, from float arithmetic: 10 vector
+    /// `LaneRequantization`'s results, bit for bit, from float arithmetic: 8 to 11 vector
     /// instructions per 16 outputs where the integer form takes 17. Only for parameters with
     /// `RequantizationVectors.fast` (multipliers m in [2^30, 2^31) or 0, no left shift, right
     /// shift r ≥ 1).
@@ -242,12 +242,19 @@ extension InstructionSetKernels {
     /// of a rounding tie, about one vector in sixty), that vector is redone in integers. Where
     /// |P| > 510.5, W is beyond the output range by far more than the error, and the computed
     /// and the exact value clamp alike. |P| < 2^30 + 1 (s < ½), so converting cannot overflow.
+    ///
+    /// Where the clamp's minimum is at least z (a fused RELU or RELU6), the sign need not be
+    /// looked at: for x < 0 the exact output is at most z (H ≤ 0), so clamped to the minimum,
+    /// and the x ≥ 0 formula gives W = x·s + u + z ≤ z there too (s ≥ u); the constant
+    /// u + z ± δ, rounded once more (by at most 2^−16), keeps E below 2^−13.
     struct FloatLaneRequantization: ByteRequantizer {
         /// The integer form's parameters (for the vectors redone), already at this group.
         let multiplier: UnsafePointer<Int32>, leftShift: UnsafePointer<Int32>, lanes: UnsafePointer<Int64>
         let scale: __m512, offset: __m512, below: __m512, above: __m512
         let outputZeroPoint: Int32, minimumValue: Int32, maximumValue: Int32
         let minimum: __m512i, maximum: __m512i
+        /// Whether u is in `below` and `above` and the sign is not looked at (minimum ≥ z).
+        let signless: Bool
         /// 0: clamp to [minimum, maximum] and truncate; 1: the INT8 range, a saturating
         /// narrowing does it; 2: the UINT8 range, at least 0 then an unsigned saturating one.
         let narrowing: Int
@@ -261,8 +268,11 @@ extension InstructionSetKernels {
             scale = _mm512_loadu_ps(base)
             offset = _mm512_loadu_ps(base + 16)
             let z = Float(outputZeroPoint)
-            below = _mm512_set1_ps(z - 0x1p-12)
-            above = _mm512_set1_ps(z + 0x1p-12)
+            signless = minimum >= outputZeroPoint
+            // u = t·s = 2^−(r+1), to within 2^−25.
+            let u = signless ? _mm512_mul_ps(offset, scale) : _mm512_setzero_ps()
+            below = _mm512_add_ps(u, _mm512_set1_ps(z - 0x1p-12))
+            above = _mm512_add_ps(u, _mm512_set1_ps(z + 0x1p-12))
             self.outputZeroPoint = outputZeroPoint
             minimumValue = minimum
             maximumValue = maximum
@@ -281,7 +291,7 @@ extension InstructionSetKernels {
         @inline(__always)
         func store(_ x: __m512, exactly: () -> __m512i, count: Int, to out: UnsafeMutableRawPointer) {
             // x + t with the sign of x (one vpternlogd and an add).
-            let shifted = _mm512_add_ps(x, _mm512_or_ps(_mm512_and_ps(x, _mm512_set1_ps(-0.0)), offset))
+            let shifted = signless ? x : _mm512_add_ps(x, _mm512_or_ps(_mm512_and_ps(x, _mm512_set1_ps(-0.0)), offset))
             let low = _mm512_cvtps_epi32(_mm512_fmadd_ps(shifted, scale, below))
             let high = _mm512_cvtps_epi32(_mm512_fmadd_ps(shifted, scale, above))
             if any(unsafeBitCast(low, to: SIMD16<Int32>.self) .!= unsafeBitCast(high, to: SIMD16<Int32>.self)) {
