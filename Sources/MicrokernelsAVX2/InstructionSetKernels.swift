@@ -239,7 +239,7 @@ extension InstructionSetKernels {
     /// |W| ≤ 255.5, so |P| ≤ 510.5 and E < 2^−12.8. The kernel computes W twice, with z − δ and
     /// z + δ (δ = 2^−12), and rounds each to the nearest integer: when both give k, W lies
     /// strictly between k − ½ and k + ½ and the output is k. When they differ (a lane within δ
-    /// of a rounding tie, about one vector in sixty), that vector is redone in integers. Where
+    /// of a rounding tie: one vector in 126–138 on the stock models), that vector is redone in integers. Where
     /// |P| > 510.5, W is beyond the output range by far more than the error, and the computed
     /// and the exact value clamp alike. |P| < 2^30 + 1 (s < ½), so converting cannot overflow.
     ///
