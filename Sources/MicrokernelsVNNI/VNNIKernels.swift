@@ -33,6 +33,18 @@ package enum VNNIKernels {
         return Int32(truncatingIfNeeded: _mm512_reduce_add_epi64(total))
     }
 
+    /// Copies `count` activation bytes XOR `flip` (`prepareRow` without padding or sum, for
+    /// whole tiles of rows that need neither).
+    package static func flipBytes(_ source: UnsafePointer<UInt8>, count: Int, flip: UInt8, into: UnsafeMutablePointer<UInt8>) {
+        let f = _mm512_set1_epi8(Int8(bitPattern: flip))
+        var i = 0
+        while i < count {
+            let mask = byteMask(count &- i)
+            _mm512_mask_storeu_epi8(into + i, mask, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, source + i), f))
+            i &+= 64
+        }
+    }
+
     /// The first `count` (clamped to 0…64) bits set.
     @inline(__always)
     static func byteMask(_ count: Int) -> __mmask64 {

@@ -77,6 +77,18 @@ package final class PackedByteWeights {
         #endif
     }
 
+    /// Copies `count` input bytes to `row` XOR `flip` (a whole tile of pointwise rows when
+    /// they need no padding and no sums: `rowBytes == k`, no weight zero points).
+    @inline(__always)
+    func flipBytes(_ source: UnsafeRawPointer, count: Int, into row: UnsafeMutablePointer<UInt8>) {
+        #if arch(x86_64)
+        VNNIKernels.flipBytes(source.assumingMemoryBound(to: UInt8.self), count: count, flip: flip, into: row)
+        #endif
+    }
+
+    /// Whether the kernels read the rows' sums (the weights have zero points).
+    var needsRowSums: Bool { weightZeroPoints != nil }
+
     /// The kernels' view of panels `range` (default all): channels from `range.lowerBound · 16`.
     func panelsView(_ q: PackedQuantizedWeights, _ range: Range<Int>? = nil) -> BytePanels {
         let first = range?.lowerBound ?? 0, count = range?.count ?? panels

@@ -401,9 +401,23 @@ final class QuantizedConv2DKernel: Kernel {
         let rows = base.assumingMemoryBound(to: UInt8.self)
         let sums = (base + sumsOffset).assumingMemoryBound(to: Int32.self)
         let tileScratch = base + sumsOffset + max(64, gatherSlackBytes)
+        // Pointwise rows already in the kernels' layout (k a multiple of 4) and no sums needed:
+        // UINT8 rows are read where they are, INT8 ones flipped a whole tile at a time.
+        let direct = g.isPointwise && rowBytes == k && !bytes.needsRowSums
         for tile in tiles {
             let first = tile * byteTileRows
             let count = min(byteTileRows, g.outputPixels - first)
+            if direct {
+                let source = UnsafeRawPointer(input + first * k)
+                var a = source.assumingMemoryBound(to: UInt8.self)
+                if bytes.flip != 0 {
+                    bytes.flipBytes(source, count: count * k, into: rows)
+                    a = UnsafePointer(rows)
+                }
+                weights.multiplyBytes(bytes, rows: count, a: a, rowSums: sums, out: output + first * n, outStride: n, scratch: tileScratch,
+                                      panels: panels)
+                continue
+            }
             if !g.isPointwise {
                 g.gatherPatches(input, first: first, count: count, into: UnsafeMutableRawPointer(rows).assumingMemoryBound(to: Input.self),
                                 rowStride: rowBytes, pad: padding, convert: { $0 })
