@@ -386,7 +386,6 @@ extension InstructionSetKernels {
                                      into out: UnsafeMutableRawPointer) {
         let q1 = LaneRequantization(inputs.0, column: 0, outputZeroPoint: 0, minimum: 0, maximum: 0)
         let q2 = LaneRequantization(inputs.1, column: 0, outputZeroPoint: 0, minimum: 0, maximum: 0)
-        let qo = LaneRequantization(output, column: 0, outputZeroPoint: outputOffset, minimum: minimum, maximum: maximum)
         let o1 = _mm512_set1_epi32(offsets.0), o2 = _mm512_set1_epi32(offsets.1)
         @inline(__always) func values(_ p: UnsafeRawPointer, _ i: Int, _ n: Int) -> __m512i {
             let bytes = _mm_maskz_loadu_epi8(laneMask(n), p + i)
@@ -398,14 +397,20 @@ extension InstructionSetKernels {
         }
         let fixed1 = aContiguous ? o1 : q1.requantize(_mm512_add_epi32(single(a), o1))
         let fixed2 = bContiguous ? o2 : q2.requantize(_mm512_add_epi32(single(b), o2))
-        var i = 0
-        while i < count {
-            let n = min(16, count &- i)
-            let s1 = aContiguous ? q1.requantize(_mm512_add_epi32(values(a, i, n), o1)) : fixed1
-            let s2 = bContiguous ? q2.requantize(_mm512_add_epi32(values(b, i, n), o2)) : fixed2
-            qo.store(subtract ? _mm512_sub_epi32(s1, s2) : _mm512_add_epi32(s1, s2), count: n, to: out + i)
-            i &+= 16
+        // The inputs' multipliers include the left shift of 20 (the integer form); the output's
+        // is far below ½, so it takes the float form.
+        @inline(__always) func run<Q: ByteRequantizer>(_: Q.Type) {
+            let qo = Q(output, column: 0, outputZeroPoint: outputOffset, minimum: minimum, maximum: maximum)
+            var i = 0
+            while i < count {
+                let n = min(16, count &- i)
+                let s1 = aContiguous ? q1.requantize(_mm512_add_epi32(values(a, i, n), o1)) : fixed1
+                let s2 = bContiguous ? q2.requantize(_mm512_add_epi32(values(b, i, n), o2)) : fixed2
+                qo.store(subtract ? _mm512_sub_epi32(s1, s2) : _mm512_add_epi32(s1, s2), count: n, to: out + i)
+                i &+= 16
+            }
         }
+        if output.fast { run(FloatLaneRequantization.self) } else { run(LaneRequantization.self) }
     }
 
     /// One output row (`row` = batch · outputHeight + oy) of a direct float convolution, all
