@@ -39,7 +39,7 @@ package func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier: SIMD8<
     /// channels: the scales m / 2^(31 + right), then the offsets 2^30 / m (0 where m is 0).
     @usableFromInline package var scales: UnsafePointer<Float>
     /// Whether every channel's parameters allow the float form, which is exact for them: a
-    /// multiplier in [2^30, 2^31) or 0, no left shift, a right shift of at least 1 (every
+    /// multiplier in [2^30, 2^31) or 0, no left shift, a right shift of 1 to 31 (every
     /// requantization of a convolution scales by less than ½ in practice).
     @usableFromInline package var fast: Bool
 

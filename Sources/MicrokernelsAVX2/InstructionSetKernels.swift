@@ -225,7 +225,7 @@ extension InstructionSetKernels {
     /// `LaneRequantization`'s results, bit for bit, from float arithmetic: 8 to 11 vector
     /// instructions per 16 outputs where the integer form takes 17. Only for parameters with
     /// `RequantizationVectors.fast` (multipliers m in [2^30, 2^31) or 0, no left shift, right
-    /// shift r ≥ 1).
+    /// shift 1 ≤ r ≤ 31).
     ///
     /// Why it is exact. Let H = ⌊(x·m + 2^30) / 2^31⌋ (the doubling high multiply). The rounding
     /// divide ⌊(H + 2^(r−1) − [H < 0]) / 2^r⌋ is, as a floor of a floor by an integer divisor
@@ -880,21 +880,20 @@ extension InstructionSetKernels {
             }
             return whole
         }
-        @inline(__always) func run<Q: ByteRequantizer>(_: Q.Type) {
-            var column = -1
-            var q = Q(r, column: 0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-            var b = _mm512_setzero_si512()
-            depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }) { ox, c, sum in
-                if c != column {
-                    column = c
-                    q = Q(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-                    b = _mm512_loadu_si512(bias + c)
-                }
-                // The sum is an integer below 2^22: converting rounds nothing.
-                q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(sum)), count: 16, to: out + (ox &* stride &+ c))
+        // Otherwise (integer parameters, or a bias too large to start the float sums) the
+        // integer form, the Int32 bias added to the converted sums.
+        var column = -1
+        var q = LaneRequantization(r, column: 0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+        var b = _mm512_setzero_si512()
+        depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }) { ox, c, sum in
+            if c != column {
+                column = c
+                q = LaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+                b = _mm512_loadu_si512(bias + c)
             }
+            // The sum is an integer below 2^22: converting rounds nothing.
+            q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(sum)), count: 16, to: out + (ox &* stride &+ c))
         }
-        if r.fast { run(FloatLaneRequantization.self) } else { run(LaneRequantization.self) }
         return whole
     }
 
