@@ -73,10 +73,52 @@ struct ReductionPlan {
         }
     }
 
-    /// Scratch eval needs: one accumulator per inner element on the contiguous path, else the
-    /// index counters of the general walk.
+    /// Parts a global pool's rows are summed in (`globalPool`): 8, or 1 for a small one. Fixed
+    /// by the shape, never by the thread count, so the sums (floats) are the same on any number
+    /// of threads.
+    static let poolParts = 8
+
+    /// A global pool — one outer block (MobileNet's squeeze: all pixels of each channel) — of at
+    /// least `poolParts` rows and 4096 elements: `(rows, channels, parts)`.
+    var globalPool: (rows: Int, channels: Int, parts: Int)? {
+        guard let blocks, blocks.outer == 1, blocks.reduced >= Self.poolParts, blocks.reduced * blocks.inner >= 4096 else { return nil }
+        return (blocks.reduced, blocks.inner, Self.poolParts)
+    }
+
+    /// Adds each part's sums (rows of `partials`) into the first row, part by part in order.
+    @inline(__always)
+    func combineGlobalPoolSums<Sum>(_ partials: UnsafeMutablePointer<Sum>, add: (Sum, Sum) -> Sum) {
+        guard let pool = globalPool else { return }
+        for part in 1..<pool.parts {
+            let row = partials + part * pool.channels
+            for c in 0..<pool.channels { partials[c] = add(partials[c], row[c]) }
+        }
+    }
+
+    /// Scratch eval needs: one accumulator per inner element on the contiguous path (per part
+    /// and inner element for a global pool), else the index counters of the general walk.
     func scratchByteCount<Accumulator>(_: Accumulator.Type) -> Int {
-        max(8, blocks.map { $0.inner * MemoryLayout<Accumulator>.stride } ?? (keptSizes.count + reducedSizes.count) * MemoryLayout<Int>.stride)
+        if let pool = globalPool { return pool.parts * pool.channels * MemoryLayout<Accumulator>.stride }
+        return max(8, blocks.map { $0.inner * MemoryLayout<Accumulator>.stride } ?? (keptSizes.count + reducedSizes.count) * MemoryLayout<Int>.stride)
+    }
+
+    /// A global pool's sums: the rows in `globalPool.parts` consecutive parts, each summed in
+    /// order into its row of `partials` (`parts × channels`); the threads take parts in order,
+    /// so each sums the pixels it wrote in the op before (rows split the same way), where
+    /// splitting the channels would make every thread read the other's pixels. `finish` then
+    /// gets each channel's partial sums (`partials + c`, `channels` apart), on the calling thread.
+    @inline(__always)
+    func globalPoolSums<Element: PoolElement>(_ input: UnsafePointer<Element>, partials: UnsafeMutablePointer<Element.Sum>,
+                                              runner: ParallelRunner) {
+        guard let pool = globalPool else { return }
+        runner.forEachRange(count: pool.parts, context: (input, partials, pool)) { c, parts in
+            let (input, partials, pool) = c
+            for part in parts {
+                let first = pool.rows * part / pool.parts, end = pool.rows * (part + 1) / pool.parts
+                ReductionPlan.sumBlock(input + first * pool.channels, reduced: end - first, inner: pool.channels, range: 0..<pool.channels,
+                                       into: partials + part * pool.channels, zero: Element.zeroSum, add: Element.accumulate)
+            }
+        }
     }
 
     /// Calls `body(outputIndex, sum)` for every output with the sums taken over contiguous rows
@@ -152,6 +194,29 @@ struct ReductionPlan {
     }
 }
 
+/// An element type a global pool sums: FLOAT32 into floats, INT8 and UINT8 into Int32
+/// (wrapping, as the reference's int32 accumulator).
+protocol PoolElement {
+    associatedtype Sum
+    static var zeroSum: Sum { get }
+    static func accumulate(_ sum: Sum, _ x: Self) -> Sum
+}
+
+extension Float: PoolElement {
+    static var zeroSum: Float { 0 }
+    @inline(__always) static func accumulate(_ sum: Float, _ x: Float) -> Float { sum + x }
+}
+
+extension Int8: PoolElement {
+    static var zeroSum: Int32 { 0 }
+    @inline(__always) static func accumulate(_ sum: Int32, _ x: Int8) -> Int32 { sum &+ Int32(x) }
+}
+
+extension UInt8: PoolElement {
+    static var zeroSum: Int32 { 0 }
+    @inline(__always) static func accumulate(_ sum: Int32, _ x: UInt8) -> Int32 { sum &+ Int32(x) }
+}
+
 final class MeanKernel: Kernel {
     let plan: ReductionPlan
 
@@ -162,15 +227,10 @@ final class MeanKernel: Kernel {
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let count = Float(plan.reducedCount)
-        // One outer block (a global average pool): the threads take ranges of the inner values
-        // (channels), each summing them in the same order.
-        if let blocks = plan.blocks, blocks.outer == 1, let sums = args.scratch?.assumingMemoryBound(to: Float.self) {
-            args.runner.forEachRange(count: blocks.inner, grain: 64, context: (input, output, sums, blocks.reduced, blocks.inner, count)) {
-                c, range in
-                let (input, output, sums, reduced, inner, count) = c
-                ReductionPlan.sumBlock(input, reduced: reduced, inner: inner, range: range, into: sums, zero: Float(0), add: { $0 + $1 })
-                for i in range { output[i] = sums[i] / count }
-            }
+        if let pool = plan.globalPool, let partials = args.scratch?.assumingMemoryBound(to: Float.self) {
+            plan.globalPoolSums(input, partials: partials, runner: args.runner)
+            plan.combineGlobalPoolSums(partials, add: +)
+            for c in 0..<pool.channels { output[c] = partials[c] / count }
             return
         }
         plan.forEachOutput(input, accumulators: args.scratch, zero: Float(0), add: { $0 + $1 }) { o, sum in output[o] = sum / count }
@@ -203,9 +263,19 @@ final class QuantizedMeanKernel: Kernel {
     }
 
     @inline(__always)
-    private func run<Element: FixedWidthInteger>(_ args: KernelArguments, _: Element.Type) {
+    private func run<Element: FixedWidthInteger & PoolElement>(_ args: KernelArguments, _: Element.Type) where Element.Sum == Int32 {
         let input = args.input(0, as: Element.self), output = args.output(0, as: Element.self)
         let m = mode
+        if let pool = plan.globalPool, let partials = args.scratch?.assumingMemoryBound(to: Int32.self) {
+            plan.globalPoolSums(input, partials: partials, runner: args.runner)
+            plan.combineGlobalPoolSums(partials, add: &+)
+            for c in 0..<pool.channels {
+                let sum = partials[c]
+                let value = Swift.min(Swift.max(m.multiplier.apply(sum &- m.inputZeroPoint &* m.count) &+ m.outputZeroPoint, m.min), m.max)
+                output[c] = Element(truncatingIfNeeded: value)
+            }
+            return
+        }
         plan.forEachOutput(input, accumulators: args.scratch, zero: Int32(0), add: { $0 &+ Int32($1) }) { o, sum in
             let value = Swift.min(Swift.max(m.multiplier.apply(sum &- m.inputZeroPoint &* m.count) &+ m.outputZeroPoint, m.min), m.max)
             output[o] = Element(truncatingIfNeeded: value)

@@ -28,9 +28,9 @@ import TFLiteCore
         for (a, e) in zip(actual, expected) { #expect(abs(a - e) <= 1e-5, "axes \(axes)") }
     }
 
-    /// A global average pool (MobileNet's squeeze): two threads take halves of the channels and
-    /// give the bytes one thread gives, each within 1e-5 of a double-precision mean.
-    @Test func globalPoolSplitsChannelsOverThreads() throws {
+    /// A global average pool (MobileNet's squeeze): two threads take parts of the rows and give
+    /// the bytes one thread gives, each within 1e-5 of a double-precision mean.
+    @Test func globalPoolSplitsRowsOverThreads() throws {
         let (height, width, channels) = (7, 7, 200)
         let values = (0..<(height * width * channels)).map { Float(($0 * 37) % 101) / 10 - 5 }
         let inputs: [KernelHarness.Input?] = [.init(.float32, [1, height, width, channels], values), .init(.int32, [2], [Int32(1), 2], constant: true)]
@@ -44,6 +44,36 @@ import TFLiteCore
         for c in 0..<channels {
             let mean = (0..<(height * width)).reduce(0.0) { $0 + Double(values[$1 * channels + c]) } / Double(height * width)
             #expect(abs(Double(two[c]) - mean) <= 1e-5, "channel \(c)")
+        }
+    }
+
+    /// An INT8 and a UINT8 global average pool on 1 and 2 threads: the same bytes, each the
+    /// real mean rescaled to the output (s_in/s_out · (mean − zp_in) + zp_out, clamped) within
+    /// the reference arithmetic's rounding (±1); row sums of 49 (7×7) and 196 (14×14) pixels.
+    @Test(arguments: [(7, DataType.int8), (14, DataType.int8), (7, DataType.uint8)])
+    func quantizedGlobalPoolIsTheSameOnAnyThreadCount(side: Int, type: DataType) throws {
+        let channels = 200
+        let (zi, zo): (Int32, Int32) = type == .int8 ? (-7, 3) : (120, 131)
+        let (si, so): (Float, Float) = (0.05, 0.03)
+        let raw = (0..<(side * side * channels)).map { ($0 * 37 + $0 / channels * 11) % 256 }
+        let bytes = raw.map { type == .int8 ? UInt8(truncatingIfNeeded: $0 - 128) : UInt8($0) }
+        let inputs: [KernelHarness.Input?] = [
+            .init(type, [1, side, side, channels], bytes, quantization: QuantizationParameters(scales: [si], zeroPoints: [Int64(zi)])),
+            .init(.int32, [2], [Int32(1), 2], constant: true)]
+        let output = TensorDescription(type: type, shape: [], quantization: QuantizationParameters(scales: [so], zeroPoints: [Int64(zo)]))
+        func run(threads: Int) throws -> [UInt8] {
+            try KernelHarness.run(threads: threads, inputs: inputs, outputs: [output]) { (ctx: inout PrepareContext) throws(OpError) in
+                try Mean.prepare(ReducerOptions(keepDims: true), &ctx) }[0]
+        }
+        let one = try run(threads: 1), two = try run(threads: 2)
+        #expect(one.count == channels)
+        #expect(one == two)
+        let (lo, hi) = type == .int8 ? (-128.0, 127.0) : (0.0, 255.0)
+        for c in 0..<channels {
+            let value = { (b: UInt8) in type == .int8 ? Double(Int8(bitPattern: b)) : Double(b) }
+            let mean = (0..<(side * side)).reduce(0.0) { $0 + value(bytes[$1 * channels + c]) } / Double(side * side)
+            let expected = min(hi, max(lo, Double(si) / Double(so) * (mean - Double(zi)) + Double(zo)))
+            #expect(abs(value(two[c]) - expected) <= 1, "channel \(c): \(value(two[c])) vs \(expected)")
         }
     }
 }
