@@ -33,6 +33,23 @@ package enum VNNIKernels {
         return Int32(truncatingIfNeeded: _mm512_reduce_add_epi64(total))
     }
 
+    /// `output[i] = table[input[i]]` for `count` bytes, 64 at a time: two `vpermi2b` look up the
+    /// index's low 7 bits in the table's two halves, its top bit picks one. Needs AVX512_VBMI
+    /// (the caller checks). `table` holds 256 bytes.
+    package static func byteTable(_ input: UnsafePointer<UInt8>, _ output: UnsafeMutablePointer<UInt8>, count: Int,
+                                  table: UnsafePointer<UInt8>) {
+        let t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64)
+        let t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192)
+        var i = 0
+        while i < count {
+            let mask = byteMask(count &- i)
+            let x = _mm512_maskz_loadu_epi8(mask, input + i)
+            let low = _mm512_permutex2var_epi8(t0, x, t1), high = _mm512_permutex2var_epi8(t2, x, t3)
+            _mm512_mask_storeu_epi8(output + i, mask, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), low, high))
+            i &+= 64
+        }
+    }
+
     /// Copies `count` activation bytes XOR `flip` (`prepareRow` without padding or sum, for
     /// whole tiles of rows that need neither).
     package static func flipBytes(_ source: UnsafePointer<UInt8>, count: Int, flip: UInt8, into: UnsafeMutablePointer<UInt8>) {

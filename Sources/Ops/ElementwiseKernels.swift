@@ -4,6 +4,9 @@ import Glibc
 import Darwin
 #endif
 import TFLiteCore
+#if arch(x86_64)
+import MicrokernelsVNNI
+#endif
 
 // Kernels shared by the one-input elementwise ops (RELU family, LEAKY_RELU, HARD_SWISH,
 // LOGISTIC, QUANTIZE, DEQUANTIZE): 8-bit inputs through a 256-entry table, FLOAT32 functions.
@@ -14,16 +17,19 @@ let elementwiseParallelGrain = 1 << 13
 
 /// An 8-bit → 8-bit elementwise op as a 256-entry table, filled at prepare by running the
 /// reference integer arithmetic on every possible input byte: eval is one lookup per element,
-/// and gives the reference's bytes by construction.
+/// and gives the reference's bytes by construction. With AVX512_VBMI the lookups take 64 bytes
+/// per pair of `vpermi2b` (`VNNIKernels.byteTable`).
 final class ByteTableKernel: Kernel {
     /// `table[byte]`: the output byte for the input whose bit pattern is `byte`.
     let table: AlignedBuffer<UInt8>
     let count: Int
+    let vectorLookups: Bool
 
     /// `compute` maps an input value (signed for INT8 inputs) to the output value, already in
     /// the output type's range (its low 8 bits are stored).
-    init(inputSigned: Bool, count: Int, compute: (Int32) -> Int32) {
+    init(inputSigned: Bool, count: Int, isa: KernelISA, compute: (Int32) -> Int32) {
         self.count = count
+        vectorLookups = isa.hasByteTableLookups
         table = AlignedBuffer(count: 256, repeating: 0)
         for byte in 0..<256 {
             let x = inputSigned ? Int32(Int8(truncatingIfNeeded: byte)) : Int32(byte)
@@ -34,6 +40,15 @@ final class ByteTableKernel: Kernel {
     func eval(_ args: KernelArguments) {
         let input = args.input(0, as: UInt8.self), output = args.output(0, as: UInt8.self)
         let t = table.pointer
+        #if arch(x86_64)
+        if vectorLookups {
+            args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output, t)) { c, range in
+                let (input, output, t) = c
+                VNNIKernels.byteTable(input + range.lowerBound, output + range.lowerBound, count: range.count, table: t)
+            }
+            return
+        }
+        #endif
         args.runner.forEachRange(count: count, grain: elementwiseParallelGrain, context: (input, output, t)) { c, range in
             let (input, output, t) = c
             for i in range { output[i] = t[Int(input[i])] }

@@ -8,7 +8,7 @@ package enum HardSwish {
         let (input, output) = try prepareSameTypeElementwise("HARD_SWISH", &context, types: [.float32, .int8, .uint8])
         if input.type == .float32 { return FloatUnaryKernel(.hardSwish, count: input.elementCount) }
         let parameters = try QuantizedParameters(input: input, output: output)
-        return ByteTableKernel(inputSigned: input.type == .int8, count: input.elementCount, compute: parameters.reference)
+        return ByteTableKernel(inputSigned: input.type == .int8, count: input.elementCount, isa: context.kernelISA, compute: parameters.reference)
     }
 
     /// TFLite's `HardSwishParams`.

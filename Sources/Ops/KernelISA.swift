@@ -37,6 +37,11 @@ package enum KernelISA: Int, Comparable, CaseIterable, Sendable {
         return min(requested ?? supported, supported)
     }()
 
+    /// Whether this level's kernels may use AVX512_VBMI's byte permutes (Ice Lake and later
+    /// have it with VNNI; Cascade Lake has VNNI without it).
+    package var hasByteTableLookups: Bool { self >= .avx512vnni && Self.cpuHasVBMI }
+    private static let cpuHasVBMI = tflite_cpu_has_avx512vbmi() != 0
+
     /// Output channels per packed weight panel.
     package var panelWidth: Int { self == .baseline ? 8 : 16 }
 

@@ -10,7 +10,7 @@ package enum LeakyRelu {
         if input.type == .float32 { return FloatUnaryKernel(.leakyRelu(options.alpha), count: input.elementCount) }
         let parameters = try QuantizedParameters(alpha: options.alpha, input: input, output: output)
         if input.type == .int16 { return Int16LeakyReluKernel(parameters: parameters, count: input.elementCount) }
-        return ByteTableKernel(inputSigned: input.type == .int8, count: input.elementCount, compute: parameters.reference)
+        return ByteTableKernel(inputSigned: input.type == .int8, count: input.elementCount, isa: context.kernelISA, compute: parameters.reference)
     }
 
     package struct QuantizedParameters: Sendable {

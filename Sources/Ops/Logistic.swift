@@ -19,7 +19,7 @@ package enum Logistic {
             throw .invalidQuantization("LOGISTIC output scale must be 1/256, got \(outputScale)")
         }
         guard let range = output.type.quantizedRange else { throw .unsupportedType("LOGISTIC output \(output.type.schemaName)") }
-        return ByteTableKernel(inputSigned: input.type == .int8, count: input.elementCount) { x in
+        return ByteTableKernel(inputSigned: input.type == .int8, count: input.elementCount, isa: context.kernelISA) { x in
             lookupTableEntry(x, inputScale: inputScale, inputZeroPoint: inputZeroPoint, outputScale: outputScale,
                              outputZeroPoint: outputZeroPoint, range: range)
         }

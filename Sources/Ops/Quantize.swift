@@ -42,7 +42,7 @@ package enum Quantize {
             switch (input.type, output.type) {
             case (.int16, _): return Int16RequantizeKernel(parameters: parameters, toInt16: output.type == .int16, count: count)
             case (_, .int16): return ByteToInt16TableKernel(inputSigned: input.type == .int8, count: count, compute: parameters.reference)
-            default: return ByteTableKernel(inputSigned: input.type == .int8, count: count, compute: parameters.reference)
+            default: return ByteTableKernel(inputSigned: input.type == .int8, count: count, isa: context.kernelISA, compute: parameters.reference)
             }
         default:
             throw .unsupportedType("QUANTIZE from \(input.type.schemaName) to \(output.type.schemaName) is not supported")

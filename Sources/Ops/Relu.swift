@@ -33,7 +33,7 @@ package enum Relu {
         if input.type == .float32 { return FloatUnaryKernel(.clamp(lower, upper), count: input.elementCount) }
         let parameters = try QuantizedParameters(kind, input: input, output: output)
         if input.type == .int16 { return Int16ReluKernel(parameters: parameters, count: input.elementCount) }
-        return ByteTableKernel(inputSigned: input.type == .int8, count: input.elementCount, compute: parameters.reference)
+        return ByteTableKernel(inputSigned: input.type == .int8, count: input.elementCount, isa: context.kernelISA, compute: parameters.reference)
     }
 
     /// What `ReluPrepare` and `QuantizedReluX` compute.

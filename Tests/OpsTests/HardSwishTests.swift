@@ -97,6 +97,30 @@ struct ReferenceQuantizedHardSwish {
         }
     }
 
+    /// The table lookups at every instruction-set level this CPU runs (64 bytes per `vpermi2b`
+    /// pair with AVX512_VBMI, else one by one), on 1 and 2 threads, over inputs whose lengths
+    /// leave partial vectors and split into uneven ranges: each byte as the reference maps it.
+    @Test(arguments: [DataType.int8, .uint8])
+    func everyLevelLooksUpEveryByte(type: DataType) throws {
+        var rng = SeededGenerator(seed: type == .int8 ? 33 : 34)
+        let qi = Elementwise.randomQuantization(type, &rng, scales: 0.01...0.2)
+        var qo = Elementwise.randomQuantization(type, &rng, scales: 0.01...0.2)
+        qo.scales[0] = max(qo.scales[0], qi.scales[0] / 127)
+        let reference = ReferenceQuantizedHardSwish(qi, qo, type: type)
+        for count in [1, 63, 65, 256 + 37, 40_000 + 13] {
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let expected = bytes.map { Elementwise.byte(reference(Elementwise.value($0, type))) }
+            for isa in KernelISA.allCases where isa <= .supported {
+                for threads in [1, 2] {
+                    let output = try KernelHarness.run(threads: threads, isa: isa, inputs: [.bytes(type, [count], bytes, quantization: qi)],
+                                                       outputs: [TensorDescription(type: type, shape: [], quantization: qo)],
+                                                       prepare: Self.prepare)[0]
+                    #expect(output == expected, "\(count) bytes at \(isa), \(threads) thread(s)")
+                }
+            }
+        }
+    }
+
     @Test func floatMatchesScalarReference() throws {
         var rng = SeededGenerator(seed: 33)
         let x = (0..<5000).map { _ in Float.random(in: -8...8, using: &rng) } + [-3, 3, 0, -0.0, 6, -6]

@@ -6,4 +6,7 @@
 /// 2 = AVX-512 F/BW/DQ/VL, 3 = that plus AVX512_VNNI.
 int tflite_cpu_kernel_level(void);
 
+/// 1 when the CPU has AVX512_VBMI (byte permutes across a register: `vpermi2b`), else 0.
+int tflite_cpu_has_avx512vbmi(void);
+
 #endif
