@@ -776,24 +776,27 @@ extension InstructionSetKernels {
     }
 
     /// The depthwise sums of a row for channels `0 ..< whole`, channel vector outer, pixels
-    /// inner: `body(ox, c, initial(c) + Σ taps)`. 3×3 and 5×5 filters (dilation 1, all rows
-    /// inside) keep the filter in registers across the row; other shapes and pixels whose
-    /// window leaves the row take `tapSum`.
-    @inline(__always)
-    static func depthwiseSums(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int, initial: (Int) -> __m512,
-                              _ body: (_ ox: Int, _ c: Int, _ sum: __m512) -> Void) {
+    /// inner: `body(ox, c, initial(c) + Σ taps, state(c))`. 3×3 and 5×5 filters (dilation 1, all
+    /// rows inside) keep the filter in registers across the row; other shapes and pixels whose
+    /// window leaves the row take `tapSum`. `state(c)` is what the body needs for channel vector
+    /// c (a requantizer's constants), made once per vector and pass: a body that kept it in a
+    /// captured variable was compiled as a closure called for every 16 outputs, its state
+    /// reloaded from memory each time.
+    @_transparent
+    static func depthwiseSums<State>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int, initial: (Int) -> __m512,
+                                     state: (Int) -> State, _ body: (_ ox: Int, _ c: Int, _ sum: __m512, _ state: State) -> Void) {
         @inline(__always) func fits<F: RegisterFilter>(_: F.Type) -> Bool {
             s.filterWidth == F.size && s.dilationWidth == 1 && inputs.count == F.size
         }
         if fits(Filter3x3.self) {
-            registerFilterSums(Filter3x3.self, s, inputs, whole: whole, initial: initial, body)
+            registerFilterSums(Filter3x3.self, s, inputs, whole: whole, initial: initial, state: state, body)
         } else if fits(Filter5x5.self) {
-            registerFilterSums(Filter5x5.self, s, inputs, whole: whole, initial: initial, body)
+            registerFilterSums(Filter5x5.self, s, inputs, whole: whole, initial: initial, state: state, body)
         } else {
             var c = 0
             while c < whole {
-                let start = initial(c)
-                for ox in 0..<s.outputWidth { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start)) }
+                let start = initial(c), vectorState = state(c)
+                for ox in 0..<s.outputWidth { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start), vectorState) }
                 c &+= 16
             }
         }
@@ -807,8 +810,9 @@ extension InstructionSetKernels {
     /// strip and channel vector. Transparent: with `@inline(__always)` the 5×5 instance was
     /// left out of line, calling `initial` and `body` through closure pointers for every pixel.
     @_transparent
-    static func registerFilterSums<F: RegisterFilter>(_: F.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int,
-                                                      initial: (Int) -> __m512, _ body: (_ ox: Int, _ c: Int, _ sum: __m512) -> Void) {
+    static func registerFilterSums<F: RegisterFilter, State>(_: F.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int,
+                                                             initial: (Int) -> __m512, state: (Int) -> State,
+                                                             _ body: (_ ox: Int, _ c: Int, _ sum: __m512, _ state: State) -> Void) {
         let channels = s.pixelStride
         // The pixels whose whole window lies inside the row (dilation 1): a range, found once.
         var insideStart = 0
@@ -817,9 +821,9 @@ extension InstructionSetKernels {
         while insideEnd < s.outputWidth && insideEnd &* s.strideWidth &- s.padLeft &+ F.size <= s.inputWidth { insideEnd &+= 1 }
         var c = 0
         while c < whole {
-            let start = initial(c)
-            for ox in 0..<insideStart { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start)) }
-            for ox in insideEnd..<s.outputWidth { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start)) }
+            let start = initial(c), vectorState = state(c)
+            for ox in 0..<insideStart { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start), vectorState) }
+            for ox in insideEnd..<s.outputWidth { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start), vectorState) }
             c &+= 16
         }
         let step = s.strideWidth &* channels
@@ -831,20 +835,20 @@ extension InstructionSetKernels {
             c = 0
             while c < whole {
                 let f = F(inputs, channel: c, channels: channels)
-                let start = initial(c)
+                let start = initial(c), vectorState = state(c)
                 var at = (first &* s.strideWidth &- s.padLeft) &* channels &+ c
                 var ox = first
                 @inline(__always) func fours(stride: Int) {
                     while ox &+ 4 <= end {
                         let q = f.sum4(at: at, stride: stride, channels: channels, initial: start)
-                        body(ox, c, q.0); body(ox &+ 1, c, q.1); body(ox &+ 2, c, q.2); body(ox &+ 3, c, q.3)
+                        body(ox, c, q.0, vectorState); body(ox &+ 1, c, q.1, vectorState); body(ox &+ 2, c, q.2, vectorState); body(ox &+ 3, c, q.3, vectorState)
                         at &+= 4 &* step
                         ox &+= 4
                     }
                 }
                 if s.strideWidth == 1 { fours(stride: 1) } else if s.strideWidth == 2 { fours(stride: 2) }
                 while ox < end {
-                    body(ox, c, f.sum(at: at, channels: channels, initial: start))
+                    body(ox, c, f.sum(at: at, channels: channels, initial: start), vectorState)
                     at &+= step
                     ox &+= 1
                 }
@@ -867,30 +871,40 @@ extension InstructionSetKernels {
     package static func depthwiseRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Int32>,
                                                    floatBias: UnsafePointer<Float>?, _ r: RequantizationVectors, outputZeroPoint: Int32,
                                                    minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) -> Int {
-        let stride = s.pixelStride, whole = s.channels / 16 &* 16
         if r.fast, let floatBias {
-            var column = -1
-            var q = FloatLaneRequantization(r, column: 0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-            depthwiseSums(s, inputs, whole: whole, initial: { _mm512_loadu_ps(floatBias + $0) }) { ox, c, sum in
-                if c != column {
-                    column = c
-                    q = FloatLaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-                }
+            return depthwiseFloatRequantizedRows16(s, inputs, floatBias: floatBias, r, outputZeroPoint: outputZeroPoint,
+                                                   minimum: minimum, maximum: maximum, into: out)
+        }
+        return depthwiseIntegerRequantizedRows16(s, inputs, bias: bias, r, outputZeroPoint: outputZeroPoint,
+                                                 minimum: minimum, maximum: maximum, into: out)
+    }
+
+    /// `depthwiseRequantizedRows16`'s float form (each form is a function of its own, so that
+    /// each inlines its one copy of the sums loop and its row body).
+    static func depthwiseFloatRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, floatBias: UnsafePointer<Float>,
+                                                _ r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32,
+                                                into out: UnsafeMutableRawPointer) -> Int {
+        let stride = s.pixelStride, whole = s.channels / 16 &* 16
+        do {
+            depthwiseSums(s, inputs, whole: whole, initial: { _mm512_loadu_ps(floatBias + $0) }, state: {
+                FloatLaneRequantization(r, column: $0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+            }) { ox, c, sum, q in
                 q.store(sum, exactly: { _mm512_cvtps_epi32(sum) }, count: 16, to: out + (ox &* stride &+ c))
             }
             return whole
         }
-        // Otherwise (integer parameters, or a bias too large to start the float sums) the
-        // integer form, the Int32 bias added to the converted sums.
-        var column = -1
-        var q = LaneRequantization(r, column: 0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-        var b = _mm512_setzero_si512()
-        depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }) { ox, c, sum in
-            if c != column {
-                column = c
-                q = LaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-                b = _mm512_loadu_si512(bias + c)
-            }
+    }
+
+    /// `depthwiseRequantizedRows16`'s integer form (integer parameters, or a bias too large to
+    /// start the float sums): the Int32 bias added to the converted sums.
+    static func depthwiseIntegerRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Int32>,
+                                                  _ r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32,
+                                                  into out: UnsafeMutableRawPointer) -> Int {
+        let stride = s.pixelStride, whole = s.channels / 16 &* 16
+        depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }, state: {
+            (LaneRequantization(r, column: $0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum), _mm512_loadu_si512(bias + $0))
+        }) { ox, c, sum, state in
+            let (q, b) = state
             // The sum is an integer below 2^22: converting rounds nothing.
             q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(sum)), count: 16, to: out + (ox &* stride &+ c))
         }
@@ -903,7 +917,7 @@ extension InstructionSetKernels {
         let stride = s.pixelStride, whole = s.channels / 16 &* 16
         // max(lo, x) and min(hi, x) return x when x is NaN, as the reference's std::max/min do.
         let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
-        depthwiseSums(s, inputs, whole: whole, initial: { _mm512_loadu_ps(bias + $0) }) { ox, c, sum in
+        depthwiseSums(s, inputs, whole: whole, initial: { _mm512_loadu_ps(bias + $0) }, state: { _ in () }) { ox, c, sum, _ in
             _mm512_storeu_ps(out + (ox &* stride &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, sum)))
         }
         return whole
@@ -913,7 +927,7 @@ extension InstructionSetKernels {
     /// `0 ..< whole` (at most `exactProductChunk` taps per call); returns `whole`.
     static func depthwiseIntegerRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) -> Int {
         let stride = s.pixelStride, whole = s.channels / 16 &* 16
-        depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }) { ox, c, sum in
+        depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }, state: { _ in () }) { ox, c, sum, _ in
             // The sum is an integer below 2^22: converting rounds nothing.
             let o = acc + (ox &* stride &+ c)
             _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), _mm512_cvtps_epi32(sum)))
