@@ -775,28 +775,37 @@ extension InstructionSetKernels {
         return acc
     }
 
+    /// What `depthwiseSums` does with a row's sums: `initial(c)` starts channel vector c's sums,
+    /// `state(c)` is what `store` needs for it (a requantizer's constants), made once per vector
+    /// and pass over the row, and `store(ox, c, sum, state)` writes pixel ox. A protocol with
+    /// `@inline(__always)` methods rather than closures: the requantizing body, a closure called
+    /// at some thirty places in the loops below, was compiled out of line and called for every
+    /// 16 outputs, its state reloaded from memory each time (a quarter of the int8 depthwise).
+    protocol DepthwiseRowBody {
+        associatedtype State
+        func initial(_ c: Int) -> __m512
+        func state(_ c: Int) -> State
+        func store(_ ox: Int, _ c: Int, _ sum: __m512, _ state: State)
+    }
+
     /// The depthwise sums of a row for channels `0 ..< whole`, channel vector outer, pixels
-    /// inner: `body(ox, c, initial(c) + Σ taps, state(c))`. 3×3 and 5×5 filters (dilation 1, all
-    /// rows inside) keep the filter in registers across the row; other shapes and pixels whose
-    /// window leaves the row take `tapSum`. `state(c)` is what the body needs for channel vector
-    /// c (a requantizer's constants), made once per vector and pass: a body that kept it in a
-    /// captured variable was compiled as a closure called for every 16 outputs, its state
-    /// reloaded from memory each time.
+    /// inner: `body.store(ox, c, body.initial(c) + Σ taps, body.state(c))`. 3×3 and 5×5 filters
+    /// (dilation 1, all rows inside) keep the filter in registers across the row; other shapes
+    /// and pixels whose window leaves the row take `tapSum`.
     @_transparent
-    static func depthwiseSums<State>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int, initial: (Int) -> __m512,
-                                     state: (Int) -> State, _ body: (_ ox: Int, _ c: Int, _ sum: __m512, _ state: State) -> Void) {
+    static func depthwiseSums<Body: DepthwiseRowBody>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int, _ body: Body) {
         @inline(__always) func fits<F: RegisterFilter>(_: F.Type) -> Bool {
             s.filterWidth == F.size && s.dilationWidth == 1 && inputs.count == F.size
         }
         if fits(Filter3x3.self) {
-            registerFilterSums(Filter3x3.self, s, inputs, whole: whole, initial: initial, state: state, body)
+            registerFilterSums(Filter3x3.self, s, inputs, whole: whole, body)
         } else if fits(Filter5x5.self) {
-            registerFilterSums(Filter5x5.self, s, inputs, whole: whole, initial: initial, state: state, body)
+            registerFilterSums(Filter5x5.self, s, inputs, whole: whole, body)
         } else {
             var c = 0
             while c < whole {
-                let start = initial(c), vectorState = state(c)
-                for ox in 0..<s.outputWidth { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start), vectorState) }
+                let start = body.initial(c), vectorState = body.state(c)
+                for ox in 0..<s.outputWidth { body.store(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start), vectorState) }
                 c &+= 16
             }
         }
@@ -808,11 +817,10 @@ extension InstructionSetKernels {
     /// over a strip then finds the input the previous vector's pass loaded (a pass over the
     /// whole row, with hundreds of channels, had evicted it), for one load of the filter per
     /// strip and channel vector. Transparent: with `@inline(__always)` the 5×5 instance was
-    /// left out of line, calling `initial` and `body` through closure pointers for every pixel.
+    /// left out of line.
     @_transparent
-    static func registerFilterSums<F: RegisterFilter, State>(_: F.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int,
-                                                             initial: (Int) -> __m512, state: (Int) -> State,
-                                                             _ body: (_ ox: Int, _ c: Int, _ sum: __m512, _ state: State) -> Void) {
+    static func registerFilterSums<F: RegisterFilter, Body: DepthwiseRowBody>(_: F.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs,
+                                                                               whole: Int, _ body: Body) {
         let channels = s.pixelStride
         // The pixels whose whole window lies inside the row (dilation 1): a range, found once.
         var insideStart = 0
@@ -821,9 +829,9 @@ extension InstructionSetKernels {
         while insideEnd < s.outputWidth && insideEnd &* s.strideWidth &- s.padLeft &+ F.size <= s.inputWidth { insideEnd &+= 1 }
         var c = 0
         while c < whole {
-            let start = initial(c), vectorState = state(c)
-            for ox in 0..<insideStart { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start), vectorState) }
-            for ox in insideEnd..<s.outputWidth { body(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start), vectorState) }
+            let start = body.initial(c), vectorState = body.state(c)
+            for ox in 0..<insideStart { body.store(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start), vectorState) }
+            for ox in insideEnd..<s.outputWidth { body.store(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start), vectorState) }
             c &+= 16
         }
         let step = s.strideWidth &* channels
@@ -835,20 +843,20 @@ extension InstructionSetKernels {
             c = 0
             while c < whole {
                 let f = F(inputs, channel: c, channels: channels)
-                let start = initial(c), vectorState = state(c)
+                let start = body.initial(c), vectorState = body.state(c)
                 var at = (first &* s.strideWidth &- s.padLeft) &* channels &+ c
                 var ox = first
                 @inline(__always) func fours(stride: Int) {
                     while ox &+ 4 <= end {
                         let q = f.sum4(at: at, stride: stride, channels: channels, initial: start)
-                        body(ox, c, q.0, vectorState); body(ox &+ 1, c, q.1, vectorState); body(ox &+ 2, c, q.2, vectorState); body(ox &+ 3, c, q.3, vectorState)
+                        body.store(ox, c, q.0, vectorState); body.store(ox &+ 1, c, q.1, vectorState); body.store(ox &+ 2, c, q.2, vectorState); body.store(ox &+ 3, c, q.3, vectorState)
                         at &+= 4 &* step
                         ox &+= 4
                     }
                 }
                 if s.strideWidth == 1 { fours(stride: 1) } else if s.strideWidth == 2 { fours(stride: 2) }
                 while ox < end {
-                    body(ox, c, f.sum(at: at, channels: channels, initial: start), vectorState)
+                    body.store(ox, c, f.sum(at: at, channels: channels, initial: start), vectorState)
                     at &+= step
                     ox &+= 1
                 }
@@ -885,14 +893,20 @@ extension InstructionSetKernels {
                                                 _ r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32,
                                                 into out: UnsafeMutableRawPointer) -> Int {
         let stride = s.pixelStride, whole = s.channels / 16 &* 16
-        do {
-            depthwiseSums(s, inputs, whole: whole, initial: { _mm512_loadu_ps(floatBias + $0) }, state: {
-                FloatLaneRequantization(r, column: $0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-            }) { ox, c, sum, q in
+        struct Body: DepthwiseRowBody {
+            let floatBias: UnsafePointer<Float>, r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32
+            let out: UnsafeMutableRawPointer, stride: Int
+            @inline(__always) func initial(_ c: Int) -> __m512 { _mm512_loadu_ps(floatBias + c) }
+            @inline(__always) func state(_ c: Int) -> FloatLaneRequantization {
+                FloatLaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+            }
+            @inline(__always) func store(_ ox: Int, _ c: Int, _ sum: __m512, _ q: FloatLaneRequantization) {
                 q.store(sum, exactly: { _mm512_cvtps_epi32(sum) }, count: 16, to: out + (ox &* stride &+ c))
             }
-            return whole
         }
+        depthwiseSums(s, inputs, whole: whole, Body(floatBias: floatBias, r: r, outputZeroPoint: outputZeroPoint, minimum: minimum,
+                                                    maximum: maximum, out: out, stride: stride))
+        return whole
     }
 
     /// `depthwiseRequantizedRows16`'s integer form (integer parameters, or a bias too large to
@@ -901,13 +915,20 @@ extension InstructionSetKernels {
                                                   _ r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32,
                                                   into out: UnsafeMutableRawPointer) -> Int {
         let stride = s.pixelStride, whole = s.channels / 16 &* 16
-        depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }, state: {
-            (LaneRequantization(r, column: $0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum), _mm512_loadu_si512(bias + $0))
-        }) { ox, c, sum, state in
-            let (q, b) = state
-            // The sum is an integer below 2^22: converting rounds nothing.
-            q.store(_mm512_add_epi32(b, _mm512_cvtps_epi32(sum)), count: 16, to: out + (ox &* stride &+ c))
+        struct Body: DepthwiseRowBody {
+            let bias: UnsafePointer<Int32>, r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32
+            let out: UnsafeMutableRawPointer, stride: Int
+            @inline(__always) func initial(_ c: Int) -> __m512 { _mm512_setzero_ps() }
+            @inline(__always) func state(_ c: Int) -> (LaneRequantization, __m512i) {
+                (LaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum), _mm512_loadu_si512(bias + c))
+            }
+            @inline(__always) func store(_ ox: Int, _ c: Int, _ sum: __m512, _ state: (LaneRequantization, __m512i)) {
+                // The sum is an integer below 2^22: converting rounds nothing.
+                state.0.store(_mm512_add_epi32(state.1, _mm512_cvtps_epi32(sum)), count: 16, to: out + (ox &* stride &+ c))
+            }
         }
+        depthwiseSums(s, inputs, whole: whole, Body(bias: bias, r: r, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
+                                                    out: out, stride: stride))
         return whole
     }
 
@@ -917,9 +938,15 @@ extension InstructionSetKernels {
         let stride = s.pixelStride, whole = s.channels / 16 &* 16
         // max(lo, x) and min(hi, x) return x when x is NaN, as the reference's std::max/min do.
         let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
-        depthwiseSums(s, inputs, whole: whole, initial: { _mm512_loadu_ps(bias + $0) }, state: { _ in () }) { ox, c, sum, _ in
-            _mm512_storeu_ps(out + (ox &* stride &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, sum)))
+        struct Body: DepthwiseRowBody {
+            let bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, stride: Int, lo: __m512, hi: __m512
+            @inline(__always) func initial(_ c: Int) -> __m512 { _mm512_loadu_ps(bias + c) }
+            @inline(__always) func state(_ c: Int) {}
+            @inline(__always) func store(_ ox: Int, _ c: Int, _ sum: __m512, _: Void) {
+                _mm512_storeu_ps(out + (ox &* stride &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, sum)))
+            }
         }
+        depthwiseSums(s, inputs, whole: whole, Body(bias: bias, out: out, stride: stride, lo: lo, hi: hi))
         return whole
     }
 
@@ -927,11 +954,17 @@ extension InstructionSetKernels {
     /// `0 ..< whole` (at most `exactProductChunk` taps per call); returns `whole`.
     static func depthwiseIntegerRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, acc: UnsafeMutablePointer<Int32>) -> Int {
         let stride = s.pixelStride, whole = s.channels / 16 &* 16
-        depthwiseSums(s, inputs, whole: whole, initial: { _ in _mm512_setzero_ps() }, state: { _ in () }) { ox, c, sum, _ in
-            // The sum is an integer below 2^22: converting rounds nothing.
-            let o = acc + (ox &* stride &+ c)
-            _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), _mm512_cvtps_epi32(sum)))
+        struct Body: DepthwiseRowBody {
+            let acc: UnsafeMutablePointer<Int32>, stride: Int
+            @inline(__always) func initial(_ c: Int) -> __m512 { _mm512_setzero_ps() }
+            @inline(__always) func state(_ c: Int) {}
+            @inline(__always) func store(_ ox: Int, _ c: Int, _ sum: __m512, _: Void) {
+                // The sum is an integer below 2^22: converting rounds nothing.
+                let o = acc + (ox &* stride &+ c)
+                _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), _mm512_cvtps_epi32(sum)))
+            }
         }
+        depthwiseSums(s, inputs, whole: whole, Body(acc: acc, stride: stride))
         return whole
     }
 }
