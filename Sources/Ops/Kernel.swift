@@ -91,10 +91,13 @@ package struct ParallelRunner: Sendable {
     /// Ranges per thread a parallel loop is cut into, so that the threads can even out.
     static let blocksPerThread = 4
 
-    /// Multiply-adds below which a matrix multiply stays on one thread: a few microseconds of
-    /// work (MobileNetV3's squeeze-and-excite 1×1 convolutions on one pixel), against ~1.5 µs
-    /// that handing a loop to the threads costs.
-    static let minimumParallelWork = 1 << 18
+    /// Multiply-adds below which a matrix multiply stays on one thread: about a microsecond of
+    /// work, against the ~1 µs that handing a loop to the threads costs. MobileNetV3's
+    /// squeeze-and-excite 1×1 convolutions on one pixel (up to 576 × 144 in V3-small, 960 × 240
+    /// in V3-large) are above it: each weight is used once, so they wait on the weights coming
+    /// from beyond the level-2 cache, and two threads each bring in half (at 2^18 they stayed on
+    /// one thread: V3-large float's 18 took 0.45 ms of 3.4 on two threads, 0.35 at 2^16).
+    static let minimumParallelWork = 1 << 16
 
     package init(threadCount: Int) {
         self.threadCount = max(1, threadCount)
