@@ -189,6 +189,28 @@ final class ExecutionPlan {
                 reads[opIndex] = Array(subgraph.operators[writer[t]].inputs.prefix(1))
                 maxScratch = max(maxScratch, fused.scratchByteCount)
             }
+
+            // 1d. A FLOAT32 ADD of two same-shape tensors, one of which only it reads and a
+            // convolution writes (MobileNet's residual connections), runs inside that
+            // convolution (`ResidualAddFusing`): the convolution also reads the other addend —
+            // which must exist by then — and writes the ADD's output.
+            for (opIndex, op) in subgraph.operators.enumerated() where op.builtin == .add {
+                guard let add = kernels[opIndex] as? FloatBinaryKernel, let range = add.additionRange, op.inputs.count == 2,
+                      op.outputs.count == 1, let out = op.outputs.first,
+                      op.inputs.allSatisfy({ $0 >= 0 && shapes[$0] == shapes[out] && tensors[$0].type == .float32 }) else { continue }
+                for (position, t) in op.inputs.enumerated() {
+                    let other = op.inputs[1 - position]
+                    guard t != other, readers[t] == 1, !subgraph.outputs.contains(t), writer[t] >= 0, writes[writer[t]] == [t],
+                          writer[other] < writer[t], let convolution = kernels[writer[t]] as? ResidualAddFusing,
+                          convolution.fuseResidualAdd(input: reads[writer[t]].count, addendFirst: position == 1,
+                                                      minimum: range.minimum, maximum: range.maximum) else { continue }
+                    reads[writer[t]].append(other)
+                    writes[writer[t]] = op.outputs
+                    writer[out] = writer[t]
+                    kernels[opIndex] = nil
+                    break
+                }
+            }
         }
 
         // 2. Lifetimes of the tensors that live in the arena.

@@ -56,7 +56,11 @@ package enum InstructionSetKernels {
     package static func floatBinary(_ operation: FloatBinaryOperation, _ x: UnsafePointer<Float>, contiguous xContiguous: Bool,
                                     _ y: UnsafePointer<Float>, contiguous yContiguous: Bool, _ out: UnsafeMutablePointer<Float>, count: Int,
                                     minimum: Float, maximum: Float) {
+        #if TFLITE_AVX512
+        floatBinary16(operation, x, contiguous: xContiguous, y, contiguous: yContiguous, out, count: count, minimum: minimum, maximum: maximum)
+        #else
         Microkernels.floatBinary(operation, x, contiguous: xContiguous, y, contiguous: yContiguous, out, count: count, minimum: minimum, maximum: maximum)
+        #endif
     }
 
     /// FLOAT32 HARD_SWISH (`Microkernels.hardSwish`); `output` may be `input`.
@@ -96,6 +100,40 @@ package enum InstructionSetKernels {
 /// nine filter vectors stay in registers across a row's pixels. Pixels whose window leaves
 /// the row take the general sum.
 extension InstructionSetKernels {
+
+    /// `floatBinary` at AVX-512, written with the intrinsics: the generic loop, which may not
+    /// assume `out` apart from `x` and `y`, checked their overlap at run time and went one
+    /// value at a time when `out` is `x` (a residual ADD fused into a convolution adds in
+    /// place). The clamp is the reference's `std::min(std::max(v, lo), hi)`: NaN stays NaN, and
+    /// a zero of either sign equal to a bound stays as it is.
+    @inline(__always)
+    static func floatBinary16(_ operation: FloatBinaryOperation, _ x: UnsafePointer<Float>, contiguous xContiguous: Bool,
+                              _ y: UnsafePointer<Float>, contiguous yContiguous: Bool, _ out: UnsafeMutablePointer<Float>, count: Int,
+                              minimum: Float, maximum: Float) {
+        let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
+        let xValue = _mm512_set1_ps(count > 0 && !xContiguous ? x[0] : 0), yValue = _mm512_set1_ps(count > 0 && !yContiguous ? y[0] : 0)
+        @inline(__always) func run(_ f: (__m512, __m512) -> __m512) {
+            @inline(__always) func step(_ i: Int, _ mask: __mmask16) {
+                let a = xContiguous ? _mm512_maskz_loadu_ps(mask, x + i) : xValue
+                let b = yContiguous ? _mm512_maskz_loadu_ps(mask, y + i) : yValue
+                _mm512_mask_storeu_ps(out + i, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, f(a, b))))
+            }
+            var i = 0
+            while i &+ 32 <= count {
+                step(i, 0xFFFF); step(i &+ 16, 0xFFFF)
+                i &+= 32
+            }
+            while i < count {
+                step(i, laneMask(min(16, count &- i)))
+                i &+= 16
+            }
+        }
+        switch operation {
+        case .add: run { _mm512_add_ps($0, $1) }
+        case .sub: run { _mm512_sub_ps($0, $1) }
+        case .mul: run { _mm512_mul_ps($0, $1) }
+        }
+    }
 
     /// The first `count` (0…16) lanes.
     @inline(__always)

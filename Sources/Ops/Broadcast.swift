@@ -286,7 +286,7 @@ final class PairTableKernel: Kernel {
 
 /// `out = clamp(a op b)` in FLOAT32, as TFLite's reference `Add`/`Sub`/`Mul`
 /// (`ActivationFunctionWithMinMax`).
-final class FloatBinaryKernel: Kernel {
+package final class FloatBinaryKernel: Kernel {
     let operation: FloatBinaryOperation
     let plan: BroadcastPlan
     let minimum: Float, maximum: Float
@@ -304,9 +304,13 @@ final class FloatBinaryKernel: Kernel {
         self.isa = isa
     }
 
+    /// The activation range when this is an ADD (which a convolution before it may take over:
+    /// `ResidualAddFusing`).
+    package var additionRange: (minimum: Float, maximum: Float)? { operation == .add ? (minimum, maximum) : nil }
+
     /// Each contiguous segment of the broadcast runs through the chosen level's loop (the Ops
     /// module itself is built for the baseline CPU: 4-lane SSE on x86-64).
-    func eval(_ args: KernelArguments) {
+    package func eval(_ args: KernelArguments) {
         let context = (self, args.input(0, as: Float.self), args.input(1, as: Float.self), args.output(0, as: Float.self))
         args.runner.forEachRange(count: plan.outputCount, grain: BroadcastPlan.parallelGrain, context: context) { c, elements in
             let (kernel, a, b, out) = c

@@ -180,15 +180,25 @@ package struct ConvolutionShape: Sendable {
     }
 }
 
-final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing {
+final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, ResidualAddFusing {
     let geometry: ConvolutionShape
     let weights: PackedFloatWeights
     let minimum: Float, maximum: Float
     let threads: Int
     /// HARD_SWISH applied to each stored tile (`fuseHardSwish`).
     private(set) var hardSwish = false
+    /// A residual ADD's other addend (an input of the step), added to each stored tile after
+    /// any HARD_SWISH (`fuseResidualAdd`).
+    private(set) var residual: (input: Int, addendFirst: Bool, minimum: Float, maximum: Float)?
 
     func fuseHardSwish() { hardSwish = true }
+
+    func fuseResidualAdd(input: Int, addendFirst: Bool, minimum: Float, maximum: Float) -> Bool {
+        // The direct path stores whole rows through `produceRow`, which adds nothing.
+        guard !runsDirectly, residual == nil else { return false }
+        residual = (input, addendFirst, minimum, maximum)
+        return true
+    }
 
     init(geometry: ConvolutionShape, weights: PackedFloatWeights, minimum: Float, maximum: Float, threads: Int) {
         self.geometry = geometry
@@ -219,16 +229,20 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing {
         #endif
         let tileRows = weights.tileRows
         let tiles = (g.outputPixels + tileRows - 1) / tileRows
+        let addend = residual.map { args.input($0.input, as: Float.self) }
         args.runner.forEachTileBlock(tiles: tiles, panels: weights.panels, tileGrain: 16 / tileRows,
-                                     work: multiplyAdds(g.outputPixels, g.outputChannels, g.patchSize), context: (self, input, output, args.scratch)) {
+                                     work: multiplyAdds(g.outputPixels, g.outputChannels, g.patchSize),
+                                     context: (self, input, output, args.scratch, addend)) {
             c, chunk, tiles, panels in
-            c.0.multiply(tiles, panels: panels, input: c.1, output: c.2, rows: c.3.map { ($0 + chunk * c.0.chunkBytes).assumingMemoryBound(to: Float.self) })
+            c.0.multiply(tiles, panels: panels, input: c.1, output: c.2, rows: c.3.map { ($0 + chunk * c.0.chunkBytes).assumingMemoryBound(to: Float.self) },
+                         addend: c.4)
         }
     }
 
-    /// Row tiles `tiles` × column panels `panels`; `rows` is the chunk's patch buffer (nil for 1×1).
+    /// Row tiles `tiles` × column panels `panels`; `rows` is the chunk's patch buffer (nil for
+    /// 1×1); `addend` the fused residual ADD's other input.
     private func multiply(_ tiles: Range<Int>, panels: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                          rows: UnsafeMutablePointer<Float>?) {
+                          rows: UnsafeMutablePointer<Float>?, addend: UnsafePointer<Float>?) {
         let g = geometry, tileRows = weights.tileRows
         let k = g.patchSize, n = g.outputChannels
         if g.isPointwise {
@@ -245,6 +259,7 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing {
                     weights.multiply(rows: count, a: input + first * k, aStride: k, out: output + first * n,
                                      outStride: n, minimum: minimum, maximum: maximum, panels: blockPanels)
                     applyHardSwish(output + first * n, rows: count, panels: blockPanels)
+                    addResidual(output + first * n, addend.map { $0 + first * n }, rows: count, panels: blockPanels)
                 }
                 firstPanel = blockPanels.upperBound
             }
@@ -258,6 +273,7 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing {
             weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n, minimum: minimum,
                              maximum: maximum, panels: panels)
             applyHardSwish(output + first * n, rows: count, panels: panels)
+            addResidual(output + first * n, addend.map { $0 + first * n }, rows: count, panels: panels)
         }
     }
 
@@ -291,6 +307,26 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing {
                              minimum: minimum, maximum: maximum, panels: 0..<weights.panels)
             applyHardSwish(out + done * n, rows: count, panels: 0..<weights.panels)
             done += count
+        }
+    }
+
+    /// The fused residual ADD over the channels of `panels` in `rows` output rows just stored
+    /// (and `addend`'s same rows): the ADD's own loop, in place.
+    @inline(__always)
+    private func addResidual(_ out: UnsafeMutablePointer<Float>, _ addend: UnsafePointer<Float>?, rows: Int, panels: Range<Int>) {
+        guard let addend, let r = residual else { return }
+        let n = geometry.outputChannels, width = weights.isa.panelWidth
+        let first = panels.lowerBound * width, count = min(n, panels.upperBound * width) - first
+        guard count > 0 else { return }
+        @inline(__always) func add(_ offset: Int, _ count: Int) {
+            let value = UnsafePointer(out + offset), other = addend + offset
+            weights.isa.floatBinary(.add, r.addendFirst ? other : value, contiguous: true, r.addendFirst ? value : other, contiguous: true,
+                                    out + offset, count: count, minimum: r.minimum, maximum: r.maximum)
+        }
+        if count == n {
+            add(0, rows * n)
+        } else {
+            for row in 0..<rows { add(row * n + first, count) }
         }
     }
 

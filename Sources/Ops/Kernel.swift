@@ -23,6 +23,19 @@ package protocol HardSwishFusing: Kernel {
     func fuseHardSwish()
 }
 
+/// A FLOAT32 convolution whose output only an elementwise ADD reads (MobileNet's residual
+/// connections) adds the ADD's other input to each tile it stores, applies the ADD's
+/// activation and writes the ADD's output; the ADD does not run. The values are those of the
+/// two ops run one after the other: the same float addition, in the same operand order, and
+/// the same clamp.
+package protocol ResidualAddFusing: Kernel {
+    /// Adds input `input` of this kernel's step (the other addend, the output's shape) to every
+    /// value it stores — as `addend + value` when `addendFirst` (the ADD's first input), else
+    /// `value + addend` — then clamps to [minimum, maximum]. False, and nothing changes, when
+    /// this kernel cannot.
+    func fuseResidualAdd(input: Int, addendFirst: Bool, minimum: Float, maximum: Float) -> Bool
+}
+
 /// A FLOAT32 convolution that can compute its output one row at a time (every column and
 /// channel of it), for a depthwise convolution that reads the rows as they are made
 /// (`DepthwiseAfterConvolutionKernel`).

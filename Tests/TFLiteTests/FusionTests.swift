@@ -3,8 +3,9 @@ import Testing
 import TFLite
 
 /// A FLOAT32 HARD_SWISH that alone reads a convolution's output runs inside the convolution,
-/// and a FLOAT32 depthwise convolution that alone reads a large 1×1 (or first-layer)
-/// convolution's output computes that convolution row by row itself (unless every tensor is
+/// a FLOAT32 depthwise convolution that alone reads a large 1×1 (or first-layer)
+/// convolution's output computes that convolution row by row itself, and a FLOAT32 residual
+/// ADD runs inside the convolution whose output it alone reads (unless every tensor is
 /// preserved): the outputs stay bit for bit those of the ops run one after the other, on 1 and
 /// 2 threads.
 @Suite struct FusionTests {
@@ -18,12 +19,12 @@ import TFLite
         return models
     }()
 
-    static func output(_ model: URL, input: Data, threads: Int, preserveAll: Bool) throws -> (output: Data, steps: Int) {
+    static func output(_ model: URL, input: Data, threads: Int, preserveAll: Bool) throws -> (output: Data, steps: Int, adds: Int) {
         let interpreter = try Interpreter(modelPath: model.path, options: .init(threadCount: threads, preserveAllTensors: preserveAll))
         try interpreter.allocateTensors()
         try interpreter.copy(input, toInputAt: 0)
-        let steps = try interpreter.invokeProfiled().count
-        return (try interpreter.output(at: 0).data, steps)
+        let steps = try interpreter.invokeProfiled()
+        return (try interpreter.output(at: 0).data, steps.count, steps.filter { $0.operatorName == "ADD" }.count)
     }
 
     @Test(arguments: [1, 2])
@@ -39,6 +40,12 @@ import TFLite
             let separate = try Self.output(model, input: input, threads: threads, preserveAll: true)
             #expect(fused.output == separate.output, "\(model.lastPathComponent)")
             #expect(fused.steps < separate.steps, "\(model.lastPathComponent): \(fused.steps) steps fused, \(separate.steps) not")
+            // Every residual ADD (the fixture's one, MobileNetV2's 10, V3-large's 10, V3-small's
+            // 6) runs inside its convolution; V3's ADD of the input normalization remains.
+            #expect(separate.adds > fused.adds, "\(model.lastPathComponent): \(fused.adds) ADD steps fused, \(separate.adds) not")
+            if model.lastPathComponent.hasPrefix("mobilenet_v3_style") || model.lastPathComponent.hasPrefix("mobilenet_v2") {
+                #expect(fused.adds == 0, "\(model.lastPathComponent): \(fused.adds) ADD steps left")
+            }
         }
     }
 }
