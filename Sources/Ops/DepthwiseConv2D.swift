@@ -183,12 +183,13 @@ final class FloatDepthwiseKernel: HardSwishFusing {
     var sliceBytes: Int { shape.sliceBytes(expandedRows: shape.multiplier == 1 ? 0 : shape.filterHeight, extra: 0) }
     var scratchByteCount: Int { saturatingProduct(threads, sliceBytes) }
 
-    /// Whether the threads split the channels (16 at a time) rather than the rows: few output
-    /// rows (a 7×7 image gives two threads 3 and 4), many channels. The 1×1 convolutions
-    /// around such a layer split their output channels too (`forEachTileBlock`), so each
-    /// thread reads the channels it wrote.
+    /// Whether the threads split the channels (16 at a time) rather than the rows: fewer output
+    /// rows than two per thread, many channels. A 7×7 image splits its rows (3 and 4), as the
+    /// 1×1 convolutions around it split their pixels (`forEachTileBlock`), so each thread reads
+    /// the pixels it wrote: with channels split here and output channels there, every thread
+    /// read half its input from the other's cache.
     private var splitsChannels: Bool {
-        threads > 1 && shape.multiplier == 1 && shape.outputRows < 4 * threads && shape.outputChannels >= 32 * threads
+        threads > 1 && shape.multiplier == 1 && shape.outputRows < 2 * threads && shape.outputChannels >= 32 * threads
     }
 
     func eval(_ args: KernelArguments) {

@@ -156,10 +156,14 @@ package struct ParallelRunner: Sendable {
     }
 
     /// Spreads a matrix multiply of `tiles` row tiles × `panels` column panels over the
-    /// threads: by rows (chunks of tiles, as `forEachChunk`) when there are enough tiles, else
-    /// — small images with many channels — by ranges of panels (even-sized, for the two-panel
-    /// kernels), each chunk taking every tile. `body(context, thread, tiles, panels)`, `thread`
-    /// as in `forEachChunk`.
+    /// threads: by rows (chunks of tiles, as `forEachChunk`; single tiles when there are fewer
+    /// than four per thread) when every thread gets two tiles, else — one pixel, a batch of one
+    /// — by ranges of panels (even-sized, for the two-panel kernels), each chunk taking every
+    /// tile. Rows even on a 7×7 image (7 tiles, 25 and 24 pixels on two threads): split by
+    /// panels, every thread read the half of the input the other had written in the op before,
+    /// which cost more than the uneven tiles (two threads, paired: MobileNetV3-small float
+    /// 0.94–0.99, V3-large 0.96, V2 0.97–0.99 of the time with the panel split).
+    /// `body(context, thread, tiles, panels)`, `thread` as in `forEachChunk`.
     /// `work` (multiply-adds, `multiplyAdds(…)`) below `minimumParallelWork` runs on the
     /// calling thread alone.
     package func forEachTileBlock<Context>(tiles: Int, panels: Int, tileGrain: Int, work: Int, context: Context,
@@ -168,10 +172,10 @@ package struct ParallelRunner: Sendable {
             if tiles > 0 && panels > 0 { body(context, 0, 0..<tiles, 0..<panels) }
             return
         }
-        let byPanels = threadCount > 1 && tiles < 4 * threadCount && panels >= 2 * threadCount
+        let byPanels = threadCount > 1 && tiles < 2 * threadCount && panels >= 2 * threadCount
         // Split by panels, a range re-reads every input row: one range per thread.
         let split = byPanels ? ChunkSplit(count: (panels + 1) / 2, grain: 1, threads: threadCount, blocks: 1)
-                             : ChunkSplit(count: tiles, grain: tileGrain, threads: threadCount, blocks: Self.blocksPerThread)
+                             : ChunkSplit(count: tiles, grain: tiles < 4 * threadCount ? 1 : tileGrain, threads: threadCount, blocks: Self.blocksPerThread)
         let job = TileBlockJob(split: split, byPanels: byPanels, tiles: tiles, panels: panels, context: context, body: body)
         guard let pool, split.chunks > 1 else {
             if split.count > 0 { job.run(0, participant: 0) }
