@@ -457,7 +457,8 @@ extension InstructionSetKernels {
     package static func directConvolutionRow(_ s: DirectConvolutionShape, input: UnsafePointer<Float>, row: Int, weights: UnsafePointer<Float>,
                                              bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) {
         let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
-        directConvolution(s, input: input, row: row, weights: weights, initial: { _mm512_loadu_ps(bias + $0) }, value: { $0 }) { acc, pixel, column, mask in
+        directConvolution(s, input: input, row: row, weights: weights, initial: { _mm512_loadu_ps(bias + $0) }, state: { _ in () },
+                          value: { $0 }) { acc, pixel, column, mask, _ in
             _mm512_mask_storeu_ps(out + (pixel &* s.outputChannels &+ column), mask, _mm512_min_ps(hi, _mm512_max_ps(lo, acc)))
         }
     }
@@ -470,20 +471,26 @@ extension InstructionSetKernels {
                                              minimum: Int32, maximum: Int32, out: UnsafeMutableRawPointer) {
         let zero = _mm512_setzero_ps()
         @inline(__always) func run<Q: ByteRequantizer>(_: Q.Type) {
-            directConvolution(s, input: input, row: row, weights: weights, initial: { _ in zero }, value: { $0 }) { acc, pixel, column, mask in
-                let q = Q(r, column: column, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-                let total = _mm512_add_epi32(_mm512_loadu_si512(bias + column), _mm512_cvtps_epi32(acc))
+            // The requantizer and the bias of a panel are made once per panel and pass over the
+            // row (`state`), not for every store.
+            directConvolution(s, input: input, row: row, weights: weights, initial: { _ in zero }, state: {
+                (Q(r, column: $0, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum), _mm512_loadu_si512(bias + $0))
+            }, value: { $0 }) { acc, pixel, column, mask, state in
+                let (q, b) = state
+                let total = _mm512_add_epi32(b, _mm512_cvtps_epi32(acc))
                 q.store(total, count: min(16, s.outputChannels &- column), to: out + (pixel &* s.outputChannels &+ column))
             }
         }
         if r.fast { run(FloatLaneRequantization.self) } else { run(LaneRequantization.self) }
     }
 
-    /// The direct convolution's loops: `store(acc, ox, firstChannel, laneMask)` per pixel and
-    /// panel, `acc = initial(firstChannel) + Σ value(x) · w`.
+    /// The direct convolution's loops: `store(acc, ox, firstChannel, laneMask, state(firstChannel))`
+    /// per pixel and panel, `acc = initial(firstChannel) + Σ value(x) · w`; `state` is made once
+    /// per panel and call.
     @inline(__always)
-    static func directConvolution<In>(_ s: DirectConvolutionShape, input: UnsafePointer<In>, row: Int, weights: UnsafePointer<Float>,
-                                      initial: (Int) -> __m512, value: (In) -> Float, store: (__m512, Int, Int, __mmask16) -> Void) {
+    static func directConvolution<In, State>(_ s: DirectConvolutionShape, input: UnsafePointer<In>, row: Int, weights: UnsafePointer<Float>,
+                                             initial: (Int) -> __m512, state: (Int) -> State, value: (In) -> Float,
+                                             store: (__m512, Int, Int, __mmask16, State) -> Void) {
         let oy = row % s.outputHeight, batch = row / s.outputHeight
         let channels = s.inputChannels, k = s.filterHeight &* s.filterWidth &* channels
         let panels = (s.outputChannels &+ 15) / 16
@@ -512,7 +519,7 @@ extension InstructionSetKernels {
             while paired &+ 2 <= panels {
                 let w0 = weights + paired &* k &* 16, w1 = w0 + k &* 16
                 let column0 = paired &* 16, column1 = column0 &+ 16
-                let i0 = initial(column0), i1 = initial(column1)
+                let i0 = initial(column0), i1 = initial(column1), s0 = state(column0), s1 = state(column1)
                 let mask0 = laneMask(min(16, s.outputChannels &- column0)), mask1 = laneMask(min(16, s.outputChannels &- column1))
                 var ox = inside.lowerBound
                 while ox &+ 8 <= inside.upperBound {
@@ -537,26 +544,26 @@ extension InstructionSetKernels {
                         }
                         ky &+= 1
                     }
-                    store(c00, ox, column0, mask0); store(c10, ox &+ 1, column0, mask0); store(c20, ox &+ 2, column0, mask0)
-                    store(c30, ox &+ 3, column0, mask0); store(c40, ox &+ 4, column0, mask0); store(c50, ox &+ 5, column0, mask0)
-                    store(c60, ox &+ 6, column0, mask0); store(c70, ox &+ 7, column0, mask0)
-                    store(c01, ox, column1, mask1); store(c11, ox &+ 1, column1, mask1); store(c21, ox &+ 2, column1, mask1)
-                    store(c31, ox &+ 3, column1, mask1); store(c41, ox &+ 4, column1, mask1); store(c51, ox &+ 5, column1, mask1)
-                    store(c61, ox &+ 6, column1, mask1); store(c71, ox &+ 7, column1, mask1)
+                    store(c00, ox, column0, mask0, s0); store(c10, ox &+ 1, column0, mask0, s0); store(c20, ox &+ 2, column0, mask0, s0)
+                    store(c30, ox &+ 3, column0, mask0, s0); store(c40, ox &+ 4, column0, mask0, s0); store(c50, ox &+ 5, column0, mask0, s0)
+                    store(c60, ox &+ 6, column0, mask0, s0); store(c70, ox &+ 7, column0, mask0, s0)
+                    store(c01, ox, column1, mask1, s1); store(c11, ox &+ 1, column1, mask1, s1); store(c21, ox &+ 2, column1, mask1, s1)
+                    store(c31, ox &+ 3, column1, mask1, s1); store(c41, ox &+ 4, column1, mask1, s1); store(c51, ox &+ 5, column1, mask1, s1)
+                    store(c61, ox &+ 6, column1, mask1, s1); store(c71, ox &+ 7, column1, mask1, s1)
                     ox &+= 8
                 }
                 // The rest of the row, a panel at a time.
                 directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: w0, panel: paired,
-                                        inside: inside, resumingAt: ox, initial: i0, value: value, store: store)
+                                        inside: inside, resumingAt: ox, initial: i0, state: s0, value: value, store: store)
                 directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: w1, panel: paired &+ 1,
-                                        inside: inside, resumingAt: ox, initial: i1, value: value, store: store)
+                                        inside: inside, resumingAt: ox, initial: i1, state: s1, value: value, store: store)
                 paired &+= 2
             }
         }
         // A last single panel (or dilated filters): eight inside pixels at a time (8 chains).
         for panel in paired..<panels {
             let w = weights + panel &* k &* 16, column = panel &* 16
-            let i0 = initial(column), mask = laneMask(min(16, s.outputChannels &- column))
+            let i0 = initial(column), s0 = state(column), mask = laneMask(min(16, s.outputChannels &- column))
             var ox = inside.lowerBound
             if s.dilationWidth == 1 {
                 let run = s.filterWidth &* channels
@@ -581,14 +588,14 @@ extension InstructionSetKernels {
                         }
                         ky &+= 1
                     }
-                    store(c0, ox, column, mask); store(c1, ox &+ 1, column, mask); store(c2, ox &+ 2, column, mask)
-                    store(c3, ox &+ 3, column, mask); store(c4, ox &+ 4, column, mask); store(c5, ox &+ 5, column, mask)
-                    store(c6, ox &+ 6, column, mask); store(c7, ox &+ 7, column, mask)
+                    store(c0, ox, column, mask, s0); store(c1, ox &+ 1, column, mask, s0); store(c2, ox &+ 2, column, mask, s0)
+                    store(c3, ox &+ 3, column, mask, s0); store(c4, ox &+ 4, column, mask, s0); store(c5, ox &+ 5, column, mask, s0)
+                    store(c6, ox &+ 6, column, mask, s0); store(c7, ox &+ 7, column, mask, s0)
                     ox &+= 8
                 }
             }
             directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: w, panel: panel,
-                                    inside: inside, resumingAt: ox, initial: i0, value: value, store: store)
+                                    inside: inside, resumingAt: ox, initial: i0, state: s0, value: value, store: store)
         }
     }
 
@@ -596,9 +603,10 @@ extension InstructionSetKernels {
     /// whose windows lie inside the row) and those from `start` (≥ `inside.lowerBound`) on —
     /// four at a time within `inside`, else one by one.
     @inline(__always)
-    static func directConvolutionPixels<In>(_ s: DirectConvolutionShape, image: UnsafePointer<In>, top: Int, rows: Range<Int>,
-                                            weights w: UnsafePointer<Float>, panel: Int, inside: Range<Int>, resumingAt start: Int,
-                                            initial: __m512, value: (In) -> Float, store: (__m512, Int, Int, __mmask16) -> Void) {
+    static func directConvolutionPixels<In, State>(_ s: DirectConvolutionShape, image: UnsafePointer<In>, top: Int, rows: Range<Int>,
+                                                   weights w: UnsafePointer<Float>, panel: Int, inside: Range<Int>, resumingAt start: Int,
+                                                   initial: __m512, state: State, value: (In) -> Float,
+                                                   store: (__m512, Int, Int, __mmask16, State) -> Void) {
         let channels = s.inputChannels
         let pixelStep = s.strideWidth &* channels
         let (firstRow, endRow) = (rows.lowerBound, rows.upperBound)
@@ -630,10 +638,10 @@ extension InstructionSetKernels {
                     }
                     ky &+= 1
                 }
-                store(a0, ox, panel &* 16, mask)
-                store(a1, ox &+ 1, panel &* 16, mask)
-                store(a2, ox &+ 2, panel &* 16, mask)
-                store(a3, ox &+ 3, panel &* 16, mask)
+                store(a0, ox, panel &* 16, mask, state)
+                store(a1, ox &+ 1, panel &* 16, mask, state)
+                store(a2, ox &+ 2, panel &* 16, mask, state)
+                store(a3, ox &+ 3, panel &* 16, mask, state)
                 ox &+= 4
                 continue
             }
@@ -652,7 +660,7 @@ extension InstructionSetKernels {
                 }
                 ky &+= 1
             }
-            store(acc, ox, panel &* 16, mask)
+            store(acc, ox, panel &* 16, mask, state)
             ox &+= 1
         }
     }
