@@ -211,6 +211,31 @@ final class ExecutionPlan {
                     break
                 }
             }
+
+            // 1e. A FLOAT32 MUL of a tensor by a per-channel vector (MobileNetV3's squeeze-and-
+            // excite scaling) whose output only a 1×1 convolution reads, as its input, runs inside
+            // that convolution (`InputScaleFusing`): the convolution reads the MUL's inputs and
+            // the MUL's output gets no memory.
+            for (opIndex, op) in subgraph.operators.enumerated() where op.builtin == .mul {
+                guard let mul = kernels[opIndex] as? FloatBinaryKernel, let range = mul.multiplicationRange, op.inputs.count == 2,
+                      op.outputs.count == 1, let out = op.outputs.first, readers[out] == 1, !subgraph.outputs.contains(out),
+                      let channels = shapes[out].last, shapes[out].count == 4, tensors[out].type == .float32,
+                      let reader = subgraph.operators.indices.first(where: { kernels[$0] != nil && reads[$0].contains(out) }),
+                      reader > opIndex, reads[reader].first == out, reads[reader].dropFirst().allSatisfy({ $0 != out }) else { continue }
+                for position in 0..<2 {
+                    let x = op.inputs[position], scale = op.inputs[1 - position]
+                    guard x >= 0, scale >= 0, x != scale, shapes[x] == shapes[out], tensors[x].type == .float32, tensors[scale].type == .float32,
+                          shapes[scale].last == channels, shapes[scale].reduce(1, *) == channels,
+                          let convolution = kernels[reader] as? InputScaleFusing,
+                          convolution.fuseInputScale(input: reads[reader].count, scaleFirst: position == 1,
+                                                     minimum: range.minimum, maximum: range.maximum) else { continue }
+                    reads[reader][0] = x
+                    reads[reader].append(scale)
+                    kernels[opIndex] = nil
+                    maxScratch = max(maxScratch, convolution.scratchByteCount)
+                    break
+                }
+            }
         }
 
         // 2. Lifetimes of the tensors that live in the arena.

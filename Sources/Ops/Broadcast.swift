@@ -308,6 +308,10 @@ package final class FloatBinaryKernel: Kernel {
     /// `ResidualAddFusing`).
     package var additionRange: (minimum: Float, maximum: Float)? { operation == .add ? (minimum, maximum) : nil }
 
+    /// The activation range when this is a MUL (which a 1×1 convolution after it may take over:
+    /// `InputScaleFusing`).
+    package var multiplicationRange: (minimum: Float, maximum: Float)? { operation == .mul ? (minimum, maximum) : nil }
+
     /// Each contiguous segment of the broadcast runs through the chosen level's loop (the Ops
     /// module itself is built for the baseline CPU: 4-lane SSE on x86-64).
     package func eval(_ args: KernelArguments) {

@@ -180,7 +180,7 @@ package struct ConvolutionShape: Sendable {
     }
 }
 
-final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, ResidualAddFusing {
+final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, ResidualAddFusing, InputScaleFusing {
     let geometry: ConvolutionShape
     let weights: PackedFloatWeights
     let minimum: Float, maximum: Float
@@ -190,6 +190,9 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     /// A residual ADD's other addend (an input of the step), added to each stored tile after
     /// any HARD_SWISH (`fuseResidualAdd`).
     private(set) var residual: (input: Int, addendFirst: Bool, minimum: Float, maximum: Float)?
+    /// A MUL's per-channel scale (an input of the step) applied to each input row as the 1×1
+    /// path takes it (`fuseInputScale`).
+    private(set) var inputScale: (input: Int, scaleFirst: Bool, minimum: Float, maximum: Float)?
 
     func fuseHardSwish() { hardSwish = true }
 
@@ -197,6 +200,12 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
         // The direct path stores whole rows through `produceRow`, which adds nothing.
         guard !runsDirectly, residual == nil else { return false }
         residual = (input, addendFirst, minimum, maximum)
+        return true
+    }
+
+    func fuseInputScale(input: Int, scaleFirst: Bool, minimum: Float, maximum: Float) -> Bool {
+        guard geometry.isPointwise, !runsDirectly, inputScale == nil else { return false }
+        inputScale = (input, scaleFirst, minimum, maximum)
         return true
     }
 
@@ -209,7 +218,8 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     }
 
     private var chunkBytes: Int { weights.tileRows * geometry.patchSize * 4 + gatherSlackBytes }
-    var scratchByteCount: Int { geometry.isPointwise || runsDirectly ? 0 : threads * chunkBytes }
+    /// Per thread, a tile of patch rows (or of scaled input rows, with a fused input scale).
+    var scratchByteCount: Int { (geometry.isPointwise && inputScale == nil) || runsDirectly ? 0 : threads * chunkBytes }
 
     private var runsDirectly: Bool { geometry.runsDirectly(isa: weights.isa) }
 
@@ -230,19 +240,21 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
         let tileRows = weights.tileRows
         let tiles = (g.outputPixels + tileRows - 1) / tileRows
         let addend = residual.map { args.input($0.input, as: Float.self) }
+        let scale = inputScale.map { args.input($0.input, as: Float.self) }
         args.runner.forEachTileBlock(tiles: tiles, panels: weights.panels, tileGrain: 16 / tileRows,
                                      work: multiplyAdds(g.outputPixels, g.outputChannels, g.patchSize),
-                                     context: (self, input, output, args.scratch, addend)) {
+                                     context: (self, input, output, args.scratch, addend, scale)) {
             c, chunk, tiles, panels in
             c.0.multiply(tiles, panels: panels, input: c.1, output: c.2, rows: c.3.map { ($0 + chunk * c.0.chunkBytes).assumingMemoryBound(to: Float.self) },
-                         addend: c.4)
+                         addend: c.4, scale: c.5)
         }
     }
 
     /// Row tiles `tiles` × column panels `panels`; `rows` is the chunk's patch buffer (nil for
-    /// 1×1); `addend` the fused residual ADD's other input.
+    /// 1×1 without an input scale); `addend` the fused residual ADD's other input, `scale` the
+    /// fused MUL's per-channel scale.
     private func multiply(_ tiles: Range<Int>, panels: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                          rows: UnsafeMutablePointer<Float>?, addend: UnsafePointer<Float>?) {
+                          rows: UnsafeMutablePointer<Float>?, addend: UnsafePointer<Float>?, scale: UnsafePointer<Float>?) {
         let g = geometry, tileRows = weights.tileRows
         let k = g.patchSize, n = g.outputChannels
         if g.isPointwise {
@@ -256,7 +268,17 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
                 let blockPanels = firstPanel..<min(panels.upperBound, firstPanel + block)
                 for tile in tiles {
                     let first = tile * tileRows, count = min(tileRows, g.outputPixels - first)
-                    weights.multiply(rows: count, a: input + first * k, aStride: k, out: output + first * n,
+                    var a = input + first * k
+                    if let scale, let rows, let s = inputScale {
+                        // The MUL's own loop, one input row at a time, into the chunk's buffer.
+                        for r in 0..<count {
+                            let x = a + r * k
+                            weights.isa.floatBinary(.mul, s.scaleFirst ? scale : x, contiguous: true, s.scaleFirst ? x : scale, contiguous: true,
+                                                    rows + r * k, count: k, minimum: s.minimum, maximum: s.maximum)
+                        }
+                        a = UnsafePointer(rows)
+                    }
+                    weights.multiply(rows: count, a: a, aStride: k, out: output + first * n,
                                      outStride: n, minimum: minimum, maximum: maximum, panels: blockPanels)
                     applyHardSwish(output + first * n, rows: count, panels: blockPanels)
                     addResidual(output + first * n, addend.map { $0 + first * n }, rows: count, panels: blockPanels)

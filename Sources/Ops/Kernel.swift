@@ -36,6 +36,18 @@ package protocol ResidualAddFusing: Kernel {
     func fuseResidualAdd(input: Int, addendFirst: Bool, minimum: Float, maximum: Float) -> Bool
 }
 
+/// A FLOAT32 1×1 convolution whose input only a MUL by a per-channel vector writes
+/// (MobileNetV3's squeeze-and-excite scaling) multiplies each row of its input by that vector as
+/// it takes the row, in a small buffer; the MUL does not run and its output gets no memory. The
+/// values are those of the two ops run one after the other (the same float product and clamp).
+package protocol InputScaleFusing: Kernel {
+    /// Reads its input 0 multiplied, channel by channel, by input `input` of this kernel's step
+    /// (one value per input channel) — as `scale · x` when `scaleFirst` (the MUL's first
+    /// input), else `x · scale` — clamped to [minimum, maximum] (the MUL's activation). False,
+    /// and nothing changes, when this kernel cannot.
+    func fuseInputScale(input: Int, scaleFirst: Bool, minimum: Float, maximum: Float) -> Bool
+}
+
 /// A FLOAT32 convolution that can compute its output one row at a time (every column and
 /// channel of it), for a depthwise convolution that reads the rows as they are made
 /// (`DepthwiseAfterConvolutionKernel`).
