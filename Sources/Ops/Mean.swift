@@ -39,7 +39,7 @@ package enum Mean {
                                                  shift: base.shift - shift) : base
         let mode = QuantizedMeanMode(multiplier: folded, inputZeroPoint: zi, outputZeroPoint: zo, count: Int32(clamping: n),
                                      min: range.min, max: range.max)
-        return QuantizedMeanKernel(signed: input.type == .int8, plan: plan, mode: mode)
+        return QuantizedMeanKernel(signed: input.type == .int8, plan: plan, mode: mode, isa: context.kernelISA)
     }
 }
 
@@ -247,11 +247,18 @@ final class QuantizedMeanKernel: Kernel {
     let signed: Bool
     let plan: ReductionPlan
     let mode: QuantizedMeanMode
+    let isa: KernelISA
+    /// The multiplier in 16 lanes, for a global pool's outputs 16 at a time (right shifts up to
+    /// 31, which the lane arithmetic takes; nil otherwise: one at a time).
+    let lanes: RequantizationBuffers?
 
-    init(signed: Bool, plan: ReductionPlan, mode: QuantizedMeanMode) {
+    init(signed: Bool, plan: ReductionPlan, mode: QuantizedMeanMode, isa: KernelISA) {
         self.signed = signed
         self.plan = plan
         self.mode = mode
+        self.isa = isa
+        lanes = plan.globalPool != nil && PreparedMultiplier(mode.multiplier).rightShift <= 31
+            ? RequantizationBuffers(Array(repeating: mode.multiplier, count: 16), paddedTo: 16) : nil
     }
 
     var scratchByteCount: Int { plan.scratchByteCount(Int32.self) }
@@ -269,6 +276,20 @@ final class QuantizedMeanKernel: Kernel {
         if let pool = plan.globalPool, let partials = args.scratch?.assumingMemoryBound(to: Int32.self) {
             plan.globalPoolSums(input, partials: partials, runner: args.runner)
             plan.combineGlobalPoolSums(partials, add: &+)
+            if let lanes {
+                // The reference's value for each channel: MultiplyByQuantizedMultiplier of
+                // sum − zp_in · count, plus zp_out, clamped — 16 channels per row of the sums.
+                let offset = m.inputZeroPoint &* m.count
+                for c in 0..<pool.channels { partials[c] = partials[c] &- offset }
+                let whole = pool.channels / 16 * 16
+                isa.requantizeRows(lanes.vectors, partials, rows: whole / 16, stride: 16, count: 16, outputZeroPoint: m.outputZeroPoint,
+                                   minimum: m.min, maximum: m.max, into: output)
+                if whole < pool.channels {
+                    isa.requantizeRows(lanes.vectors, partials + whole, rows: 1, stride: 16, count: pool.channels - whole,
+                                       outputZeroPoint: m.outputZeroPoint, minimum: m.min, maximum: m.max, into: output + whole)
+                }
+                return
+            }
             for c in 0..<pool.channels {
                 let sum = partials[c]
                 let value = Swift.min(Swift.max(m.multiplier.apply(sum &- m.inputZeroPoint &* m.count) &+ m.outputZeroPoint, m.min), m.max)

@@ -47,9 +47,10 @@ import TFLiteCore
         }
     }
 
-    /// An INT8 and a UINT8 global average pool on 1 and 2 threads: the same bytes, each the
-    /// real mean rescaled to the output (s_in/s_out · (mean − zp_in) + zp_out, clamped) within
-    /// the reference arithmetic's rounding (±1); row sums of 49 (7×7) and 196 (14×14) pixels.
+    /// An INT8 and a UINT8 global average pool on 1 and 2 threads: the same bytes, each LiteRT's
+    /// reference value (QuantizedMeanOrSum: the sum less zp_in · n through the multiplier
+    /// s_in/s_out with 1/n folded in, plus zp_out, clamped) and the real mean within ±1; 49
+    /// (7×7) and 196 (14×14) pixels, 200 channels (a partial vector of 8 at the end).
     @Test(arguments: [(7, DataType.int8), (14, DataType.int8), (7, DataType.uint8)])
     func quantizedGlobalPoolIsTheSameOnAnyThreadCount(side: Int, type: DataType) throws {
         let channels = 200
@@ -69,11 +70,19 @@ import TFLiteCore
         #expect(one.count == channels)
         #expect(one == two)
         let (lo, hi) = type == .int8 ? (-128.0, 127.0) : (0.0, 255.0)
+        let n = side * side
+        let base = QuantizedMultiplier(Double(si) / Double(so))
+        let shift = min(63 - UInt64(n).leadingZeroBitCount, 32, 31 + base.shift)
+        let folded = QuantizedMultiplier(multiplier: Int32(truncatingIfNeeded: (Int64(base.multiplier) << Int64(shift)) / Int64(n)),
+                                         shift: base.shift - shift)
         for c in 0..<channels {
             let value = { (b: UInt8) in type == .int8 ? Double(Int8(bitPattern: b)) : Double(b) }
-            let mean = (0..<(side * side)).reduce(0.0) { $0 + value(bytes[$1 * channels + c]) } / Double(side * side)
+            let mean = (0..<n).reduce(0.0) { $0 + value(bytes[$1 * channels + c]) } / Double(n)
             let expected = min(hi, max(lo, Double(si) / Double(so) * (mean - Double(zi)) + Double(zo)))
             #expect(abs(value(two[c]) - expected) <= 1, "channel \(c): \(value(two[c])) vs \(expected)")
+            let sum = (0..<n).reduce(Int32(0)) { $0 + Int32(value(bytes[$1 * channels + c])) }
+            let reference = min(Int32(hi), max(Int32(lo), folded.apply(sum - zi * Int32(n)) + zo))
+            #expect(Int32(value(two[c])) == reference, "channel \(c)")
         }
     }
 }
