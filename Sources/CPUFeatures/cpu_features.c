@@ -17,7 +17,7 @@ int tflite_cpu_kernel_level(void) {
 int tflite_cpu_has_avx512vbmi(void) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     __builtin_cpu_init();
-    return tflite_cpu_kernel_level() >= 3 && __builtin_cpu_supports("avx512vbmi") ? 1 : 0;
+    return __builtin_cpu_supports("avx512vbmi") ? 1 : 0;
 #else
     return 0;
 #endif

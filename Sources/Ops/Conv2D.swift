@@ -337,18 +337,10 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     @inline(__always)
     private func addResidual(_ out: UnsafeMutablePointer<Float>, _ addend: UnsafePointer<Float>?, rows: Int, panels: Range<Int>) {
         guard let addend, let r = residual else { return }
-        let n = geometry.outputChannels, width = weights.isa.panelWidth
-        let first = panels.lowerBound * width, count = min(n, panels.upperBound * width) - first
-        guard count > 0 else { return }
-        @inline(__always) func add(_ offset: Int, _ count: Int) {
+        forEachStoredRun(rows: rows, panels: panels) { offset, count in
             let value = UnsafePointer(out + offset), other = addend + offset
             weights.isa.floatBinary(.add, r.addendFirst ? other : value, contiguous: true, r.addendFirst ? value : other, contiguous: true,
                                     out + offset, count: count, minimum: r.minimum, maximum: r.maximum)
-        }
-        if count == n {
-            add(0, rows * n)
-        } else {
-            for row in 0..<rows { add(row * n + first, count) }
         }
     }
 
@@ -356,13 +348,21 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     @inline(__always)
     private func applyHardSwish(_ out: UnsafeMutablePointer<Float>, rows: Int, panels: Range<Int>) {
         guard hardSwish else { return }
+        forEachStoredRun(rows: rows, panels: panels) { offset, count in weights.isa.hardSwish(out + offset, out + offset, count: count) }
+    }
+
+    /// The contiguous runs `(offset, count)` of the channels of `panels` in `rows` output rows
+    /// (offsets from the first row's start): one run when the panels cover every channel, else
+    /// one per row.
+    @inline(__always)
+    private func forEachStoredRun(rows: Int, panels: Range<Int>, _ body: (_ offset: Int, _ count: Int) -> Void) {
         let n = geometry.outputChannels, width = weights.isa.panelWidth
         let first = panels.lowerBound * width, count = min(n, panels.upperBound * width) - first
         guard count > 0 else { return }
         if count == n {
-            weights.isa.hardSwish(out, out, count: rows * n)
+            body(0, rows * n)
         } else {
-            for r in 0..<rows { weights.isa.hardSwish(out + r * n + first, out + r * n + first, count: count) }
+            for row in 0..<rows { body(row * n + first, count) }
         }
     }
 }

@@ -73,13 +73,13 @@ struct ReductionPlan {
         }
     }
 
-    /// Parts a global pool's rows are summed in (`globalPool`): 8, or 1 for a small one. Fixed
-    /// by the shape, never by the thread count, so the sums (floats) are the same on any number
-    /// of threads.
+    /// Parts a global pool's rows are summed in (`globalPool`). Fixed, never the thread count,
+    /// so the sums (floats) are the same on any number of threads.
     static let poolParts = 8
 
     /// A global pool — one outer block (MobileNet's squeeze: all pixels of each channel) — of at
-    /// least `poolParts` rows and 4096 elements: `(rows, channels, parts)`.
+    /// least `poolParts` rows and 4096 elements: `(rows, channels, parts)`; nil for others,
+    /// which take the contiguous path on one thread.
     var globalPool: (rows: Int, channels: Int, parts: Int)? {
         guard let blocks, blocks.outer == 1, blocks.reduced >= Self.poolParts, blocks.reduced * blocks.inner >= 4096 else { return nil }
         return (blocks.reduced, blocks.inner, Self.poolParts)
@@ -105,8 +105,8 @@ struct ReductionPlan {
     /// A global pool's sums: the rows in `globalPool.parts` consecutive parts, each summed in
     /// order into its row of `partials` (`parts × channels`); the threads take parts in order,
     /// so each sums the pixels it wrote in the op before (rows split the same way), where
-    /// splitting the channels would make every thread read the other's pixels. `finish` then
-    /// gets each channel's partial sums (`partials + c`, `channels` apart), on the calling thread.
+    /// splitting the channels would make every thread read the other's pixels.
+    /// `combineGlobalPoolSums` then adds the parts, on the calling thread.
     @inline(__always)
     func globalPoolSums<Element: PoolElement>(_ input: UnsafePointer<Element>, partials: UnsafeMutablePointer<Element.Sum>,
                                               runner: ParallelRunner) {
@@ -241,6 +241,13 @@ final class MeanKernel: Kernel {
 struct QuantizedMeanMode {
     let multiplier: QuantizedMultiplier
     let inputZeroPoint: Int32, outputZeroPoint: Int32, count: Int32, min: Int32, max: Int32
+
+    /// The output value of a sum of `count` input values: the sum less zp_in · count through
+    /// the multiplier, plus zp_out, clamped.
+    @inline(__always)
+    func value(_ sum: Int32) -> Int32 {
+        Swift.min(Swift.max(multiplier.apply(sum &- inputZeroPoint &* count) &+ outputZeroPoint, self.min), self.max)
+    }
 }
 
 final class QuantizedMeanKernel: Kernel {
@@ -290,16 +297,11 @@ final class QuantizedMeanKernel: Kernel {
                 }
                 return
             }
-            for c in 0..<pool.channels {
-                let sum = partials[c]
-                let value = Swift.min(Swift.max(m.multiplier.apply(sum &- m.inputZeroPoint &* m.count) &+ m.outputZeroPoint, m.min), m.max)
-                output[c] = Element(truncatingIfNeeded: value)
-            }
+            for c in 0..<pool.channels { output[c] = Element(truncatingIfNeeded: m.value(partials[c])) }
             return
         }
         plan.forEachOutput(input, accumulators: args.scratch, zero: Int32(0), add: { $0 &+ Int32($1) }) { o, sum in
-            let value = Swift.min(Swift.max(m.multiplier.apply(sum &- m.inputZeroPoint &* m.count) &+ m.outputZeroPoint, m.min), m.max)
-            output[o] = Element(truncatingIfNeeded: value)
+            output[o] = Element(truncatingIfNeeded: m.value(sum))
         }
     }
 }
