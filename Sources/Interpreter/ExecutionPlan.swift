@@ -236,6 +236,25 @@ final class ExecutionPlan {
                     break
                 }
             }
+
+            // 1f. A FLOAT32 1×1 convolution that alone reads what a fused depthwise step (1c)
+            // writes — the projection closing an inverted residual block, with its fused
+            // residual ADD — runs inside that step on strips of depthwise rows still in cache
+            // (`DepthwiseAfterConvolutionKernel.fuseProjection`): the block is one step, at the
+            // convolution's place, reading the block's input, the convolution's weights and any
+            // residual addend, and writing what the convolution wrote; the depthwise output
+            // gets no memory.
+            for (opIndex, op) in subgraph.operators.enumerated() where op.builtin == .depthwiseConv2D {
+                guard let block = kernels[opIndex] as? DepthwiseAfterConvolutionKernel, reads[opIndex].count == 1,
+                      op.outputs.count == 1, let t = op.outputs.first, readers[t] == 1, !subgraph.outputs.contains(t),
+                      let reader = subgraph.operators.indices.first(where: { kernels[$0] != nil && reads[$0].contains(t) }),
+                      reader > opIndex, reads[reader].first == t, reads[reader].dropFirst().allSatisfy({ $0 != t }),
+                      let projection = kernels[reader], block.fuseProjection(projection, scratchBudget: options.memoryBudget) else { continue }
+                reads[reader] = reads[opIndex] + reads[reader].dropFirst()
+                kernels[reader] = block
+                kernels[opIndex] = nil
+                maxScratch = max(maxScratch, block.scratchByteCount)
+            }
         }
 
         // 2. Lifetimes of the tensors that live in the arena.

@@ -278,10 +278,7 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
                         }
                         a = UnsafePointer(rows)
                     }
-                    weights.multiply(rows: count, a: a, aStride: k, out: output + first * n,
-                                     outStride: n, minimum: minimum, maximum: maximum, panels: blockPanels)
-                    applyHardSwish(output + first * n, rows: count, panels: blockPanels)
-                    addResidual(output + first * n, addend.map { $0 + first * n }, rows: count, panels: blockPanels)
+                    storeTile(rows: count, a: a, out: output + first * n, addend: addend.map { $0 + first * n }, panels: blockPanels)
                 }
                 firstPanel = blockPanels.upperBound
             }
@@ -292,10 +289,7 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
             let first = tile * tileRows
             let count = min(tileRows, g.outputPixels - first)
             g.gatherPatches(input, first: first, count: count, into: buffer, rowStride: k, pad: 0, convert: { $0 })
-            weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n, minimum: minimum,
-                             maximum: maximum, panels: panels)
-            applyHardSwish(output + first * n, rows: count, panels: panels)
-            addResidual(output + first * n, addend.map { $0 + first * n }, rows: count, panels: panels)
+            storeTile(rows: count, a: UnsafePointer(buffer), out: output + first * n, addend: addend.map { $0 + first * n }, panels: panels)
         }
     }
 
@@ -325,11 +319,43 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
         var done = 0
         while done < g.outputWidth {
             let count = min(tileRows, g.outputWidth - done)
-            weights.multiply(rows: count, a: input + (first + done) * k, aStride: k, out: out + done * n, outStride: n,
-                             minimum: minimum, maximum: maximum, panels: 0..<weights.panels)
-            applyHardSwish(out + done * n, rows: count, panels: 0..<weights.panels)
+            storeTile(rows: count, a: input + (first + done) * k, out: out + done * n, addend: nil, panels: 0..<weights.panels)
             done += count
         }
+    }
+
+    /// Whether `projectPixels` can run this convolution: 1×1, on the matrix-multiply path, no
+    /// fused input scale, weights small enough to be taken whole for every tile
+    /// (`rowProducingWeightBytes`).
+    var projectsPixels: Bool {
+        let g = geometry
+        return g.isPointwise && !runsDirectly && inputScale == nil && saturatingProduct(g.patchSize, g.outputChannels, 4) <= rowProducingWeightBytes
+    }
+
+    /// Output pixels `first..<first + count` (batch · height · width order) of this 1×1
+    /// convolution from `count` input pixels held at `a` (`patchSize` values each, one after
+    /// another) rather than in the input tensor, stored into `output` exactly as `eval` stores
+    /// them: any fused HARD_SWISH, and the fused residual ADD with `addend` (its other input,
+    /// the whole tensor). Needs no scratch. Only when `projectsPixels`.
+    func projectPixels(first: Int, count: Int, a: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?) {
+        let tileRows = weights.tileRows, k = geometry.patchSize, n = geometry.outputChannels
+        var done = 0
+        while done < count {
+            let rows = min(tileRows, count - done), pixel = first + done
+            storeTile(rows: rows, a: a + done * k, out: output + pixel * n, addend: addend.map { $0 + pixel * n }, panels: 0..<weights.panels)
+            done += rows
+        }
+    }
+
+    /// The channels of `panels` of `rows` (≤ `tileRows`) output pixels from their input rows
+    /// at `a` (`patchSize` apart) into `out` (`outputChannels` apart): the matrix multiply, then
+    /// any fused HARD_SWISH and residual ADD (`addend`: the addend's same pixels).
+    @inline(__always)
+    private func storeTile(rows: Int, a: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?, panels: Range<Int>) {
+        let k = geometry.patchSize, n = geometry.outputChannels
+        weights.multiply(rows: rows, a: a, aStride: k, out: out, outStride: n, minimum: minimum, maximum: maximum, panels: panels)
+        applyHardSwish(out, rows: rows, panels: panels)
+        addResidual(out, addend, rows: rows, panels: panels)
     }
 
     /// The fused residual ADD over the channels of `panels` in `rows` output rows just stored

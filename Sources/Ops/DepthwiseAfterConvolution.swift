@@ -4,9 +4,15 @@
 /// the depthwise filter spans, so the intermediate tensor (4.8 MB at MobileNetV2's 112×112×96)
 /// never leaves the core's cache and gets no memory of its own.
 ///
-/// The values are those of the two ops run one after the other: the same kernels compute
-/// every row. A range of output rows that does not follow the thread's previous one
-/// recomputes the 1–2 convolution rows it shares with the range before it.
+/// The 1×1 convolution that alone reads the depthwise output (the block's projection, with its
+/// fused residual ADD) can run inside it too (`fuseProjection`): each thread then writes its
+/// depthwise rows into a small strip and projects the strip while it is in cache, so the
+/// whole inverted residual block is one step, handed to the threads once, and the depthwise
+/// output gets no memory either.
+///
+/// The values are those of the ops run one after the other: the same kernels compute every
+/// row. A range of output rows that does not follow the thread's previous one recomputes the
+/// 1–2 convolution rows it shares with the range before it.
 package final class DepthwiseAfterConvolutionKernel: Kernel {
     /// The fused kernel when `depthwise` is a FLOAT32 depthwise convolution (multiplier 1) and
     /// `convolution` produces its input row by row; nil otherwise.
@@ -25,6 +31,9 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
     /// Ring rows: input rows one depthwise output row spans.
     let span: Int
     let rowElements: Int
+    /// The fused projection (`fuseProjection`), and the depthwise rows its strip holds.
+    private(set) var projection: FloatConv2DKernel?
+    private(set) var stripRows = 0
 
     /// Nil unless `convolution` produces rows and its output is `depthwise`'s input.
     init?(convolution: any ConvolutionRowProducing, depthwise: FloatDepthwiseKernel, threads: Int) {
@@ -38,9 +47,37 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
         rowElements = s.inputWidth * s.channels
     }
 
+    /// Depthwise rows projected at once: enough for 64 pixels (eight 8-row tiles of the
+    /// matrix multiply), within `stripBytes`, never fewer than one.
+    static let stripPixels = 64, stripBytes = 48 * 1024
+
+    /// Runs `kernel` — a FLOAT32 1×1 convolution (`FloatConv2DKernel.projectsPixels`) whose
+    /// input is this step's output, and which alone reads it — inside this step: the step then
+    /// writes that convolution's output, reads its other inputs at their positions after this
+    /// step's one input (the block's input; the residual addend keeps its index), and this
+    /// step's depthwise output is never stored. False, and nothing changes, when it cannot or
+    /// when the scratch would then exceed `scratchBudget` bytes.
+    package func fuseProjection(_ kernel: any Kernel, scratchBudget: Int) -> Bool {
+        let s = depthwise.shape
+        guard projection == nil, let kernel = kernel as? FloatConv2DKernel, kernel.projectsPixels,
+              kernel.geometry.patchSize == s.outputChannels, kernel.geometry.outputPixels == saturatingProduct(s.outputRows, s.outputWidth),
+              s.outputWidth > 0, s.outputChannels > 0 else { return false }
+        let rowBytes = saturatingProduct(s.outputWidth, s.outputChannels, 4)
+        projection = kernel
+        stripRows = max(1, min((Self.stripPixels + s.outputWidth - 1) / s.outputWidth, Self.stripBytes / rowBytes))
+        guard scratchByteCount <= scratchBudget else {
+            (projection, stripRows) = (nil, 0)
+            return false
+        }
+        return true
+    }
+
     private var ringBytes: Int { (saturatingProduct(span, rowElements, 4) + 63) / 64 * 64 }
-    /// The depthwise's scratch, the ring, then the ring's state (`RingState`).
-    private var sliceBytes: Int { saturatingSum(depthwise.sliceBytes, ringBytes, 64) }
+    private var stripBytes: Int {
+        projection == nil ? 0 : (saturatingProduct(stripRows, depthwise.shape.outputWidth, depthwise.shape.outputChannels, 4) + 63) / 64 * 64
+    }
+    /// The depthwise's scratch, the ring, the ring's state (`RingState`), then the strip.
+    private var sliceBytes: Int { saturatingSum(depthwise.sliceBytes, ringBytes, 64, stripBytes) }
 
     /// What a thread's ring holds, kept across the ranges it runs in one invoke: the last
     /// output row it made (its ring serves the next row only), the batch, and one past the
@@ -55,17 +92,21 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
     package var scratchByteCount: Int { saturatingProduct(threads, sliceBytes) }
 
     package func eval(_ args: KernelArguments) {
-        let context = (self, args.input(0, as: Float.self), args.output(0, as: Float.self), args.scratch.unsafelyUnwrapped)
+        let addend = projection?.residual.map { args.input($0.input, as: Float.self) }
+        let context = (self, args.input(0, as: Float.self), args.output(0, as: Float.self), args.scratch.unsafelyUnwrapped, addend)
         for thread in 0..<min(threads, args.runner.threadCount) {
             ringState(context.3 + thread * sliceBytes).pointee = RingState(lastRow: -2, batch: -1, next: 0)
         }
         args.runner.forEachChunk(count: depthwise.shape.outputRows, context: context) { c, chunk, rows in
-            c.0.run(rows, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
+            c.0.run(rows, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes, addend: c.4)
         }
     }
 
-    /// Depthwise output rows `rows`; `slice` holds the depthwise's scratch, then the ring.
-    private func run(_ rows: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer) {
+    /// Depthwise output rows `rows` (and their projection, into `output`, when fused: `addend`
+    /// is its residual's other input); `slice` holds the depthwise's scratch, the ring, its
+    /// state and the strip.
+    private func run(_ rows: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer,
+                     addend: UnsafePointer<Float>?) {
         let s = depthwise.shape, span = self.span, rowElements = self.rowElements
         let ring = (slice + depthwise.sliceBytes).assumingMemoryBound(to: Float.self)
         // Input row iy lives in ring slot iy mod span: the rows one output row reads are
@@ -74,6 +115,9 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
         let state = ringState(slice)
         var (batch, next) = state.pointee.lastRow == rows.lowerBound - 1 ? (state.pointee.batch, state.pointee.next) : (-1, 0)
         defer { state.pointee = RingState(lastRow: rows.upperBound - 1, batch: batch, next: next) }
+        let strip = (slice + depthwise.sliceBytes + ringBytes + 64).assumingMemoryBound(to: Float.self)
+        let outputRowElements = s.outputWidth * s.outputChannels
+        var stripFirst = rows.lowerBound
         for row in rows {
             let b = row / s.outputHeight, top = (row % s.outputHeight) * s.strideHeight - s.padTop
             if b != batch { batch = b; next = 0 }
@@ -84,7 +128,20 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
                 iy += 1
             }
             next = max(next, end)
-            depthwise.runRow(row, channels: 0..<s.outputChannels, output: output, slice: slice) { iy, _ in UnsafePointer(ring + (iy % span) * rowElements) }
+            guard let projection else {
+                depthwise.runRow(row, channels: 0..<s.outputChannels, into: output + row * outputRowElements, slice: slice) { iy, _ in
+                    UnsafePointer(ring + (iy % span) * rowElements)
+                }
+                continue
+            }
+            depthwise.runRow(row, channels: 0..<s.outputChannels, into: strip + (row - stripFirst) * outputRowElements, slice: slice) { iy, _ in
+                UnsafePointer(ring + (iy % span) * rowElements)
+            }
+            if row + 1 - stripFirst == stripRows || row + 1 == rows.upperBound {
+                projection.projectPixels(first: stripFirst * s.outputWidth, count: (row + 1 - stripFirst) * s.outputWidth, a: strip,
+                                         output: output, addend: addend)
+                stripFirst = row + 1
+            }
         }
     }
 }

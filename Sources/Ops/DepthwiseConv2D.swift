@@ -214,7 +214,7 @@ final class FloatDepthwiseKernel: HardSwishFusing {
         let expanded = (slice + s.tablesBytes).assumingMemoryBound(to: Float.self)
         for row in rows {
             let batch = row / s.outputHeight
-            runRow(row, channels: channels, output: output, slice: slice) { iy, slot in
+            runRow(row, channels: channels, into: output + row * s.outputWidth * s.outputChannels, slice: slice) { iy, slot in
                 if s.multiplier == 1 { return input + (batch * s.inputHeight + iy) * s.inputWidth * s.channels }
                 let to = expanded + slot * rowStride
                 s.expandRow(input, batch: batch, iy: iy, into: to, convert: { $0 })
@@ -224,10 +224,11 @@ final class FloatDepthwiseKernel: HardSwishFusing {
     }
 
     /// Output row `row` (batch · output height + y), `channels` of it (all, or a range starting
-    /// at a multiple of 16), input row `iy` of its batch read from `rowFor(iy, slot)` (`slot`:
-    /// which of the row's input rows it is, from 0); `slice` is the thread's scratch.
+    /// at a multiple of 16), into `rowOutput` (where the row's first channel goes), input row
+    /// `iy` of its batch read from `rowFor(iy, slot)` (`slot`: which of the row's input rows it
+    /// is, from 0); `slice` is the thread's scratch.
     @inline(__always)
-    func runRow(_ row: Int, channels: Range<Int>, output: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer,
+    func runRow(_ row: Int, channels: Range<Int>, into rowOutput: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer,
                 rowFor: (_ iy: Int, _ slot: Int) -> UnsafePointer<Float>) {
         let s = shape, first = channels.lowerBound
         var rowShape = s.rowShape
@@ -235,7 +236,7 @@ final class FloatDepthwiseKernel: HardSwishFusing {
         let b = UnsafePointer(bias.pointer) + first
         let lo = minimum, hi = maximum
         let inputs = s.collectRows(row, tables: slice, filters: UnsafePointer(weights.pointer) + first) { iy, slot in rowFor(iy, slot) + first }
-        let out = output + row * s.outputWidth * s.outputChannels + first
+        let out = rowOutput + first
         switch isa {
         case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
         case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
