@@ -60,17 +60,9 @@ import TFLiteCore
             let convolutionBias = (0..<middle).map { _ in Float.random(in: -1...1, using: &g) }
             let depthwiseWeights = (0..<(kernel * kernel * middle)).map { _ in Float.random(in: -1...1, using: &g) }
             let depthwiseBias = (0..<middle).map { _ in Float.random(in: -1...1, using: &g) }
-            func constant(_ shape: [Int], _ values: [Float]) -> TensorDescription {
-                var d = TensorDescription(type: .float32, shape: shape)
-                d.data = values.withUnsafeBytes { raw in
-                    let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: raw.count, alignment: 64)
-                    copy.copyMemory(from: raw)
-                    return UnsafeRawBufferPointer(copy)
-                }
-                return d
-            }
-            let constants = [constant([middle, convolutionSize, convolutionSize, inputChannels], convolutionWeights), constant([middle], convolutionBias),
-                             constant([1, kernel, kernel, middle], depthwiseWeights), constant([middle], depthwiseBias)]
+            let constants = [Self.constant([middle, convolutionSize, convolutionSize, inputChannels], convolutionWeights),
+                             Self.constant([middle], convolutionBias), Self.constant([1, kernel, kernel, middle], depthwiseWeights),
+                             Self.constant([middle], depthwiseBias)]
             defer { constants.forEach { $0.data.map { UnsafeMutableRawPointer(mutating: $0.baseAddress)?.deallocate() } } }
             for isa in KernelISA.allCases where isa <= KernelISA.supported {
                 for threads in [1, 2] {
