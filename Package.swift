@@ -17,7 +17,7 @@ let kernelSettings: [SwiftSetting] = [
 #if arch(x86_64)
 let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"]), .define("TFLITE_AVX512")]
-let vnniSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "icelake-server"])]
+let vnniSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "icelake-server"]), .define("TFLITE_VNNI")]
 #else
 let avx2Settings: [SwiftSetting] = []
 let avx512Settings: [SwiftSetting] = []

@@ -113,8 +113,9 @@ package enum VNNIKernels {
         func finish(_ c: (column: Int, count: Int), rows: Int) {
             let r = p.requantization
             let shifted = r.advanced(by: c.column)
-            InstructionSetKernels.requantizeRows16(shifted, tile, rows: rows, stride: 16, count: c.count, outputZeroPoint: p.outputZeroPoint,
-                                                   minimum: p.minimum, maximum: p.maximum, into: out + c.column, outStride: outStride)
+            // This module's inlined copy (ByteRequantizers.swift), not a call into MicrokernelsAVX512.
+            InstructionSetKernels.requantizeByteRows(shifted, tile, rows: rows, stride: 16, count: c.count, outputZeroPoint: p.outputZeroPoint,
+                                                     minimum: p.minimum, maximum: p.maximum, into: out + c.column, outStride: outStride)
         }
     }
 

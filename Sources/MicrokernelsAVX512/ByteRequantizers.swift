@@ -1,0 +1,1 @@
+../MicrokernelsAVX2/ByteRequantizers.swift
