@@ -34,6 +34,15 @@
         self.requantization = requantization
         self.outputZeroPoint = outputZeroPoint; self.minimum = minimum; self.maximum = maximum
     }
+
+    /// Panels `first ..< first + count` alone (channels from `first · 16`).
+    @inlinable @inline(__always)
+    package func panels(_ first: Int, count: Int) -> BytePanels {
+        let column = first &* 16
+        return BytePanels(groups: groups, n: min(n &- column, count &* 16), panels: count, weights: weights + first &* groups &* 64,
+                          columnTerms: columnTerms + column, weightZeroPoints: weightZeroPoints.map { $0 + column },
+                          requantization: requantization.advanced(by: column), outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
+    }
 }
 
 /// Rows one call of the byte kernels computes.

@@ -89,16 +89,12 @@ package final class PackedByteWeights {
     /// Whether the kernels read the rows' sums (the weights have zero points).
     var needsRowSums: Bool { weightZeroPoints != nil }
 
-    /// The kernels' view of panels `range` (default all): channels from `range.lowerBound · 16`.
-    func panelsView(_ q: PackedQuantizedWeights, _ range: Range<Int>? = nil) -> BytePanels {
-        let first = range?.lowerBound ?? 0, count = range?.count ?? panels
-        let column = first * 16
-        let r = q.requantization.vectors
-        return BytePanels(groups: groups, n: min(n - column, count * 16), panels: count, weights: UnsafeRawPointer(data.pointer + first * groups * 64),
-                          columnTerms: UnsafePointer(columnTerms.pointer + column),
-                          weightZeroPoints: weightZeroPoints.map { UnsafePointer($0.pointer + column) },
-                          requantization: r.advanced(by: column),
-                          outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
+    /// The kernels' view of every panel, with `q`'s requantization (the pointers stay valid
+    /// as long as both objects live).
+    func panelsView(_ q: PackedQuantizedWeights) -> BytePanels {
+        BytePanels(groups: groups, n: n, panels: panels, weights: UnsafeRawPointer(data.pointer), columnTerms: UnsafePointer(columnTerms.pointer),
+                   weightZeroPoints: weightZeroPoints.map { UnsafePointer($0.pointer) }, requantization: q.requantization.vectors,
+                   outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
     }
 }
 
@@ -111,7 +107,8 @@ extension PackedQuantizedWeights {
                                                   out whole: UnsafeMutablePointer<Output>, outStride: Int, scratch: UnsafeMutableRawPointer,
                                                   panels range: Range<Int>? = nil) {
         #if arch(x86_64)
-        let p = bytes.panelsView(self, range)
+        guard let view = byteView else { return }
+        let p = range.map { view.panels($0.lowerBound, count: $0.count) } ?? view
         let column = (range?.lowerBound ?? 0) * 16
         let out = whole + column
         if let doubleScales {

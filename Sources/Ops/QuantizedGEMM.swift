@@ -22,6 +22,9 @@ package final class PackedQuantizedWeights {
     let data: AlignedBuffer<Float>
     /// Byte panels, where the CPU has the byte dot-product kernels.
     let bytes: PackedByteWeights?
+    /// The byte kernels' view of every panel (`PackedByteWeights.panelsView`), made once: a
+    /// tile's call takes it or a range of it.
+    private(set) var byteView: BytePanels?
     let bias: AlignedBuffer<Int32>
     let requantization: RequantizationBuffers
     let outputZeroPoint: Int32
@@ -68,6 +71,7 @@ package final class PackedQuantizedWeights {
         } else {
             self.doubleScales = nil
         }
+        byteView = bytes?.panelsView(self)
     }
 
     /// Scratch one `multiply` call needs for its accumulator tile (or, for the double-rounded
