@@ -43,3 +43,46 @@ package func floatBinary(_ operation: FloatBinaryOperation, _ x: UnsafePointer<F
     case .mul: run { $0 * $1 }
     }
 }
+
+/// Each channel's sum over `rows` rows of `channels` floats (`input`, one row after another),
+/// into `sums`: the rows added in order to +0, as a plain loop adds them (so the same floats
+/// at every vector width), four vectors of channels at a time, the last channels one by one.
+@inlinable @inline(__always)
+package func sumRows<V: KernelFloatVector>(_: V.Type, _ input: UnsafePointer<Float>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Float>) {
+    let width = V.scalarCount, rowBytes = channels &* 4
+    var c = 0
+    while c &+ 4 &* width <= channels {
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+        var row = UnsafeRawPointer(input + c)
+        for _ in 0..<rows {
+            s0 += row.loadUnaligned(as: V.self)
+            s1 += row.loadUnaligned(fromByteOffset: width &* 4, as: V.self)
+            s2 += row.loadUnaligned(fromByteOffset: width &* 8, as: V.self)
+            s3 += row.loadUnaligned(fromByteOffset: width &* 12, as: V.self)
+            row += rowBytes
+        }
+        let out = UnsafeMutableRawPointer(sums + c)
+        out.storeBytes(of: s0, as: V.self)
+        out.storeBytes(of: s1, toByteOffset: width &* 4, as: V.self)
+        out.storeBytes(of: s2, toByteOffset: width &* 8, as: V.self)
+        out.storeBytes(of: s3, toByteOffset: width &* 12, as: V.self)
+        c &+= 4 &* width
+    }
+    while c &+ width <= channels {
+        var s = V()
+        var row = UnsafeRawPointer(input + c)
+        for _ in 0..<rows {
+            s += row.loadUnaligned(as: V.self)
+            row += rowBytes
+        }
+        UnsafeMutableRawPointer(sums + c).storeBytes(of: s, as: V.self)
+        c &+= width
+    }
+    guard c < channels else { return }
+    for channel in c..<channels { sums[channel] = 0 }
+    var row = input
+    for _ in 0..<rows {
+        for channel in c..<channels { sums[channel] += row[channel] }
+        row += channels
+    }
+}

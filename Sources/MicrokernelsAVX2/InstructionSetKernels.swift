@@ -53,6 +53,11 @@ package enum InstructionSetKernels {
         Microkernels.depthwiseIntegerRow(SIMD16<Float>.self, s, inputs, acc: acc, fused: true, firstChannel: first)
     }
 
+    /// Each channel's sum over `rows` rows (`Microkernels.sumRows`).
+    package static func sumRows(_ input: UnsafePointer<Float>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Float>) {
+        Microkernels.sumRows(SIMD16<Float>.self, input, rows: rows, channels: channels, into: sums)
+    }
+
     package static func floatBinary(_ operation: FloatBinaryOperation, _ x: UnsafePointer<Float>, contiguous xContiguous: Bool,
                                     _ y: UnsafePointer<Float>, contiguous yContiguous: Bool, _ out: UnsafeMutablePointer<Float>, count: Int,
                                     minimum: Float, maximum: Float) {

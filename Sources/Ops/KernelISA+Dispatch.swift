@@ -23,6 +23,17 @@ extension KernelISA {
         }
     }
 
+    /// Each channel's sum over `rows` rows of `channels` floats, rows in order from +0
+    /// (`Microkernels.sumRows`): the same floats at every level.
+    @inline(__always)
+    func sumRows(_ input: UnsafePointer<Float>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.sumRows(input, rows: rows, channels: channels, into: sums)
+        case .avx2: MicrokernelsAVX2.InstructionSetKernels.sumRows(input, rows: rows, channels: channels, into: sums)
+        case .baseline: Microkernels.sumRows(SIMD8<Float>.self, input, rows: rows, channels: channels, into: sums)
+        }
+    }
+
     /// `out[i] = clamp(x[i] op y[i])` over `count` values, `x` or `y` a single value repeated
     /// when not `contiguous` (`Microkernels.floatBinary`).
     @inline(__always)

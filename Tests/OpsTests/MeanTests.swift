@@ -47,6 +47,32 @@ import TFLiteCore
         }
     }
 
+    /// A FLOAT32 global average pool gives the same bytes at every kernel level (AVX-512 adds
+    /// the rows with its own loop), on 1 and 2 threads: a NaN in one channel stays NaN, an
+    /// infinity stays infinite, a channel of −0 gives +0 (sums start at +0, as the reference's).
+    @Test func floatGlobalPoolIsTheSameAtEveryLevel() throws {
+        let (height, width, channels) = (14, 14, 200)
+        var values = (0..<(height * width * channels)).map { Float(($0 * 53) % 97) / 7 - 6 }
+        for pixel in 0..<(height * width) { values[pixel * channels + 5] = -0.0 }
+        values[17 * channels + 9] = .nan
+        values[30 * channels + 11] = .infinity
+        values[40 * channels + 195] = .nan   // among the last channels, summed one by one
+        let inputs: [KernelHarness.Input?] = [.init(.float32, [1, height, width, channels], values), .init(.int32, [2], [Int32(1), 2], constant: true)]
+        func run(_ isa: KernelISA, threads: Int) throws -> [Float] {
+            try KernelHarness.run(threads: threads, isa: isa, inputs: inputs, outputs: [TensorDescription(type: .float32, shape: [])]) {
+                (ctx: inout PrepareContext) throws(OpError) in try Mean.prepare(ReducerOptions(keepDims: true), &ctx) }[0].values(as: Float.self)
+        }
+        let reference = try run(.baseline, threads: 1)
+        #expect(reference.count == channels && reference[9].isNaN && reference[195].isNaN && reference[11] == .infinity)
+        // The sums start at +0, as the reference's: a channel of −0 averages to +0.
+        #expect(reference[5].bitPattern == Float(0).bitPattern)
+        for isa in KernelISA.allCases where isa <= KernelISA.supported {
+            for threads in [1, 2] {
+                #expect(try run(isa, threads: threads).map(\.bitPattern) == reference.map(\.bitPattern), "\(isa), \(threads) thread(s)")
+            }
+        }
+    }
+
     /// An INT8 and a UINT8 global average pool on 1 and 2 threads: the same bytes, each LiteRT's
     /// reference value (QuantizedMeanOrSum: the sum less zp_in · n through the multiplier
     /// s_in/s_out with 1/n folded in, plus zp_out, clamped) and the real mean within ±1; 49
