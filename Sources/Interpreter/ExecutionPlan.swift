@@ -157,6 +157,13 @@ final class ExecutionPlan {
             for (opIndex, op) in subgraph.operators.enumerated() where kernels[opIndex] != nil {
                 for t in op.inputs where t >= 0 { readers[t] += 1 }
             }
+            // The one live step reading `t`, as its input 0 and nowhere else, when it runs after
+            // step `opIndex` (the step that fuses into it: 1e, 1f).
+            func soleReader(of t: Int, after opIndex: Int) -> Int? {
+                guard let reader = subgraph.operators.indices.first(where: { kernels[$0] != nil && reads[$0].contains(t) }),
+                      reader > opIndex, reads[reader].first == t, reads[reader].dropFirst().allSatisfy({ $0 != t }) else { return nil }
+                return reader
+            }
             var writer = [Int](repeating: -1, count: tensors.count)
             for (opIndex, op) in subgraph.operators.enumerated() where kernels[opIndex] != nil {
                 for t in op.outputs { writer[t] = opIndex }
@@ -220,8 +227,7 @@ final class ExecutionPlan {
                 guard let mul = kernels[opIndex] as? FloatBinaryKernel, let range = mul.multiplicationRange, op.inputs.count == 2,
                       op.outputs.count == 1, let out = op.outputs.first, readers[out] == 1, !subgraph.outputs.contains(out),
                       let channels = shapes[out].last, shapes[out].count == 4, tensors[out].type == .float32,
-                      let reader = subgraph.operators.indices.first(where: { kernels[$0] != nil && reads[$0].contains(out) }),
-                      reader > opIndex, reads[reader].first == out, reads[reader].dropFirst().allSatisfy({ $0 != out }) else { continue }
+                      let reader = soleReader(of: out, after: opIndex) else { continue }
                 for position in 0..<2 {
                     let x = op.inputs[position], scale = op.inputs[1 - position]
                     guard x >= 0, scale >= 0, x != scale, shapes[x] == shapes[out], tensors[x].type == .float32, tensors[scale].type == .float32,
@@ -247,9 +253,7 @@ final class ExecutionPlan {
             for (opIndex, op) in subgraph.operators.enumerated() where op.builtin == .depthwiseConv2D {
                 guard let block = kernels[opIndex] as? DepthwiseAfterConvolutionKernel, reads[opIndex].count == 1,
                       op.outputs.count == 1, let t = op.outputs.first, readers[t] == 1, !subgraph.outputs.contains(t),
-                      let reader = subgraph.operators.indices.first(where: { kernels[$0] != nil && reads[$0].contains(t) }),
-                      reader > opIndex, reads[reader].first == t, reads[reader].dropFirst().allSatisfy({ $0 != t }),
-                      let projection = kernels[reader], block.fuseProjection(projection, scratchBudget: options.memoryBudget) else { continue }
+                      let reader = soleReader(of: t, after: opIndex), let projection = kernels[reader], block.fuseProjection(projection, scratchBudget: options.memoryBudget) else { continue }
                 reads[reader] = reads[opIndex] + reads[reader].dropFirst()
                 kernels[reader] = block
                 kernels[opIndex] = nil

@@ -314,14 +314,7 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
             return
         }
         #endif
-        let tileRows = weights.tileRows, k = g.patchSize, n = g.outputChannels
-        let first = row * g.outputWidth
-        var done = 0
-        while done < g.outputWidth {
-            let count = min(tileRows, g.outputWidth - done)
-            storeTile(rows: count, a: input + (first + done) * k, out: out + done * n, addend: nil, panels: 0..<weights.panels)
-            done += count
-        }
+        storeTiles(pixels: g.outputWidth, a: input + row * g.outputWidth * g.patchSize, out: out, addend: nil)
     }
 
     /// Whether `projectPixels` can run this convolution: 1×1, on the matrix-multiply path, no
@@ -338,11 +331,20 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     /// them: any fused HARD_SWISH, and the fused residual ADD with `addend` (its other input,
     /// the whole tensor). Needs no scratch. Only when `projectsPixels`.
     func projectPixels(first: Int, count: Int, a: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?) {
+        let n = geometry.outputChannels
+        storeTiles(pixels: count, a: a, out: output + first * n, addend: addend.map { $0 + first * n })
+    }
+
+    /// `pixels` consecutive output pixels, every channel, from their input rows at `a`
+    /// (`patchSize` apart) into `out` (`outputChannels` apart), a tile at a time (`storeTile`;
+    /// `addend`: the residual addend's same pixels).
+    @inline(__always)
+    private func storeTiles(pixels: Int, a: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?) {
         let tileRows = weights.tileRows, k = geometry.patchSize, n = geometry.outputChannels
         var done = 0
-        while done < count {
-            let rows = min(tileRows, count - done), pixel = first + done
-            storeTile(rows: rows, a: a + done * k, out: output + pixel * n, addend: addend.map { $0 + pixel * n }, panels: 0..<weights.panels)
+        while done < pixels {
+            let rows = min(tileRows, pixels - done)
+            storeTile(rows: rows, a: a + done * k, out: out + done * n, addend: addend.map { $0 + done * n }, panels: 0..<weights.panels)
             done += rows
         }
     }

@@ -208,17 +208,12 @@ struct ReductionPlan {
     }
 }
 
-/// An element type a global pool sums: FLOAT32 into floats, INT8 and UINT8 into Int32
-/// (wrapping, as the reference's int32 accumulator).
+/// An element type `globalPoolSums` sums: INT8 and UINT8 into Int32 (wrapping, as the
+/// reference's int32 accumulator). FLOAT32 takes `floatGlobalPoolSums`.
 protocol PoolElement {
     associatedtype Sum
     static var zeroSum: Sum { get }
     static func accumulate(_ sum: Sum, _ x: Self) -> Sum
-}
-
-extension Float: PoolElement {
-    static var zeroSum: Float { 0 }
-    @inline(__always) static func accumulate(_ sum: Float, _ x: Float) -> Float { sum + x }
 }
 
 extension Int8: PoolElement {
