@@ -30,6 +30,32 @@
     }
 }
 
+/// What a float matrix multiply does to each clamped value before storing it — the fused ops
+/// of a FLOAT32 CONV_2D, in this order: HARD_SWISH (`Microkernels.hardSwish`'s arithmetic), then
+/// a residual ADD of `addend` (laid out as the output: the value for output row r, channel c at
+/// `addend[r · outStride + c]`, the same offset from `addend` as the value's from `out`),
+/// clamped to the ADD's [minimum, maximum] as `floatBinary` clamps.
+@usableFromInline package struct FloatGEMMEpilogue {
+    @usableFromInline package var hardSwish: Bool
+    @usableFromInline package var addend: UnsafePointer<Float>?
+    /// The ADD's first operand is the addend (else the multiply's value).
+    @usableFromInline package var addendFirst: Bool
+    @usableFromInline package var minimum: Float
+    @usableFromInline package var maximum: Float
+
+    @usableFromInline package init(hardSwish: Bool = false, addend: UnsafePointer<Float>? = nil, addendFirst: Bool = false,
+                                   minimum: Float = -.infinity, maximum: Float = .infinity) {
+        self.hardSwish = hardSwish; self.addend = addend; self.addendFirst = addendFirst
+        self.minimum = minimum; self.maximum = maximum
+    }
+
+    /// Nothing after the clamp.
+    @inlinable package static var none: FloatGEMMEpilogue { FloatGEMMEpilogue() }
+
+    /// Whether there is anything to do.
+    @inlinable package var isEmpty: Bool { !hardSwish && addend == nil }
+}
+
 /// The operands of an exact integer matrix multiply (INT8/UINT8 CONV_2D and FULLY_CONNECTED):
 /// weights with their zero point removed, held as floats, Int32 bias, and the per-channel
 /// fixed-point requantization (multiplier, shifts and rounding mask, all zero-padded to whole

@@ -151,8 +151,70 @@ extension InstructionSetKernels {
     /// the epilogue written with the intrinsics, since the generic `SIMD16` clamp and partial
     /// store were rebuilt lane by lane (128-bit inserts) and cost more than the whole k loop for
     /// small k. Rows past `rows` repeat row 0: computed, never stored.
+    /// `epilogue` is applied in registers before each store (one specialization per kind, so
+    /// the plain multiply does no more than before).
     package static func floatRowsWide(_ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
-                               out: UnsafeMutablePointer<Float>, outStride: Int) {
+                                      out: UnsafeMutablePointer<Float>, outStride: Int, epilogue: FloatGEMMEpilogue = .none) {
+        if let addend = epilogue.addend {
+            let add = ResidualEpilogue(addend: addend, addendFirst: epilogue.addendFirst,
+                                       minimum: _mm512_set1_ps(epilogue.minimum), maximum: _mm512_set1_ps(epilogue.maximum))
+            if epilogue.hardSwish {
+                floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, ThenAdd(first: HardSwishEpilogue(), add: add))
+            } else {
+                floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, ThenAdd(first: NoEpilogue(), add: add))
+            }
+        } else if epilogue.hardSwish {
+            floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, HardSwishEpilogue())
+        } else {
+            floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, NoEpilogue())
+        }
+    }
+
+    /// What `floatRowsWide` does to a clamped vector of output before storing it (`offset`: the
+    /// vector's element offset from `out`; `mask`: the lanes stored).
+    protocol WideEpilogue {
+        func apply(_ v: __m512, offset: Int, mask: __mmask16) -> __m512
+    }
+
+    struct NoEpilogue: WideEpilogue {
+        @inline(__always) func apply(_ v: __m512, offset: Int, mask: __mmask16) -> __m512 { v }
+    }
+
+    /// HARD_SWISH with `Microkernels.hardSwish`'s arithmetic, `x · min(6, max(0, x + 3)) · (1/6)`:
+    /// Swift's `min(6, m)` (`m < 6 ? m : 6`) is `vminps(m, 6)` exactly; its `max(0, t)`
+    /// (`t >= 0 ? t : 0`) is `vmaxps(0, t)` but for a NaN `t`, kept here where Swift gives 0 —
+    /// `t` is NaN only when `x` is, and then either product is `x`'s NaN, quieted.
+    struct HardSwishEpilogue: WideEpilogue {
+        @inline(__always) func apply(_ x: __m512, offset: Int, mask: __mmask16) -> __m512 {
+            let t = _mm512_add_ps(x, _mm512_set1_ps(3))
+            let c = _mm512_min_ps(_mm512_max_ps(_mm512_setzero_ps(), t), _mm512_set1_ps(6))
+            return _mm512_mul_ps(_mm512_mul_ps(x, c), _mm512_set1_ps(1 / 6 as Float))
+        }
+    }
+
+    /// The residual ADD, `floatBinary16`'s arithmetic: the two values in the ADD's order,
+    /// clamped as the reference clamps.
+    struct ResidualEpilogue {
+        let addend: UnsafePointer<Float>
+        let addendFirst: Bool
+        let minimum: __m512, maximum: __m512
+    }
+
+    /// `first`, then the residual ADD.
+    struct ThenAdd<First: WideEpilogue>: WideEpilogue {
+        let first: First
+        let add: ResidualEpilogue
+        @inline(__always) func apply(_ v: __m512, offset: Int, mask: __mmask16) -> __m512 {
+            let value = first.apply(v, offset: offset, mask: mask)
+            let other = _mm512_maskz_loadu_ps(mask, add.addend + offset)
+            let sum = add.addendFirst ? _mm512_add_ps(other, value) : _mm512_add_ps(value, other)
+            return _mm512_min_ps(add.maximum, _mm512_max_ps(add.minimum, sum))
+        }
+    }
+
+    @inline(__always)
+    static func floatRowsWide<E: WideEpilogue>(_ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
+                                               out: UnsafeMutablePointer<Float>, outStride: Int, _ epilogue: E) {
         let a0 = a, a1 = rows > 1 ? a + aStride : a, a2 = rows > 2 ? a + 2 &* aStride : a, a3 = rows > 3 ? a + 3 &* aStride : a
         let a4 = rows > 4 ? a + 4 &* aStride : a, a5 = rows > 5 ? a + 5 &* aStride : a
         let a6 = rows > 6 ? a + 6 &* aStride : a, a7 = rows > 7 ? a + 7 &* aStride : a
@@ -160,7 +222,9 @@ extension InstructionSetKernels {
         let k = p.k
         let weights = p.weights.assumingMemoryBound(to: Float.self), bias = p.bias.assumingMemoryBound(to: Float.self)
         @inline(__always) func store(_ c: __m512, _ row: Int, _ column: Int, _ mask: __mmask16) {
-            if row < rows { _mm512_mask_storeu_ps(out + (row &* outStride &+ column), mask, _mm512_min_ps(hi, _mm512_max_ps(lo, c))) }
+            guard row < rows else { return }
+            let offset = row &* outStride &+ column
+            _mm512_mask_storeu_ps(out + offset, mask, epilogue.apply(_mm512_min_ps(hi, _mm512_max_ps(lo, c)), offset: offset, mask: mask))
         }
         var panel = 0
         if rows == 1 {

@@ -350,48 +350,21 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     }
 
     /// The channels of `panels` of `rows` (≤ `tileRows`) output pixels from their input rows
-    /// at `a` (`patchSize` apart) into `out` (`outputChannels` apart): the matrix multiply, then
-    /// any fused HARD_SWISH and residual ADD (`addend`: the addend's same pixels).
+    /// at `a` (`patchSize` apart) into `out` (`outputChannels` apart): the matrix multiply with
+    /// any fused HARD_SWISH and residual ADD (`addend`: the addend's same pixels) applied to
+    /// each value before it is stored.
     @inline(__always)
     private func storeTile(rows: Int, a: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?, panels: Range<Int>) {
         let k = geometry.patchSize, n = geometry.outputChannels
-        weights.multiply(rows: rows, a: a, aStride: k, out: out, outStride: n, minimum: minimum, maximum: maximum, panels: panels)
-        applyHardSwish(out, rows: rows, panels: panels)
-        addResidual(out, addend, rows: rows, panels: panels)
-    }
-
-    /// The fused residual ADD over the channels of `panels` in `rows` output rows just stored
-    /// (and `addend`'s same rows): the ADD's own loop, in place.
-    @inline(__always)
-    private func addResidual(_ out: UnsafeMutablePointer<Float>, _ addend: UnsafePointer<Float>?, rows: Int, panels: Range<Int>) {
-        guard let addend, let r = residual else { return }
-        forEachStoredRun(rows: rows, panels: panels) { offset, count in
-            let value = UnsafePointer(out + offset), other = addend + offset
-            weights.isa.floatBinary(.add, r.addendFirst ? other : value, contiguous: true, r.addendFirst ? value : other, contiguous: true,
-                                    out + offset, count: count, minimum: r.minimum, maximum: r.maximum)
+        var epilogue = FloatGEMMEpilogue(hardSwish: hardSwish)
+        if let addend, let r = residual {
+            epilogue.addend = addend
+            epilogue.addendFirst = r.addendFirst
+            epilogue.minimum = r.minimum
+            epilogue.maximum = r.maximum
         }
-    }
-
-    /// HARD_SWISH over the channels of `panels` in `rows` output rows just stored (when fused).
-    @inline(__always)
-    private func applyHardSwish(_ out: UnsafeMutablePointer<Float>, rows: Int, panels: Range<Int>) {
-        guard hardSwish else { return }
-        forEachStoredRun(rows: rows, panels: panels) { offset, count in weights.isa.hardSwish(out + offset, out + offset, count: count) }
-    }
-
-    /// The contiguous runs `(offset, count)` of the channels of `panels` in `rows` output rows
-    /// (offsets from the first row's start): one run when the panels cover every channel, else
-    /// one per row.
-    @inline(__always)
-    private func forEachStoredRun(rows: Int, panels: Range<Int>, _ body: (_ offset: Int, _ count: Int) -> Void) {
-        let n = geometry.outputChannels, width = weights.isa.panelWidth
-        let first = panels.lowerBound * width, count = min(n, panels.upperBound * width) - first
-        guard count > 0 else { return }
-        if count == n {
-            body(0, rows * n)
-        } else {
-            for row in 0..<rows { body(row * n + first, count) }
-        }
+        weights.multiply(rows: rows, a: a, aStride: k, out: out, outStride: n, minimum: minimum, maximum: maximum, panels: panels,
+                         epilogue: epilogue)
     }
 }
 

@@ -40,11 +40,12 @@ package final class PackedFloatWeights {
     var tileRows: Int { isa >= .avx512 ? wideTileRows : gemmTileRows }
 
     /// Computes `rows` (1…`tileRows`) rows of output from rows of `a` (`k` values each, `aStride`
-    /// apart) into `out` (rows `outStride` apart).
+    /// apart) into `out` (rows `outStride` apart), each clamped value then put through
+    /// `epilogue` (its addend laid out as `out`).
     /// `panels` limits the call to those output panels (default all).
     @inline(__always)
     func multiply(rows: Int, a: UnsafePointer<Float>, aStride: Int, out whole: UnsafeMutablePointer<Float>, outStride: Int,
-                  minimum: Float, maximum: Float, panels range: Range<Int>? = nil) {
+                  minimum: Float, maximum: Float, panels range: Range<Int>? = nil, epilogue: FloatGEMMEpilogue = .none) {
         let first = range?.lowerBound ?? 0, count = range?.count ?? panels
         let width = isa.panelWidth, column = first * width
         let p = FloatGEMMPanels(k: k, n: min(n - column, count * width), panels: count,
@@ -54,12 +55,29 @@ package final class PackedFloatWeights {
         switch isa {
         case .avx512, .avx512vnni:
             #if arch(x86_64)
-            MicrokernelsAVX512.InstructionSetKernels.floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
+            var shifted = epilogue
+            shifted.addend = epilogue.addend.map { $0 + column }
+            MicrokernelsAVX512.InstructionSetKernels.floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride,
+                                                                  epilogue: shifted)
+            return
             #endif
         case .avx2: MicrokernelsAVX2.InstructionSetKernels.floatRows(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride)
         case .baseline:
             floatGEMMRows(SIMD8<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride,
                           fused: KernelISA.baselineFuses)
+        }
+        guard !epilogue.isEmpty, p.n > 0 else { return }
+        // The narrower levels apply the epilogue as the ops' own loops, over the stored runs:
+        // one when the rows are contiguous, else one per row.
+        let (runs, runLength, runStride) = outStride == p.n ? (1, rows * p.n, 0) : (rows, p.n, outStride)
+        for run in 0..<runs {
+            let o = out + run * runStride, value = UnsafePointer(o)
+            if epilogue.hardSwish { isa.hardSwish(value, o, count: runLength) }
+            if let addend = epilogue.addend {
+                let other = addend + column + run * runStride
+                isa.floatBinary(.add, epilogue.addendFirst ? other : value, contiguous: true, epilogue.addendFirst ? value : other, contiguous: true,
+                                o, count: runLength, minimum: epilogue.minimum, maximum: epilogue.maximum)
+            }
         }
     }
 }

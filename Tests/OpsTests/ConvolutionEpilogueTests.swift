@@ -1,0 +1,99 @@
+import Ops
+import Testing
+import TFLiteCore
+
+/// A FLOAT32 convolution with a fused HARD_SWISH and residual ADD (applied in the matrix
+/// multiply's registers on AVX-512, as the ops' own loops elsewhere) stores the bytes of the
+/// convolution, the HARD_SWISH op and the ADD op run one after the other — at every
+/// instruction-set level, on 1 and 2 threads, 1×1 and 3×3, with NaN, infinities, signed zeros
+/// and HARD_SWISH's corners (−3, 3) in the values.
+@Suite struct ConvolutionEpilogueTests {
+    typealias Harness = DepthwiseAfterConvolutionTests
+
+    /// Mostly uniform in ±4; one in 16 a special value.
+    static func value(_ g: inout SeededGenerator) -> Float {
+        let specials: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, -3, 3, 6, -6, .leastNonzeroMagnitude]
+        if Int.random(in: 0..<16, using: &g) == 0 { return specials.randomElement(using: &g) ?? 0 }
+        return Float.random(in: -4...4, using: &g)
+    }
+
+    /// The same bits, or both NaN: which operand's NaN an addition returns is the compiler's
+    /// choice (it may swap them), in the ops' own loops as much as here.
+    static func same(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
+
+    @Test func fusedEpilogueIsTheOpsBytes() throws {
+        var g = SeededGenerator(seed: 53)
+        var cases = 0, specialOutputs = 0
+        for round in 0..<24 {
+            let height = Int.random(in: 1...6, using: &g), width = Int.random(in: 1...13, using: &g)
+            // Round 5: weights past the panel block (128 KB), so the 1×1 path takes them in two.
+            let inputChannels = round == 5 ? 160 : Int.random(in: 1...24, using: &g)
+            let outputChannels = round == 5 ? 240 : Int.random(in: 1...70, using: &g)
+            let size = round % 3 == 2 ? 3 : 1
+            let activations: [FusedActivation] = [.none, .relu, .relu6]
+            let convolutionOptions = Conv2DOptions(padding: .same, activation: activations.randomElement(using: &g) ?? .none)
+            let addOptions = ArithmeticOptions(activation: activations.randomElement(using: &g) ?? .none)
+            let hardSwish = round % 4 != 1, residual = round % 4 != 0, addendFirst = Bool.random(using: &g)
+            let k = size * size * inputChannels
+            // Every other round, one-hot weights: the output is bias + one input value, exactly,
+            // so HARD_SWISH's corners and the specials reach the epilogue unblurred.
+            let oneHot = round % 2 == 0
+            let weights = (0..<(outputChannels * k)).map { i in oneHot ? (i % k == (i / k) % k ? 1 : 0) : Float.random(in: -1...1, using: &g) }
+            let bias = (0..<outputChannels).map { _ in oneHot ? [0, -0.0, 0.5].randomElement(using: &g) ?? 0 : Float.random(in: -1...1, using: &g) }
+            let input = (0..<(height * width * inputChannels)).map { _ in Self.value(&g) }
+            let outputCount = height * width * outputChannels
+            let addend = (0..<outputCount).map { _ in Self.value(&g) }
+            let constants = [Harness.constant([outputChannels, size, size, inputChannels], weights), Harness.constant([outputChannels], bias)]
+            defer { constants.forEach { $0.data.map { UnsafeMutableRawPointer(mutating: $0.baseAddress)?.deallocate() } } }
+            let inputDescription = TensorDescription(type: .float32, shape: [1, height, width, inputChannels])
+            for isa in KernelISA.allCases where isa <= KernelISA.supported {
+                for threads in [1, 2] {
+                    func convolution() throws -> (any Kernel, [Int]) {
+                        try Harness.prepare([inputDescription] + constants, threads: threads, isa: isa) { (c: inout PrepareContext) throws(OpError) in
+                            try Conv2D.prepare(convolutionOptions, &c)
+                        }
+                    }
+                    let (plain, shape) = try convolution()
+                    let outputDescription = TensorDescription(type: .float32, shape: shape)
+                    let (swish, _) = try Harness.prepare([outputDescription], threads: threads, isa: isa) { (c: inout PrepareContext) throws(OpError) in
+                        try HardSwish.prepare(&c)
+                    }
+                    let (add, _) = try Harness.prepare([outputDescription, outputDescription], threads: threads, isa: isa) { (c: inout PrepareContext) throws(OpError) in
+                        try Add.prepare(addOptions, &c)
+                    }
+                    let range = try #require((add as? FloatBinaryKernel)?.additionRange)
+                    let (fused, _) = try convolution()
+                    if hardSwish { try #require(fused as? HardSwishFusing).fuseHardSwish() }
+                    // The direct convolution (a 3-channel 3×3 at AVX-512) takes no residual ADD.
+                    let adds = residual && (fused as? ResidualAddFusing)?.fuseResidualAdd(input: 3, addendFirst: addendFirst, minimum: range.minimum,
+                                                                                            maximum: range.maximum) == true
+                    #expect(adds || !residual || (size == 3 && inputChannels <= 4), "\(isa): residual ADD not fused")
+                    var separate = input.withUnsafeBytes { Harness.eval(plain, input: $0.baseAddress.unsafelyUnwrapped, count: outputCount, threads: threads) }
+                    if hardSwish {
+                        separate = separate.withUnsafeBytes { Harness.eval(swish, input: $0.baseAddress.unsafelyUnwrapped, count: outputCount, threads: threads) }
+                    }
+                    if adds {
+                        separate = separate.withUnsafeBytes { value in
+                            addend.withUnsafeBytes { other in
+                                let (x, y) = addendFirst ? (other, value) : (value, other)
+                                return Harness.eval(add, input: x.baseAddress.unsafelyUnwrapped, extra: [y.baseAddress], count: outputCount, threads: threads)
+                            }
+                        }
+                    }
+                    let together = input.withUnsafeBytes { raw in
+                        addend.withUnsafeBytes { other in
+                            Harness.eval(fused, input: raw.baseAddress.unsafelyUnwrapped, extra: [nil, nil, other.baseAddress], count: outputCount, threads: threads)
+                        }
+                    }
+                    let differing = zip(together, separate).filter { !Self.same($0, $1) }.count
+                    #expect(together.count == outputCount && differing == 0,
+                            "\(differing) of \(outputCount) values differ, \(isa) \(threads) thread(s): \(size)×\(size) \(inputChannels) → \(outputChannels), hard-swish \(hardSwish), residual \(residual)")
+                    specialOutputs += separate.filter { !$0.isFinite || $0 == 0 }.count
+                    cases += 1
+                }
+            }
+        }
+        #expect(cases >= 48, "only \(cases) cases ran")
+        #expect(specialOutputs > 100, "only \(specialOutputs) NaN, infinite or zero outputs compared")
+    }
+}
