@@ -33,14 +33,26 @@ package enum InstructionSetKernels {
         integerGEMMRows(SIMD16<Float>.self, p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, scratch: scratch, fused: true)
     }
 
+    /// `hardSwish`: a fused HARD_SWISH (`Microkernels.hardSwish`) on every stored value — in
+    /// registers for the whole 16-channel groups at AVX-512.
     package static func depthwiseFloatRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
-                                          out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) {
+                                          out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float, hardSwish: Bool = false) {
         var first = 0
         #if TFLITE_AVX512
-        first = depthwiseFloatRows16(s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum)
+        first = hardSwish ? depthwiseFloatRows16(s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum, HardSwishEpilogue())
+                          : depthwiseFloatRows16(s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum, NoEpilogue())
         #endif
         Microkernels.depthwiseFloatRow(SIMD16<Float>.self, s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum, fused: true,
                                        firstChannel: first)
+        guard hardSwish, first < s.channels else { return }
+        if first == 0 && s.pixelStride == s.channels {
+            Microkernels.hardSwish(out, out, count: s.outputWidth &* s.channels)
+        } else {
+            for ox in 0..<s.outputWidth {
+                let o = out + (ox &* s.pixelStride &+ first)
+                Microkernels.hardSwish(o, o, count: s.channels &- first)
+            }
+        }
     }
 
     /// `acc += Σ taps` for channels from `firstChannel` (a multiple of 16).
@@ -874,21 +886,24 @@ extension InstructionSetKernels {
     }
 
     /// Float rows for channels `0 ..< whole`; returns `whole`.
-    static func depthwiseFloatRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
-                                     out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float) -> Int {
+    static func depthwiseFloatRows16<E: WideEpilogue>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
+                                                      out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float, _ epilogue: E) -> Int {
         let stride = s.pixelStride, whole = s.channels / 16 &* 16
         // max(lo, x) and min(hi, x) return x when x is NaN, as the reference's std::max/min do.
         let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
-        struct Body: DepthwiseRowBody {
-            let bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, stride: Int, lo: __m512, hi: __m512
-            @inline(__always) func initial(_ c: Int) -> __m512 { _mm512_loadu_ps(bias + c) }
-            @inline(__always) func state(_ c: Int) {}
-            @inline(__always) func store(_ ox: Int, _ c: Int, _ sum: __m512, _: Void) {
-                _mm512_storeu_ps(out + (ox &* stride &+ c), _mm512_min_ps(hi, _mm512_max_ps(lo, sum)))
-            }
-        }
-        depthwiseSums(s, inputs, whole: whole, Body(bias: bias, out: out, stride: stride, lo: lo, hi: hi))
+        depthwiseSums(s, inputs, whole: whole, FloatDepthwiseBody(bias: bias, out: out, stride: stride, lo: lo, hi: hi, epilogue: epilogue))
         return whole
+    }
+
+    /// The float depthwise row's store: bias first, clamped, then the epilogue.
+    struct FloatDepthwiseBody<E: WideEpilogue>: DepthwiseRowBody {
+        let bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, stride: Int, lo: __m512, hi: __m512, epilogue: E
+        @inline(__always) func initial(_ c: Int) -> __m512 { _mm512_loadu_ps(bias + c) }
+        @inline(__always) func state(_ c: Int) {}
+        @inline(__always) func store(_ ox: Int, _ c: Int, _ sum: __m512, _: Void) {
+            let offset = ox &* stride &+ c
+            _mm512_storeu_ps(out + offset, epilogue.apply(_mm512_min_ps(hi, _mm512_max_ps(lo, sum)), offset: offset, mask: 0xFFFF))
+        }
     }
 
     /// Exact integer accumulators (`acc += Σ`, taps integers held as floats) for channels

@@ -238,8 +238,12 @@ final class FloatDepthwiseKernel: HardSwishFusing {
         let inputs = s.collectRows(row, tables: slice, filters: UnsafePointer(weights.pointer) + first) { iy, slot in rowFor(iy, slot) + first }
         let out = rowOutput + first
         switch isa {
-        case .avx512, .avx512vnni: MicrokernelsAVX512.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
-        case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi)
+        case .avx512, .avx512vnni:
+            MicrokernelsAVX512.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, hardSwish: hardSwish)
+            return
+        case .avx2:
+            MicrokernelsAVX2.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, hardSwish: hardSwish)
+            return
         case .baseline:
             depthwiseFloatRow(SIMD8<Float>.self, rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, fused: KernelISA.baselineFuses)
         }

@@ -2,11 +2,11 @@ import Ops
 import Testing
 import TFLiteCore
 
-/// A FLOAT32 convolution with a fused HARD_SWISH and residual ADD (applied in the matrix
-/// multiply's registers on AVX-512, as the ops' own loops elsewhere) stores the bytes of the
-/// convolution, the HARD_SWISH op and the ADD op run one after the other — at every
-/// instruction-set level, on 1 and 2 threads, 1×1 and 3×3, with NaN, infinities, signed zeros
-/// and HARD_SWISH's corners (−3, 3) in the values.
+/// A FLOAT32 convolution with a fused HARD_SWISH and residual ADD, and a depthwise convolution
+/// with a fused HARD_SWISH (applied in registers before the store on AVX-512, as the ops' own
+/// loops elsewhere), store the bytes of the ops run one after the other — at every
+/// instruction-set level, on 1 and 2 threads, with NaN, infinities, signed zeros and
+/// HARD_SWISH's corners (−3, 3) in the values.
 @Suite struct ConvolutionEpilogueTests {
     typealias Harness = DepthwiseAfterConvolutionTests
 
@@ -95,5 +95,51 @@ import TFLiteCore
         }
         #expect(cases >= 48, "only \(cases) cases ran")
         #expect(specialOutputs > 100, "only \(specialOutputs) NaN, infinite or zero outputs compared")
+    }
+
+    @Test func fusedDepthwiseHardSwishIsTheOpsBytes() throws {
+        var g = SeededGenerator(seed: 59)
+        var cases = 0
+        for round in 0..<16 {
+            let height = Int.random(in: 1...6, using: &g), width = Int.random(in: 1...13, using: &g)
+            // Whole groups of 16 channels, a remainder, or both.
+            let channels = [16, 32, 8, 72, 5, 40][round % 6] + (round >= 6 ? 16 * Int.random(in: 0...2, using: &g) : 0)
+            let stride = round % 3 == 1 ? 2 : 1
+            let activations: [FusedActivation] = [.none, .relu, .relu6]
+            let options = DepthwiseConv2DOptions(padding: .same, strideWidth: stride, strideHeight: stride, dilationWidth: 1, dilationHeight: 1,
+                                                 depthMultiplier: 1, activation: activations.randomElement(using: &g) ?? .none)
+            // Every other round the centre tap alone is 1: the output is bias + the input value.
+            let oneHot = round % 2 == 0
+            let weights = (0..<(9 * channels)).map { i in oneHot ? (i / channels == 4 ? 1 : 0) : Float.random(in: -1...1, using: &g) }
+            let bias = (0..<channels).map { _ in oneHot ? [0, -0.0].randomElement(using: &g) ?? 0 : Float.random(in: -1...1, using: &g) }
+            let input = (0..<(height * width * channels)).map { _ in Self.value(&g) }
+            let constants = [Harness.constant([1, 3, 3, channels], weights), Harness.constant([channels], bias)]
+            defer { constants.forEach { $0.data.map { UnsafeMutableRawPointer(mutating: $0.baseAddress)?.deallocate() } } }
+            let inputDescription = TensorDescription(type: .float32, shape: [1, height, width, channels])
+            for isa in KernelISA.allCases where isa <= KernelISA.supported {
+                for threads in [1, 2] {
+                    func depthwise() throws -> (any Kernel, [Int]) {
+                        try Harness.prepare([inputDescription] + constants, threads: threads, isa: isa) { (c: inout PrepareContext) throws(OpError) in
+                            try DepthwiseConv2D.prepare(options, &c)
+                        }
+                    }
+                    let (plain, shape) = try depthwise()
+                    let count = shape.reduce(1, *)
+                    let (swish, _) = try Harness.prepare([TensorDescription(type: .float32, shape: shape)], threads: threads, isa: isa) {
+                        (c: inout PrepareContext) throws(OpError) in try HardSwish.prepare(&c)
+                    }
+                    let (fused, _) = try depthwise()
+                    try #require(fused as? HardSwishFusing).fuseHardSwish()
+                    let separate = input.withUnsafeBytes { Harness.eval(plain, input: $0.baseAddress.unsafelyUnwrapped, count: count, threads: threads) }
+                        .withUnsafeBytes { Harness.eval(swish, input: $0.baseAddress.unsafelyUnwrapped, count: count, threads: threads) }
+                    let together = input.withUnsafeBytes { Harness.eval(fused, input: $0.baseAddress.unsafelyUnwrapped, count: count, threads: threads) }
+                    let differing = zip(together, separate).filter { !Self.same($0, $1) }.count
+                    #expect(together.count == count && differing == 0,
+                            "\(differing) of \(count) values differ, \(isa) \(threads) thread(s): \(height)×\(width)×\(channels) stride \(stride)")
+                    cases += 1
+                }
+            }
+        }
+        #expect(cases >= 32, "only \(cases) cases ran")
     }
 }
