@@ -257,6 +257,22 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
                           rows: UnsafeMutablePointer<Float>?, addend: UnsafePointer<Float>?, scale: UnsafePointer<Float>?) {
         let g = geometry, tileRows = weights.tileRows
         let k = g.patchSize, n = g.outputChannels
+        if g.isPointwise, let scale, let rows, let s = inputScale {
+            // Each tile's rows scaled once (the MUL's own loop, a row at a time, into the
+            // chunk's buffer), then multiplied by every panel: the squeeze-and-excite
+            // projections' weights (≤ 0.6 MB in MobileNetV3) stay in L2 without the blocks
+            // below, which would scale each tile once per block.
+            for tile in tiles {
+                let first = tile * tileRows, count = min(tileRows, g.outputPixels - first)
+                for r in 0..<count {
+                    let x = input + (first + r) * k
+                    weights.isa.floatBinary(.mul, s.scaleFirst ? scale : x, contiguous: true, s.scaleFirst ? x : scale, contiguous: true,
+                                            rows + r * k, count: k, minimum: s.minimum, maximum: s.maximum)
+                }
+                storeTile(rows: count, a: UnsafePointer(rows), out: output + first * n, addend: addend.map { $0 + first * n }, panels: panels)
+            }
+            return
+        }
         if g.isPointwise {
             // The rows are the input itself, so the weights can be taken a block of panels at a
             // time (each block stays in cache while every tile passes over it) instead of all
@@ -268,17 +284,7 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
                 let blockPanels = firstPanel..<min(panels.upperBound, firstPanel + block)
                 for tile in tiles {
                     let first = tile * tileRows, count = min(tileRows, g.outputPixels - first)
-                    var a = input + first * k
-                    if let scale, let rows, let s = inputScale {
-                        // The MUL's own loop, one input row at a time, into the chunk's buffer.
-                        for r in 0..<count {
-                            let x = a + r * k
-                            weights.isa.floatBinary(.mul, s.scaleFirst ? scale : x, contiguous: true, s.scaleFirst ? x : scale, contiguous: true,
-                                                    rows + r * k, count: k, minimum: s.minimum, maximum: s.maximum)
-                        }
-                        a = UnsafePointer(rows)
-                    }
-                    storeTile(rows: count, a: a, out: output + first * n, addend: addend.map { $0 + first * n }, panels: blockPanels)
+                    storeTile(rows: count, a: input + first * k, out: output + first * n, addend: addend.map { $0 + first * n }, panels: blockPanels)
                 }
                 firstPanel = blockPanels.upperBound
             }

@@ -2,7 +2,8 @@ import Ops
 import Testing
 import TFLiteCore
 
-/// A FLOAT32 convolution with a fused HARD_SWISH and residual ADD, and a depthwise convolution
+/// A FLOAT32 convolution with a fused HARD_SWISH and residual ADD (and, 1×1, a fused MUL of its
+/// input by a per-channel scale), and a depthwise convolution
 /// with a fused HARD_SWISH (applied in registers before the store on AVX-512, as the ops' own
 /// loops elsewhere), store the bytes of the ops run one after the other — at every
 /// instruction-set level, on 1 and 2 threads, with NaN, infinities, signed zeros and
@@ -26,14 +27,19 @@ import TFLiteCore
         var cases = 0, specialOutputs = 0
         for round in 0..<24 {
             let height = Int.random(in: 1...6, using: &g), width = Int.random(in: 1...13, using: &g)
-            // Round 5: weights past the panel block (128 KB), so the 1×1 path takes them in two.
-            let inputChannels = round == 5 ? 160 : Int.random(in: 1...24, using: &g)
-            let outputChannels = round == 5 ? 240 : Int.random(in: 1...70, using: &g)
+            // Rounds 4 and 7: weights past the panel block (128 KB), which the 1×1 path takes a
+            // block at a time unless it scales its input.
+            let big = round == 4 || round == 7
+            let inputChannels = big ? 160 : Int.random(in: 1...24, using: &g)
+            let outputChannels = big ? 240 : Int.random(in: 1...70, using: &g)
             let size = round % 3 == 2 ? 3 : 1
             let activations: [FusedActivation] = [.none, .relu, .relu6]
             let convolutionOptions = Conv2DOptions(padding: .same, activation: activations.randomElement(using: &g) ?? .none)
             let addOptions = ArithmeticOptions(activation: activations.randomElement(using: &g) ?? .none)
             let hardSwish = round % 4 != 1, residual = round % 4 != 0, addendFirst = Bool.random(using: &g)
+            // A squeeze-and-excite MUL of the 1×1 convolution's input by a per-channel scale.
+            let scaled = size == 1 && round % 2 == 1, scaleFirst = Bool.random(using: &g)
+            let mulOptions = ArithmeticOptions(activation: activations.randomElement(using: &g) ?? .none)
             let k = size * size * inputChannels
             // Every other round, one-hot weights: the output is bias + one input value, exactly,
             // so HARD_SWISH's corners and the specials reach the epilogue unblurred.
@@ -43,6 +49,7 @@ import TFLiteCore
             let input = (0..<(height * width * inputChannels)).map { _ in Self.value(&g) }
             let outputCount = height * width * outputChannels
             let addend = (0..<outputCount).map { _ in Self.value(&g) }
+            let scale = (0..<inputChannels).map { _ in Self.value(&g) }
             let constants = [Harness.constant([outputChannels, size, size, inputChannels], weights), Harness.constant([outputChannels], bias)]
             defer { constants.forEach { $0.data.map { UnsafeMutableRawPointer(mutating: $0.baseAddress)?.deallocate() } } }
             let inputDescription = TensorDescription(type: .float32, shape: [1, height, width, inputChannels])
@@ -62,13 +69,34 @@ import TFLiteCore
                         try Add.prepare(addOptions, &c)
                     }
                     let range = try #require((add as? FloatBinaryKernel)?.additionRange)
+                    let scaleDescription = TensorDescription(type: .float32, shape: [1, 1, 1, inputChannels])
+                    let (mul, _) = try Harness.prepare(scaleFirst ? [scaleDescription, inputDescription] : [inputDescription, scaleDescription],
+                                                       threads: threads, isa: isa) { (c: inout PrepareContext) throws(OpError) in
+                        try Mul.prepare(mulOptions, &c)
+                    }
+                    let mulRange = try #require((mul as? FloatBinaryKernel)?.multiplicationRange)
                     let (fused, _) = try convolution()
                     if hardSwish { try #require(fused as? HardSwishFusing).fuseHardSwish() }
                     // The direct convolution (a 3-channel 3×3 at AVX-512) takes no residual ADD.
                     let adds = residual && (fused as? ResidualAddFusing)?.fuseResidualAdd(input: 3, addendFirst: addendFirst, minimum: range.minimum,
                                                                                             maximum: range.maximum) == true
                     #expect(adds || !residual || (size == 3 && inputChannels <= 4), "\(isa): residual ADD not fused")
-                    var separate = input.withUnsafeBytes { Harness.eval(plain, input: $0.baseAddress.unsafelyUnwrapped, count: outputCount, threads: threads) }
+                    // The scale is the step's input after the addend.
+                    if scaled {
+                        let fuses = (fused as? InputScaleFusing)?.fuseInputScale(input: adds ? 4 : 3, scaleFirst: scaleFirst, minimum: mulRange.minimum,
+                                                                                maximum: mulRange.maximum)
+                        #expect(fuses == true, "\(isa): input scale not fused")
+                    }
+                    var convolutionInput = input
+                    if scaled {
+                        convolutionInput = input.withUnsafeBytes { x in
+                            scale.withUnsafeBytes { y in
+                                let (first, second) = scaleFirst ? (y, x) : (x, y)
+                                return Harness.eval(mul, input: first.baseAddress.unsafelyUnwrapped, extra: [second.baseAddress], count: input.count, threads: threads)
+                            }
+                        }
+                    }
+                    var separate = convolutionInput.withUnsafeBytes { Harness.eval(plain, input: $0.baseAddress.unsafelyUnwrapped, count: outputCount, threads: threads) }
                     if hardSwish {
                         separate = separate.withUnsafeBytes { Harness.eval(swish, input: $0.baseAddress.unsafelyUnwrapped, count: outputCount, threads: threads) }
                     }
@@ -82,12 +110,15 @@ import TFLiteCore
                     }
                     let together = input.withUnsafeBytes { raw in
                         addend.withUnsafeBytes { other in
-                            Harness.eval(fused, input: raw.baseAddress.unsafelyUnwrapped, extra: [nil, nil, other.baseAddress], count: outputCount, threads: threads)
+                            scale.withUnsafeBytes { scale in
+                                Harness.eval(fused, input: raw.baseAddress.unsafelyUnwrapped,
+                                             extra: [nil, nil] + (adds ? [other.baseAddress] : []) + [scale.baseAddress], count: outputCount, threads: threads)
+                            }
                         }
                     }
                     let differing = zip(together, separate).filter { !Self.same($0, $1) }.count
                     #expect(together.count == outputCount && differing == 0,
-                            "\(differing) of \(outputCount) values differ, \(isa) \(threads) thread(s): \(size)×\(size) \(inputChannels) → \(outputChannels), hard-swish \(hardSwish), residual \(residual)")
+                            "\(differing) of \(outputCount) values differ, \(isa) \(threads) thread(s): \(size)×\(size) \(inputChannels) → \(outputChannels), hard-swish \(hardSwish), residual \(adds), scaled \(scaled)")
                     specialOutputs += separate.filter { !$0.isFinite || $0 == 0 }.count
                     cases += 1
                 }
