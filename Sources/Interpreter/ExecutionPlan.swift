@@ -179,6 +179,40 @@ final class ExecutionPlan {
                 kernels[opIndex] = nil
             }
 
+            // 1b′. An input normalization — a FLOAT32 MUL by a constant whose output only an ADD of
+            // a constant reads (Keras' MobileNetV3: x · scale + offset) — whose result only a
+            // directly run convolution reads, as its input, runs inside that convolution
+            // (`InputAffineFusing`): the convolution reads the MUL's input and normalizes the
+            // rows it takes; neither op's output gets memory.
+            func constantScalar(_ t: Int) -> Float? {
+                guard t >= 0, tensors[t].type == .float32, shapes[t].reduce(1, *) == 1, case .constant(let bytes) = storage[t],
+                      bytes.count >= 4 else { return nil }
+                return bytes.loadUnaligned(as: Float.self)
+            }
+            for (mulIndex, mulOp) in subgraph.operators.enumerated() where mulOp.builtin == .mul {
+                guard let mul = kernels[mulIndex] as? FloatBinaryKernel, let mulRange = mul.multiplicationRange, mulOp.inputs.count == 2,
+                      mulOp.outputs.count == 1, let m = mulOp.outputs.first, readers[m] == 1, !subgraph.outputs.contains(m),
+                      let addIndex = subgraph.operators.indices.first(where: { kernels[$0] != nil && reads[$0].contains(m) }), addIndex > mulIndex,
+                      let add = kernels[addIndex] as? FloatBinaryKernel, let addRange = add.additionRange else { continue }
+                let addOp = subgraph.operators[addIndex]
+                guard addOp.inputs.count == 2, addOp.outputs.count == 1, let a = addOp.outputs.first, readers[a] == 1,
+                      !subgraph.outputs.contains(a), let convolutionIndex = soleReader(of: a, after: addIndex),
+                      let convolution = kernels[convolutionIndex] as? InputAffineFusing,
+                      let scalePosition = (0..<2).first(where: { constantScalar(mulOp.inputs[$0]) != nil }),
+                      let scale = constantScalar(mulOp.inputs[scalePosition]),
+                      let offsetPosition = (0..<2).first(where: { addOp.inputs[$0] != m }), addOp.inputs[1 - offsetPosition] == m,
+                      let offset = constantScalar(addOp.inputs[offsetPosition]) else { continue }
+                let x = mulOp.inputs[1 - scalePosition]
+                guard x >= 0, tensors[x].type == .float32, shapes[x] == shapes[m], shapes[m] == shapes[a],
+                      convolution.fuseInputAffine(InputAffine(scale: scale, scaleFirst: scalePosition == 0, mulMinimum: mulRange.minimum,
+                                                              mulMaximum: mulRange.maximum, offset: offset, offsetFirst: offsetPosition == 0,
+                                                              addMinimum: addRange.minimum, addMaximum: addRange.maximum)) else { continue }
+                reads[convolutionIndex][0] = x
+                kernels[mulIndex] = nil
+                kernels[addIndex] = nil
+                maxScratch = max(maxScratch, convolution.scratchByteCount)
+            }
+
             // 1c. A FLOAT32 DEPTHWISE_CONV_2D that alone reads a large tensor a convolution
             // writes row by row (1×1 or direct) runs that convolution itself, a few rows ahead
             // (`DepthwiseAfterConvolutionKernel`): the tensor gets no memory and its rows stay
@@ -193,7 +227,7 @@ final class ExecutionPlan {
                       fused.scratchByteCount <= options.memoryBudget else { continue }
                 kernels[writer[t]] = nil
                 kernels[opIndex] = fused
-                reads[opIndex] = Array(subgraph.operators[writer[t]].inputs.prefix(1))
+                reads[opIndex] = Array(reads[writer[t]].prefix(1))
                 maxScratch = max(maxScratch, fused.scratchByteCount)
             }
 

@@ -180,7 +180,7 @@ package struct ConvolutionShape: Sendable {
     }
 }
 
-final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, ResidualAddFusing, InputScaleFusing {
+final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, ResidualAddFusing, InputScaleFusing, InputAffineFusing {
     let geometry: ConvolutionShape
     let weights: PackedFloatWeights
     let minimum: Float, maximum: Float
@@ -193,8 +193,16 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     /// A MUL's per-channel scale (an input of the step) applied to each input row as the 1×1
     /// path takes it (`fuseInputScale`).
     private(set) var inputScale: (input: Int, scaleFirst: Bool, minimum: Float, maximum: Float)?
+    /// An input normalization applied to the input rows the direct path takes (`fuseInputAffine`).
+    private(set) var inputAffine: InputAffine?
 
     func fuseHardSwish() { hardSwish = true }
+
+    func fuseInputAffine(_ affine: InputAffine) -> Bool {
+        guard runsDirectly, inputAffine == nil else { return false }
+        inputAffine = affine
+        return true
+    }
 
     func fuseResidualAdd(input: Int, addendFirst: Bool, minimum: Float, maximum: Float) -> Bool {
         // The direct path stores whole rows through `produceRow`, which adds nothing.
@@ -219,7 +227,18 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
 
     private var chunkBytes: Int { weights.tileRows * geometry.patchSize * 4 + gatherSlackBytes }
     /// Per thread, a tile of patch rows (or of scaled input rows, with a fused input scale).
-    var scratchByteCount: Int { (geometry.isPointwise && inputScale == nil) || runsDirectly ? 0 : threads * chunkBytes }
+    var scratchByteCount: Int {
+        if runsDirectly { return saturatingProduct(threads, rowScratchBytes) }
+        return geometry.isPointwise && inputScale == nil ? 0 : threads * chunkBytes
+    }
+
+    /// With a fused input normalization, the normalized input rows one output row reads.
+    var rowScratchBytes: Int {
+        guard inputAffine != nil else { return 0 }
+        let g = geometry
+        let span = saturatingSum(saturatingProduct(g.filterHeight - 1, g.dilationHeight), 1)
+        return (saturatingProduct(span, g.inputWidth, g.inputChannels, 4) + 63) / 64 * 64
+    }
 
     private var runsDirectly: Bool { geometry.runsDirectly(isa: weights.isa) }
 
@@ -229,10 +248,11 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
         let g = geometry
         #if arch(x86_64)
         if runsDirectly {
-            args.runner.forEachRange(count: g.batches * g.outputHeight, context: (self, input, output)) { c, rows in
-                let (kernel, input, output) = c
+            args.runner.forEachChunk(count: g.batches * g.outputHeight, context: (self, input, output, args.scratch)) { c, thread, rows in
+                let (kernel, input, output, scratch) = c
                 let rowElements = kernel.geometry.outputWidth * kernel.geometry.outputChannels
-                for row in rows { kernel.produceRow(row, input: input, into: output + row * rowElements) }
+                let slice = scratch.map { $0 + thread * kernel.rowScratchBytes }
+                for row in rows { kernel.produceRow(row, input: input, into: output + row * rowElements, scratch: slice) }
             }
             return
         }
@@ -308,13 +328,29 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
         return (g.batches * g.outputHeight, g.outputWidth, g.outputChannels)
     }
 
-    func produceRow(_ row: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+    func produceRow(_ row: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer?) {
         let g = geometry
         #if arch(x86_64)
         if runsDirectly {
             let w = UnsafePointer(weights.data.pointer), b = UnsafePointer(weights.bias.pointer)
-            let s = g.directShape
-            MicrokernelsAVX512.InstructionSetKernels.directConvolutionRow(s, input: input, row: row, weights: w, bias: b, out: out,
+            var s = g.directShape, image = input, imageRow = row
+            if let affine = inputAffine, let scratch {
+                // The input rows this output row reads, normalized into the scratch, become an
+                // image of their own: the same taps, in the same order, over the same values.
+                let oy = row % s.outputHeight, batch = row / s.outputHeight
+                let top = oy * s.strideHeight - s.padTop
+                let first = max(0, top), end = min(s.inputHeight, top + (s.filterHeight - 1) * s.dilationHeight + 1)
+                let band = scratch.assumingMemoryBound(to: Float.self), rowValues = s.inputWidth * s.inputChannels
+                if end > first {
+                    affine.apply(input + (batch * s.inputHeight + first) * rowValues, into: band, count: (end - first) * rowValues, isa: weights.isa)
+                }
+                s.inputHeight = max(0, end - first)
+                s.outputHeight = 1
+                s.padTop = first - top
+                image = UnsafePointer(band)
+                imageRow = 0
+            }
+            MicrokernelsAVX512.InstructionSetKernels.directConvolutionRow(s, input: image, row: imageRow, weights: w, bias: b, out: out,
                                                                           minimum: minimum, maximum: maximum)
             if hardSwish { MicrokernelsAVX512.InstructionSetKernels.hardSwish(out, out, count: s.outputWidth * s.outputChannels) }
             return

@@ -76,8 +76,9 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
     private var stripBytes: Int {
         projection == nil ? 0 : (saturatingProduct(stripRows, depthwise.shape.outputWidth, depthwise.shape.outputChannels, 4) + 63) / 64 * 64
     }
-    /// The depthwise's scratch, the ring, the ring's state (`RingState`), then the strip.
-    private var sliceBytes: Int { saturatingSum(depthwise.sliceBytes, ringBytes, 64, stripBytes) }
+    /// The depthwise's scratch, the ring, the ring's state (`RingState`), the strip, then the
+    /// convolution's row scratch.
+    private var sliceBytes: Int { saturatingSum(depthwise.sliceBytes, ringBytes, 64, stripBytes, convolution.rowScratchBytes) }
 
     /// What a thread's ring holds, kept across the ranges it runs in one invoke: the last
     /// output row it made (its ring serves the next row only), the batch, and one past the
@@ -116,6 +117,7 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
         var (batch, next) = state.pointee.lastRow == rows.lowerBound - 1 ? (state.pointee.batch, state.pointee.next) : (-1, 0)
         defer { state.pointee = RingState(lastRow: rows.upperBound - 1, batch: batch, next: next) }
         let strip = (slice + depthwise.sliceBytes + ringBytes + 64).assumingMemoryBound(to: Float.self)
+        let rowScratch = convolution.rowScratchBytes > 0 ? slice + depthwise.sliceBytes + ringBytes + 64 + stripBytes : nil
         let outputRowElements = s.outputWidth * s.outputChannels
         var stripFirst = rows.lowerBound
         for row in rows {
@@ -124,7 +126,7 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
             let end = min(s.inputHeight, top + span)
             var iy = max(next, top, 0)
             while iy < end {
-                convolution.produceRow(b * s.inputHeight + iy, input: input, into: ring + (iy % span) * rowElements)
+                convolution.produceRow(b * s.inputHeight + iy, input: input, into: ring + (iy % span) * rowElements, scratch: rowScratch)
                 iy += 1
             }
             next = max(next, end)

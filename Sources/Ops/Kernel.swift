@@ -48,6 +48,46 @@ package protocol InputScaleFusing: Kernel {
     func fuseInputScale(input: Int, scaleFirst: Bool, minimum: Float, maximum: Float) -> Bool
 }
 
+/// The input normalization `x · scale + offset` of Keras' MobileNetV3 (a FLOAT32 MUL by a
+/// constant, then an ADD of a constant, each with its activation's clamp), as
+/// `InputAffineFusing` takes it over.
+package struct InputAffine: Sendable {
+    package var scale: Float, scaleFirst: Bool, mulMinimum: Float, mulMaximum: Float
+    package var offset: Float, offsetFirst: Bool, addMinimum: Float, addMaximum: Float
+
+    package init(scale: Float, scaleFirst: Bool, mulMinimum: Float, mulMaximum: Float,
+                 offset: Float, offsetFirst: Bool, addMinimum: Float, addMaximum: Float) {
+        self.scale = scale; self.scaleFirst = scaleFirst; self.mulMinimum = mulMinimum; self.mulMaximum = mulMaximum
+        self.offset = offset; self.offsetFirst = offsetFirst; self.addMinimum = addMinimum; self.addMaximum = addMaximum
+    }
+
+    /// `count` values of `x` through the MUL then the ADD into `out` (which may be `x`): the
+    /// two ops' own loops (`floatBinary`, the constant as the side that is not contiguous, in
+    /// each op's operand order), so the same floats as the ops.
+    func apply(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, isa: KernelISA) {
+        withUnsafePointer(to: scale) { scale in
+            isa.floatBinary(.mul, scaleFirst ? scale : x, contiguous: !scaleFirst, scaleFirst ? x : scale, contiguous: scaleFirst, out,
+                            count: count, minimum: mulMinimum, maximum: mulMaximum)
+        }
+        withUnsafePointer(to: offset) { offset in
+            let y = UnsafePointer(out)
+            isa.floatBinary(.add, offsetFirst ? offset : y, contiguous: !offsetFirst, offsetFirst ? y : offset, contiguous: offsetFirst, out,
+                            count: count, minimum: addMinimum, maximum: addMaximum)
+        }
+    }
+}
+
+/// A FLOAT32 convolution run directly on few input channels (a network's first layer) whose
+/// input only an input normalization writes (`InputAffine`) reads the normalization's input
+/// instead, and normalizes the input rows each output row needs into a small buffer as it
+/// takes them; the MUL and the ADD do not run and their outputs get no memory. The values are
+/// those of the three ops run one after the other (padding stays zero: only real pixels are
+/// normalized, as the ops normalize only real pixels).
+package protocol InputAffineFusing: Kernel {
+    /// Takes over `affine`; false, and nothing changes, when this kernel cannot.
+    func fuseInputAffine(_ affine: InputAffine) -> Bool
+}
+
 /// A FLOAT32 convolution that can compute its output one row at a time (every column and
 /// channel of it), for a depthwise convolution that reads the rows as they are made
 /// (`DepthwiseAfterConvolutionKernel`).
@@ -55,9 +95,12 @@ package protocol ConvolutionRowProducing: Kernel {
     /// The output as rows (batches × height) of `width` pixels of `channels` values, when this
     /// convolution can produce it row by row; nil otherwise.
     var producedRows: (rows: Int, width: Int, channels: Int)? { get }
+    /// Scratch bytes `produceRow` needs, per thread (0: none).
+    var rowScratchBytes: Int { get }
     /// Computes output row `row` (batch · height + y) from `input` into `out`, exactly the
-    /// values `eval` stores there (any fused HARD_SWISH included). Needs no scratch.
-    func produceRow(_ row: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>)
+    /// values `eval` stores there (any fused HARD_SWISH included); `scratch`: the thread's
+    /// `rowScratchBytes`.
+    func produceRow(_ row: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer?)
 }
 
 /// The largest 1×1 weights (bytes) a convolution takes whole for every output row it produces.

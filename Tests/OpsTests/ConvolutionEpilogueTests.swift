@@ -173,4 +173,92 @@ import TFLiteCore
         }
         #expect(cases >= 32, "only \(cases) cases ran")
     }
+
+    /// The input normalization (MUL by a constant, ADD of a constant) fused into a first-layer
+    /// convolution run directly (AVX-512), alone and with the depthwise convolution after it
+    /// fused too, stores the bytes of the MUL, the ADD and the convolution run apart: padding,
+    /// strides and dilations, both operand orders, the ops' clamps.
+    @Test func fusedInputNormalizationIsTheOpsBytes() throws {
+        var g = SeededGenerator(seed: 61)
+        var cases = 0
+        for round in 0..<24 {
+            let batches = Int.random(in: 1...2, using: &g)
+            let height = Int.random(in: 1...12, using: &g), width = Int.random(in: 1...20, using: &g)
+            let inputChannels = Int.random(in: 1...4, using: &g), outputChannels = Int.random(in: 1...40, using: &g)
+            let size = round % 4 == 3 ? 5 : 3, stride = Int.random(in: 1...2, using: &g), dilation = round % 5 == 4 ? 2 : 1
+            let activations: [FusedActivation] = [.none, .relu, .relu6]
+            let convolutionOptions = Conv2DOptions(padding: round % 3 == 0 ? .valid : .same, strideWidth: stride, strideHeight: stride,
+                                                   dilationWidth: dilation, dilationHeight: dilation,
+                                                   activation: activations.randomElement(using: &g) ?? .none)
+            let mulOptions = ArithmeticOptions(activation: round % 6 == 5 ? .relu : .none)
+            let addOptions = ArithmeticOptions(activation: activations.randomElement(using: &g) ?? .none)
+            let scaleFirst = Bool.random(using: &g), offsetFirst = Bool.random(using: &g)
+            let scale = Float.random(in: -0.1...0.1, using: &g), offset = Float.random(in: -2...2, using: &g)
+            let k = size * size * inputChannels
+            let weights = (0..<(outputChannels * k)).map { _ in Float.random(in: -1...1, using: &g) }
+            let bias = (0..<outputChannels).map { _ in Float.random(in: -1...1, using: &g) }
+            let input = (0..<(batches * height * width * inputChannels)).map { _ in round % 2 == 0 ? Float.random(in: 0...255, using: &g) : Self.value(&g) }
+            let constants = [Harness.constant([outputChannels, size, size, inputChannels], weights), Harness.constant([outputChannels], bias)]
+            let depthwiseConstants = [Harness.constant([1, 3, 3, outputChannels], (0..<(9 * outputChannels)).map { _ in Float.random(in: -1...1, using: &g) }),
+                                      Harness.constant([outputChannels], (0..<outputChannels).map { _ in Float.random(in: -1...1, using: &g) })]
+            defer { (constants + depthwiseConstants).forEach { $0.data.map { UnsafeMutableRawPointer(mutating: $0.baseAddress)?.deallocate() } } }
+            let inputDescription = TensorDescription(type: .float32, shape: [batches, height, width, inputChannels])
+            let scalar = TensorDescription(type: .float32, shape: [])
+            for isa in KernelISA.allCases where isa <= KernelISA.supported && isa >= .avx512 {
+                for threads in [1, 2] {
+                    func convolution() throws -> (any Kernel, [Int]) {
+                        try Harness.prepare([inputDescription] + constants, threads: threads, isa: isa) { (c: inout PrepareContext) throws(OpError) in
+                            try Conv2D.prepare(convolutionOptions, &c)
+                        }
+                    }
+                    let (plain, shape) = try convolution()
+                    guard !shape.contains(0) else { continue }
+                    let count = shape.reduce(1, *)
+                    let (mul, _) = try Harness.prepare(scaleFirst ? [scalar, inputDescription] : [inputDescription, scalar], threads: threads, isa: isa) {
+                        (c: inout PrepareContext) throws(OpError) in try Mul.prepare(mulOptions, &c)
+                    }
+                    let (add, _) = try Harness.prepare(offsetFirst ? [scalar, inputDescription] : [inputDescription, scalar], threads: threads, isa: isa) {
+                        (c: inout PrepareContext) throws(OpError) in try Add.prepare(addOptions, &c)
+                    }
+                    let mulRange = try #require((mul as? FloatBinaryKernel)?.multiplicationRange)
+                    let addRange = try #require((add as? FloatBinaryKernel)?.additionRange)
+                    let affine = InputAffine(scale: scale, scaleFirst: scaleFirst, mulMinimum: mulRange.minimum, mulMaximum: mulRange.maximum,
+                                             offset: offset, offsetFirst: offsetFirst, addMinimum: addRange.minimum, addMaximum: addRange.maximum)
+                    func binary(_ kernel: any Kernel, _ x: [Float], _ constant: Float, constantFirst: Bool) -> [Float] {
+                        x.withUnsafeBytes { x in
+                            withUnsafeBytes(of: constant) { c in
+                                let (first, second) = constantFirst ? (c, x) : (x, c)
+                                return Harness.eval(kernel, input: first.baseAddress.unsafelyUnwrapped, extra: [second.baseAddress], count: input.count, threads: threads)
+                            }
+                        }
+                    }
+                    let normalized = binary(add, binary(mul, input, scale, constantFirst: scaleFirst), offset, constantFirst: offsetFirst)
+                    let separate = normalized.withUnsafeBytes { Harness.eval(plain, input: $0.baseAddress.unsafelyUnwrapped, count: count, threads: threads) }
+                    let (fused, _) = try convolution()
+                    try #require((fused as? InputAffineFusing)?.fuseInputAffine(affine) == true, "\(isa): input normalization not fused")
+                    let together = input.withUnsafeBytes { Harness.eval(fused, input: $0.baseAddress.unsafelyUnwrapped, count: count, threads: threads) }
+                    let differing = zip(together, separate).filter { !Self.same($0, $1) }.count
+                    #expect(together.count == count && differing == 0,
+                            "\(differing) of \(count) values differ, \(isa) \(threads) thread(s): \([batches, height, width, inputChannels]) \(size)×\(size) stride \(stride) dilation \(dilation)")
+                    // With the depthwise convolution after it fused as well (its rows made one at
+                    // a time, each normalizing its input rows in the fused step's scratch).
+                    let depthwiseOptions = DepthwiseConv2DOptions(padding: .same, strideWidth: 2, strideHeight: 2, dilationWidth: 1, dilationHeight: 1,
+                                                                  depthMultiplier: 1, activation: .relu6)
+                    let (depthwise, depthwiseShape) = try Harness.prepare([TensorDescription(type: .float32, shape: shape)] + depthwiseConstants,
+                                                                          threads: threads, isa: isa) { (c: inout PrepareContext) throws(OpError) in
+                        try DepthwiseConv2D.prepare(depthwiseOptions, &c)
+                    }
+                    let depthwiseCount = depthwiseShape.reduce(1, *)
+                    let block = try #require(DepthwiseAfterConvolutionKernel.fusing(depthwise, after: fused, threads: threads))
+                    let blockSeparate = separate.withUnsafeBytes { Harness.eval(depthwise, input: $0.baseAddress.unsafelyUnwrapped, count: depthwiseCount, threads: threads) }
+                    let blockTogether = input.withUnsafeBytes { Harness.eval(block, input: $0.baseAddress.unsafelyUnwrapped, count: depthwiseCount, threads: threads) }
+                    let blockDiffering = zip(blockTogether, blockSeparate).filter { !Self.same($0, $1) }.count
+                    #expect(blockTogether.count == depthwiseCount && blockDiffering == 0,
+                            "\(blockDiffering) of \(depthwiseCount) values differ, \(isa) \(threads) thread(s): with the depthwise after it")
+                    cases += 1
+                }
+            }
+        }
+        if KernelISA.supported >= .avx512 { #expect(cases >= 40, "only \(cases) cases ran") }
+    }
 }
