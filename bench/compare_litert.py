@@ -7,10 +7,14 @@ bench --serve`, a process kept running), the engines' order rotating from round 
 The table gives each engine's median over the rounds of its block medians, and the ratios as
 the median over the rounds of the same round's ratio (ours / theirs: below 1.0 means we are
 faster) — pairs measured a few milliseconds apart, so a machine whose speed drifts (a shared
-virtual machine) moves both sides of a ratio alike. Needs `pip install ai-edge-litert numpy`
-and a release build (`swift build -c release`).
+virtual machine) moves both sides of a ratio alike. On Linux the engines of a row share the
+same CPUs (the last N the script may use, N the thread count; `--no-pin` leaves them free):
+unpinned, the one-thread engines ran on whichever CPU the system gave each process, and on a
+virtual machine whose two CPUs ran at different speeds for seconds at a time that moved a
+one-thread ratio by 0.15 from one run to the next. Needs `pip install ai-edge-litert numpy` and
+a release build (`swift build -c release`).
 
-    python3 bench/compare_litert.py [--runs 10] [--rounds 30] [--threads 1 2] [--models PATH ...] [--json out.json]
+    python3 bench/compare_litert.py [--runs 10] [--rounds 30] [--threads 1 2] [--models PATH ...] [--json out.json] [--no-pin]
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -89,7 +93,10 @@ def main():
     parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "tflite-run"))
     parser.add_argument("--json", help="also write the rows as JSON to this file")
+    parser.add_argument("--no-pin", action="store_true", help="do not run a row's engines on the same CPUs")
     args = parser.parse_args()
+    pinnable = hasattr(os, "sched_setaffinity") and not args.no_pin
+    allowed = sorted(os.sched_getaffinity(0)) if pinnable else []
     if not os.path.exists(args.binary):
         sys.exit(f"{args.binary} not found: run `swift build -c release` first")
 
@@ -103,6 +110,9 @@ def main():
             continue
         for threads in args.threads:
             engines, note = {}, ""
+            if pinnable:
+                # LiteRT runs in this process and `tflite-run` inherits its CPUs when started.
+                os.sched_setaffinity(0, allowed[-threads:] if threads < len(allowed) else allowed)
             try:
                 engines["xnn"] = LiteRT(path, threads, args.warmup, None)
                 engines["builtin"] = LiteRT(path, threads, args.warmup, OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
@@ -118,6 +128,8 @@ def main():
             finally:
                 for engine in engines.values():
                     engine.close()
+                if pinnable:
+                    os.sched_setaffinity(0, allowed)
             ok = not note
             row = {"model": os.path.basename(path), "threads": threads,
                    "xnnpack_ms": statistics.median(medians["xnn"]) if ok else None,
