@@ -207,6 +207,7 @@ final class ExecutionPlan {
                       convolution.fuseInputAffine(InputAffine(scale: scale, scaleFirst: scalePosition == 0, mulMinimum: mulRange.minimum,
                                                               mulMaximum: mulRange.maximum, offset: offset, offsetFirst: offsetPosition == 0,
                                                               addMinimum: addRange.minimum, addMaximum: addRange.maximum)) else { continue }
+                guard convolution.scratchByteCount <= options.memoryBudget else { throw .memoryBudgetExceeded(needed: convolution.scratchByteCount, budget: options.memoryBudget) }
                 reads[convolutionIndex][0] = x
                 kernels[mulIndex] = nil
                 kernels[addIndex] = nil

@@ -236,8 +236,10 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     var rowScratchBytes: Int {
         guard inputAffine != nil else { return 0 }
         let g = geometry
-        let span = saturatingSum(saturatingProduct(g.filterHeight - 1, g.dilationHeight), 1)
-        return (saturatingProduct(span, g.inputWidth, g.inputChannels, 4) + 63) / 64 * 64
+        // The rows a filter spans that lie in the input: never more than the input's height
+        // (a hostile dilation spans billions of rows, nearly all padding).
+        let span = min(saturatingSum(saturatingProduct(g.filterHeight - 1, g.dilationHeight), 1), g.inputHeight)
+        return saturatingSum(saturatingProduct(span, g.inputWidth, g.inputChannels, 4), 63) / 64 * 64
     }
 
     private var runsDirectly: Bool { geometry.runsDirectly(isa: weights.isa) }

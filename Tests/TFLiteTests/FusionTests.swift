@@ -63,4 +63,39 @@ import TFLite
             }
         }
     }
+
+    /// An input normalization (MUL and ADD of constants) before a first-layer convolution with a
+    /// dilation of a million rows: fused, the convolution normalizes only the input rows that
+    /// exist (not a million-row band), runs within a 1 MB budget and gives the unfused bytes.
+    @Test(arguments: [1, 2])
+    func normalizationBeforeAHugeDilationStaysSmall(threads: Int) throws {
+        typealias F = TestModelBuilder.Field
+        func floats(_ values: [Float]) -> [UInt8] { values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { [UInt8]($0) } } }
+        let weights: [Float] = (0..<108).map { (i: Int) -> Float in Float((i * 37) % 11) / 11 - 0.5 }
+        let tensors: [TestModel.TensorSpec] = [
+            .init(shape: [1, 6, 5, 3], name: "x"), .init(shape: [], buffer: 1, name: "scale"), .init(shape: [1, 6, 5, 3], name: "m"),
+            .init(shape: [], buffer: 2, name: "offset"), .init(shape: [1, 6, 5, 3], name: "a"),
+            .init(shape: [4, 3, 3, 3], buffer: 3, name: "w"), .init(shape: [4], buffer: 4, name: "b"), .init(shape: [1, 6, 5, 4], name: "y")]
+        let convolutionOptions: [(Int, F)] = [(0, .i8(0)), (1, .i32(1)), (2, .i32(1)), (3, .i8(0)), (4, .i32(1)), (5, .i32(1_000_000))]
+        let operators: [TestModel.OperatorSpec] = [
+            .init(opcode: 0, inputs: [0, 1], outputs: [2]), .init(opcode: 1, inputs: [3, 2], outputs: [4]),
+            .init(opcode: 2, inputs: [4, 5, 6], outputs: [7], optionsType: 1, options: convolutionOptions)]
+        let buffers: [[UInt8]] = [[], floats([1 / 127.5]), floats([-1]), floats(weights), floats([0.25, -0.5, 0, 1])]
+        // MUL, ADD, CONV_2D.
+        let model = TestModel(builtinCodes: [18, 0, 3], tensors: tensors, operators: operators, inputs: [0], outputs: [7], buffers: buffers)
+        let values: [Float] = (0..<90).map { (i: Int) -> Float in Float((i * 53) % 256) }
+        let input = values.withUnsafeBytes { Data($0) }
+        func run(preserveAll: Bool) throws -> (Data, Int) {
+            let interpreter = try Interpreter(modelData: model.data, options: .init(threadCount: threads, memoryBudget: 1 << 20, preserveAllTensors: preserveAll))
+            try interpreter.allocateTensors()
+            try interpreter.copy(input, toInputAt: 0)
+            let steps = try interpreter.invokeProfiled().count
+            return (try interpreter.output(at: 0).data, steps)
+        }
+        let (fused, steps) = try run(preserveAll: false)
+        let (separate, separateSteps) = try run(preserveAll: true)
+        #expect(fused == separate && fused.count == 6 * 5 * 4 * 4)
+        #expect(separateSteps == 3)
+        if Interpreter.kernelInstructionSet.hasPrefix("avx512") { #expect(steps == 1, "\(steps) steps: the normalization was not fused") }
+    }
 }
