@@ -327,7 +327,10 @@ final class ExecutionPlan {
                                   firstUse: firstUse[t], lastUse: lastUse[t]))
         }
         let (offsets, arenaBytes) = MemoryPlanner.plan(requests)
-        let totalBytes = arenaBytes + maxScratch + budgetUsed
+        // Saturating: with a budget near Int.max, a hostile model's sizes could each pass it.
+        let (partial, first) = arenaBytes.addingReportingOverflow(maxScratch)
+        let (sum, second) = partial.addingReportingOverflow(budgetUsed)
+        let totalBytes = first || second ? Int.max : sum
         guard totalBytes <= options.memoryBudget else { throw .memoryBudgetExceeded(needed: totalBytes, budget: options.memoryBudget) }
         for (position, t) in arenaTensors.enumerated() { storage[t] = .arena(offset: offsets[position]) }
         arena = UnsafeMutableRawBufferPointer.allocate(byteCount: max(arenaBytes, 1), alignment: 64)
