@@ -157,11 +157,12 @@ final class ExecutionPlan {
             for (opIndex, op) in subgraph.operators.enumerated() where kernels[opIndex] != nil {
                 for t in op.inputs where t >= 0 { readers[t] += 1 }
             }
-            // The one live step reading `t`, as its input 0 and nowhere else, when it runs after
-            // step `opIndex` (the step that fuses into it: 1e, 1f).
-            func soleReader(of t: Int, after opIndex: Int) -> Int? {
+            // The one live step reading `t`, once — as its input 0 unless `anyInput` — when it runs
+            // after step `opIndex` (the step that fuses into it: 1b′, 1e, 1f).
+            func soleReader(of t: Int, after opIndex: Int, anyInput: Bool = false) -> Int? {
                 guard let reader = subgraph.operators.indices.first(where: { kernels[$0] != nil && reads[$0].contains(t) }),
-                      reader > opIndex, reads[reader].first == t, reads[reader].dropFirst().allSatisfy({ $0 != t }) else { return nil }
+                      reader > opIndex, reads[reader].reduce(0, { $0 + ($1 == t ? 1 : 0) }) == 1, anyInput || reads[reader].first == t
+                else { return nil }
                 return reader
             }
             var writer = [Int](repeating: -1, count: tensors.count)
@@ -192,8 +193,8 @@ final class ExecutionPlan {
             for (mulIndex, mulOp) in subgraph.operators.enumerated() where mulOp.builtin == .mul {
                 guard let mul = kernels[mulIndex] as? FloatBinaryKernel, let mulRange = mul.multiplicationRange, mulOp.inputs.count == 2,
                       mulOp.outputs.count == 1, let m = mulOp.outputs.first, readers[m] == 1, !subgraph.outputs.contains(m),
-                      let addIndex = subgraph.operators.indices.first(where: { kernels[$0] != nil && reads[$0].contains(m) }), addIndex > mulIndex,
-                      let add = kernels[addIndex] as? FloatBinaryKernel, let addRange = add.additionRange else { continue }
+                      let addIndex = soleReader(of: m, after: mulIndex, anyInput: true), let add = kernels[addIndex] as? FloatBinaryKernel,
+                      let addRange = add.additionRange else { continue }
                 let addOp = subgraph.operators[addIndex]
                 guard addOp.inputs.count == 2, addOp.outputs.count == 1, let a = addOp.outputs.first, readers[a] == 1,
                       !subgraph.outputs.contains(a), let convolutionIndex = soleReader(of: a, after: addIndex),

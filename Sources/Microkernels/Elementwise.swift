@@ -15,6 +15,22 @@ package func hardSwish(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePoi
     }
 }
 
+/// HARD_SWISH in place (`hardSwish`) over channels `firstChannel ..< s.channels` of each of a
+/// depthwise output row's `s.outputWidth` pixels (`s.pixelStride` apart): one pass when they
+/// are the whole row, contiguous, else one per pixel.
+@inlinable @inline(__always)
+package func hardSwishRow(_ out: UnsafeMutablePointer<Float>, _ s: DepthwiseRowShape, firstChannel: Int = 0) {
+    guard firstChannel < s.channels else { return }
+    if firstChannel == 0 && s.pixelStride == s.channels {
+        hardSwish(out, out, count: s.outputWidth &* s.channels)
+    } else {
+        for ox in 0..<s.outputWidth {
+            let o = out + (ox &* s.pixelStride &+ firstChannel)
+            hardSwish(o, o, count: s.channels &- firstChannel)
+        }
+    }
+}
+
 /// The arithmetic of the FLOAT32 binary elementwise ops.
 @usableFromInline package enum FloatBinaryOperation: Sendable {
     case add, sub, mul

@@ -34,7 +34,8 @@ package enum InstructionSetKernels {
     }
 
     /// `hardSwish`: a fused HARD_SWISH (`Microkernels.hardSwish`) on every stored value — in
-    /// registers for the whole 16-channel groups at AVX-512.
+    /// registers at AVX-512 (every channel goes through its register loops), by the level's
+    /// loop over the stored row otherwise.
     package static func depthwiseFloatRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
                                           out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float, hardSwish: Bool = false) {
         var first = 0
@@ -44,15 +45,7 @@ package enum InstructionSetKernels {
         #endif
         Microkernels.depthwiseFloatRow(SIMD16<Float>.self, s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum, fused: true,
                                        firstChannel: first)
-        guard hardSwish, first < s.channels else { return }
-        if first == 0 && s.pixelStride == s.channels {
-            Microkernels.hardSwish(out, out, count: s.outputWidth &* s.channels)
-        } else {
-            for ox in 0..<s.outputWidth {
-                let o = out + (ox &* s.pixelStride &+ first)
-                Microkernels.hardSwish(o, o, count: s.channels &- first)
-            }
-        }
+        if hardSwish { Microkernels.hardSwishRow(out, s, firstChannel: first) }
     }
 
     /// `acc += Σ taps` for channels from `firstChannel` (a multiple of 16).

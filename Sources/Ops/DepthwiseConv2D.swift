@@ -240,18 +240,11 @@ final class FloatDepthwiseKernel: HardSwishFusing {
         switch isa {
         case .avx512, .avx512vnni:
             MicrokernelsAVX512.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, hardSwish: hardSwish)
-            return
         case .avx2:
             MicrokernelsAVX2.InstructionSetKernels.depthwiseFloatRow(rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, hardSwish: hardSwish)
-            return
         case .baseline:
             depthwiseFloatRow(SIMD8<Float>.self, rowShape, inputs, bias: b, out: out, minimum: lo, maximum: hi, fused: KernelISA.baselineFuses)
-        }
-        guard hardSwish else { return }
-        if channels.count == s.outputChannels {
-            isa.hardSwish(out, out, count: s.outputWidth * s.outputChannels)
-        } else {
-            for ox in 0..<s.outputWidth { isa.hardSwish(out + ox * s.outputChannels, out + ox * s.outputChannels, count: channels.count) }
+            if hardSwish { hardSwishRow(out, rowShape) }
         }
     }
 }
