@@ -584,12 +584,16 @@ extension InstructionSetKernels {
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> __m512 { _mm512_maskz_loadu_ps(mask, p) }
     }
 
-    /// A depthwise filter of 16 channels (`lanes` of them) held in registers (dilation 1, all
-    /// its rows inside the input), with the row pointers of the output row it is used for.
+    /// A depthwise filter of 16 channels (`lanes` of them) held in registers (dilation 1), with
+    /// the row pointers of the output row it is used for: the rows of the row's inputs (1 to
+    /// `size` of them — an output row near the top or bottom of a padded image has fewer), each
+    /// with its own filter row. Every sum adds the taps in the order the general `tapSum` does
+    /// (input row by input row, left to right), so the values are the same bits.
     protocol RegisterFilter {
         associatedtype L: Lanes
-        /// Taps per row and rows.
+        /// Taps per row, and the most rows.
         static var size: Int { get }
+        /// `inputs.count` is 1 ... `size`.
         init(_ inputs: DepthwiseRowInputs, channel c: Int, channels: Int, lanes: L)
         /// `initial + Σ` over all taps, the top-left input of each row at `at`.
         func sum(at: Int, channels: Int, initial: __m512) -> __m512
@@ -597,26 +601,43 @@ extension InstructionSetKernels {
         /// once inlined), the first pixel's window at `at`: input columns shared by the four
         /// are loaded once, and the four chains of taps run side by side.
         func sum4(at: Int, stride: Int, channels: Int, initial: __m512) -> Quad
+        /// `initial + Σ` over the taps `first ..< end` of each row (those inside the row: a pixel
+        /// at the left or right edge of a padded row), tap 0 at `at` (which may lie outside).
+        func clippedSum(at: Int, first: Int, end: Int, channels: Int, initial: __m512) -> __m512
     }
 
     typealias Quad = (__m512, __m512, __m512, __m512)
 
+    /// Whether a register filter has all its rows (`AllRows`: the checks for a missing row fold
+    /// away, and the row loop keeps its registers) or possibly fewer (`SomeRows`).
+    protocol RowCount { static var all: Bool { get } }
+    enum AllRows: RowCount { static var all: Bool { true } }
+    enum SomeRows: RowCount { static var all: Bool { false } }
+
     /// 3×3: nine of the 32 vector registers.
-    struct Filter3x3<L: Lanes>: RegisterFilter {
+    struct Filter3x3<L: Lanes, R: RowCount>: RegisterFilter {
         typealias Row = (__m512, __m512, __m512)
         static var size: Int { 3 }
         let w0: Row, w1: Row, w2: Row
         let r0: UnsafePointer<Float>, r1: UnsafePointer<Float>, r2: UnsafePointer<Float>
+        let count: Int
         let lanes: L
+
+        /// Whether the filter has row `r` (its rows are 0 ..< count).
+        @inline(__always) func has(_ r: Int) -> Bool { R.all || count > r }
 
         @inline(__always)
         init(_ inputs: DepthwiseRowInputs, channel c: Int, channels: Int, lanes: L) {
+            count = R.all ? Self.size : inputs.count
             @inline(__always) func row(_ r: Int) -> Row {
+                guard R.all || r < inputs.count else { return (_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()) }
                 let f = inputs.filters[r] + c
                 return (lanes.load(f), lanes.load(f + channels), lanes.load(f + 2 &* channels))
             }
             w0 = row(0); w1 = row(1); w2 = row(2)
-            r0 = inputs.rows[0]; r1 = inputs.rows[1]; r2 = inputs.rows[2]
+            r0 = inputs.rows[0]
+            r1 = R.all || inputs.count > 1 ? inputs.rows[1] : r0
+            r2 = R.all || inputs.count > 2 ? inputs.rows[2] : r0
             self.lanes = lanes
         }
 
@@ -628,7 +649,23 @@ extension InstructionSetKernels {
 
         @inline(__always)
         func sum(at: Int, channels: Int, initial: __m512) -> __m512 {
-            taps(r2 + at, w2, channels, taps(r1 + at, w1, channels, taps(r0 + at, w0, channels, initial)))
+            var a = taps(r0 + at, w0, channels, initial)
+            if has(1) { a = taps(r1 + at, w1, channels, a) }
+            return has(2) ? taps(r2 + at, w2, channels, a) : a
+        }
+
+        @inline(__always)
+        func clippedSum(at: Int, first: Int, end: Int, channels: Int, initial: __m512) -> __m512 {
+            @inline(__always) func taps(_ x: UnsafePointer<Float>, _ w: Row, _ a: __m512) -> __m512 {
+                var a = a
+                if first <= 0 && 0 < end { a = _mm512_fmadd_ps(lanes.load(x + at), w.0, a) }
+                if first <= 1 && 1 < end { a = _mm512_fmadd_ps(lanes.load(x + (at &+ channels)), w.1, a) }
+                if first <= 2 && 2 < end { a = _mm512_fmadd_ps(lanes.load(x + (at &+ 2 &* channels)), w.2, a) }
+                return a
+            }
+            var a = taps(r0, w0, initial)
+            if has(1) { a = taps(r1, w1, a) }
+            return has(2) ? taps(r2, w2, a) : a
         }
 
         /// One filter row's taps for four pixels: pixel j reads columns `stride·j ..< stride·j + 3`
@@ -649,23 +686,29 @@ extension InstructionSetKernels {
         func sum4(at: Int, stride: Int, channels: Int, initial: __m512) -> Quad {
             var a = (initial, initial, initial, initial)
             taps4(r0 + at, w0, channels, stride: stride, &a)
-            taps4(r1 + at, w1, channels, stride: stride, &a)
-            taps4(r2 + at, w2, channels, stride: stride, &a)
+            if has(1) { taps4(r1 + at, w1, channels, stride: stride, &a) }
+            if has(2) { taps4(r2 + at, w2, channels, stride: stride, &a) }
             return a
         }
     }
 
     /// 5×5 (MobileNetV3): 25 of the 32 vector registers.
-    struct Filter5x5<L: Lanes>: RegisterFilter {
+    struct Filter5x5<L: Lanes, R: RowCount>: RegisterFilter {
         typealias Row = (__m512, __m512, __m512, __m512, __m512)
         static var size: Int { 5 }
         let w0: Row, w1: Row, w2: Row, w3: Row, w4: Row
         let rows: UnsafePointer<UnsafePointer<Float>>
+        let count: Int
         let lanes: L
+
+        /// Whether the filter has row `r` (its rows are 0 ..< count).
+        @inline(__always) func has(_ r: Int) -> Bool { R.all || count > r }
 
         @inline(__always)
         init(_ inputs: DepthwiseRowInputs, channel c: Int, channels: Int, lanes: L) {
+            count = R.all ? Self.size : inputs.count
             @inline(__always) func row(_ r: Int) -> Row {
+                guard R.all || r < inputs.count else { let z = _mm512_setzero_ps(); return (z, z, z, z, z) }
                 let f = inputs.filters[r] + c
                 return (lanes.load(f), lanes.load(f + channels), lanes.load(f + 2 &* channels),
                         lanes.load(f + 3 &* channels), lanes.load(f + 4 &* channels))
@@ -688,10 +731,27 @@ extension InstructionSetKernels {
         @inline(__always)
         func sum(at: Int, channels: Int, initial: __m512) -> __m512 {
             var a = taps(rows[0] + at, w0, channels, initial)
-            a = taps(rows[1] + at, w1, channels, a)
-            a = taps(rows[2] + at, w2, channels, a)
-            a = taps(rows[3] + at, w3, channels, a)
-            return taps(rows[4] + at, w4, channels, a)
+            if has(1) { a = taps(rows[1] + at, w1, channels, a) }
+            if has(2) { a = taps(rows[2] + at, w2, channels, a) }
+            if has(3) { a = taps(rows[3] + at, w3, channels, a) }
+            return has(4) ? taps(rows[4] + at, w4, channels, a) : a
+        }
+
+        @inline(__always)
+        func clippedSum(at: Int, first: Int, end: Int, channels: Int, initial: __m512) -> __m512 {
+            @inline(__always) func taps(_ x: UnsafePointer<Float>, _ w: Row, _ a: __m512) -> __m512 {
+                var a = a
+                @inline(__always) func tap(_ k: Int, _ weight: __m512) {
+                    if first <= k && k < end { a = _mm512_fmadd_ps(lanes.load(x + (at &+ k &* channels)), weight, a) }
+                }
+                tap(0, w.0); tap(1, w.1); tap(2, w.2); tap(3, w.3); tap(4, w.4)
+                return a
+            }
+            var a = taps(rows[0], w0, initial)
+            if has(1) { a = taps(rows[1], w1, a) }
+            if has(2) { a = taps(rows[2], w2, a) }
+            if has(3) { a = taps(rows[3], w3, a) }
+            return has(4) ? taps(rows[4], w4, a) : a
         }
 
         /// Two pixels at a time (25 registers hold the filter): pixel j reads columns
@@ -711,15 +771,15 @@ extension InstructionSetKernels {
             var a = initial, b = initial, c = initial, d = initial
             let second = at &+ 2 &* stride &* channels
             taps2(rows[0] + at, w0, channels, stride: stride, &a, &b)
-            taps2(rows[1] + at, w1, channels, stride: stride, &a, &b)
-            taps2(rows[2] + at, w2, channels, stride: stride, &a, &b)
-            taps2(rows[3] + at, w3, channels, stride: stride, &a, &b)
-            taps2(rows[4] + at, w4, channels, stride: stride, &a, &b)
+            if has(1) { taps2(rows[1] + at, w1, channels, stride: stride, &a, &b) }
+            if has(2) { taps2(rows[2] + at, w2, channels, stride: stride, &a, &b) }
+            if has(3) { taps2(rows[3] + at, w3, channels, stride: stride, &a, &b) }
+            if has(4) { taps2(rows[4] + at, w4, channels, stride: stride, &a, &b) }
             taps2(rows[0] + second, w0, channels, stride: stride, &c, &d)
-            taps2(rows[1] + second, w1, channels, stride: stride, &c, &d)
-            taps2(rows[2] + second, w2, channels, stride: stride, &c, &d)
-            taps2(rows[3] + second, w3, channels, stride: stride, &c, &d)
-            taps2(rows[4] + second, w4, channels, stride: stride, &c, &d)
+            if has(1) { taps2(rows[1] + second, w1, channels, stride: stride, &c, &d) }
+            if has(2) { taps2(rows[2] + second, w2, channels, stride: stride, &c, &d) }
+            if has(3) { taps2(rows[3] + second, w3, channels, stride: stride, &c, &d) }
+            if has(4) { taps2(rows[4] + second, w4, channels, stride: stride, &c, &d) }
             return (a, b, c, d)
         }
     }
@@ -774,12 +834,20 @@ extension InstructionSetKernels {
     static func depthwiseSums<Body: DepthwiseRowBody, L: Lanes>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, channels first: Int,
                                                                 to end: Int, _ lanes: L, _ body: Body) {
         @inline(__always) func fits<F: RegisterFilter>(_: F.Type) -> Bool {
-            s.filterWidth == F.size && s.dilationWidth == 1 && inputs.count == F.size
+            s.filterWidth == F.size && s.dilationWidth == 1 && inputs.count >= 1 && inputs.count <= F.size
         }
-        if fits(Filter3x3<L>.self) {
-            registerFilterSums(Filter3x3<L>.self, s, inputs, channels: first, to: end, lanes, body)
-        } else if fits(Filter5x5<L>.self) {
-            registerFilterSums(Filter5x5<L>.self, s, inputs, channels: first, to: end, lanes, body)
+        if fits(Filter3x3<L, AllRows>.self) {
+            if inputs.count == 3 {
+                registerFilterSums(Filter3x3<L, AllRows>.self, s, inputs, channels: first, to: end, lanes, body)
+            } else {
+                registerFilterSums(Filter3x3<L, SomeRows>.self, s, inputs, channels: first, to: end, lanes, body)
+            }
+        } else if fits(Filter5x5<L, AllRows>.self) {
+            if inputs.count == 5 {
+                registerFilterSums(Filter5x5<L, AllRows>.self, s, inputs, channels: first, to: end, lanes, body)
+            } else {
+                registerFilterSums(Filter5x5<L, SomeRows>.self, s, inputs, channels: first, to: end, lanes, body)
+            }
         } else {
             var c = first
             while c < end {
@@ -790,13 +858,18 @@ extension InstructionSetKernels {
         }
     }
 
-    /// `depthwiseSums` with the filter `F` in registers; pixels whose window leaves the row
-    /// take `tapSum`. The pixels inside go in strips whose input (the filter's rows × the
-    /// strip's columns × every channel) fits in the level-1 cache: each channel vector's pass
-    /// over a strip then finds the input the previous vector's pass loaded (a pass over the
-    /// whole row, with hundreds of channels, had evicted it), for one load of the filter per
-    /// strip and channel vector. Transparent: with `@inline(__always)` the 5×5 instance was
-    /// left out of line.
+    /// `depthwiseSums` with the filter `F` in registers, for every pixel of the row: those whose
+    /// window leaves the row (a padded row's edges) take only the taps inside it, in a pass of
+    /// their own, and the rows near a padded image's top and bottom use their rows of the
+    /// filter (both had taken the general sum, with the filter loaded from memory for every
+    /// tap — a quarter of a 14×14 layer's time). The pixels inside go in strips whose input
+    /// (the filter's rows × the strip's columns × every channel) fits in the level-1 cache:
+    /// each channel vector's pass over a strip then finds the input the previous vector's pass
+    /// loaded (a pass over the whole row, with hundreds of channels, had evicted it), for one
+    /// load of the filter per strip and channel vector. The edge pixels stay out of the strips'
+    /// loop: in it, with the requantizing body's constants, they cost the loop registers (int8
+    /// depthwise layers 10–50 % slower). Transparent: with `@inline(__always)` the 5×5 instance
+    /// was left out of line.
     @_transparent
     static func registerFilterSums<F: RegisterFilter, Body: DepthwiseRowBody>(_: F.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs,
                                                                                channels firstChannel: Int, to end: Int, _ lanes: F.L,
@@ -808,11 +881,20 @@ extension InstructionSetKernels {
         var insideEnd = insideStart
         while insideEnd < s.outputWidth && insideEnd &* s.strideWidth &- s.padLeft &+ F.size <= s.inputWidth { insideEnd &+= 1 }
         var c = firstChannel
-        while c < end {
-            let start = body.initial(c, lanes), vectorState = body.state(c)
-            for ox in 0..<insideStart { body.store(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start, lanes), vectorState, lanes) }
-            for ox in insideEnd..<s.outputWidth { body.store(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start, lanes), vectorState, lanes) }
-            c &+= 16
+        if insideStart > 0 || insideEnd < s.outputWidth {
+            while c < end {
+                let f = F(inputs, channel: c, channels: channels, lanes: lanes)
+                let start = body.initial(c, lanes), vectorState = body.state(c)
+                var ox = insideStart > 0 ? 0 : insideEnd
+                while ox < s.outputWidth {
+                    let (firstTap, endTap, origin) = s.taps(ox)
+                    body.store(ox, c, f.clippedSum(at: origin &* channels &+ c, first: firstTap, end: endTap, channels: channels, initial: start),
+                               vectorState, lanes)
+                    // From the last pixel left of the inside ones to the first right of them.
+                    ox = ox &+ 1 == insideStart ? max(insideEnd, insideStart) : ox &+ 1
+                }
+                c &+= 16
+            }
         }
         let step = s.strideWidth &* channels
         let columnBytes = F.size &* channels &* 4
@@ -826,16 +908,11 @@ extension InstructionSetKernels {
                 let start = body.initial(c, lanes), vectorState = body.state(c)
                 var at = (first &* s.strideWidth &- s.padLeft) &* channels &+ c
                 var ox = first
-                @inline(__always) func fours(stride: Int) {
-                    while ox &+ 4 <= stripEnd {
-                        let q = f.sum4(at: at, stride: stride, channels: channels, initial: start)
-                        body.store(ox, c, q.0, vectorState, lanes); body.store(ox &+ 1, c, q.1, vectorState, lanes)
-                        body.store(ox &+ 2, c, q.2, vectorState, lanes); body.store(ox &+ 3, c, q.3, vectorState, lanes)
-                        at &+= 4 &* step
-                        ox &+= 4
-                    }
+                if s.strideWidth == 1 {
+                    fours(f, stride: 1, ox: &ox, at: &at, end: stripEnd, step: step, c: c, channels: channels, start, vectorState, lanes, body)
+                } else if s.strideWidth == 2 {
+                    fours(f, stride: 2, ox: &ox, at: &at, end: stripEnd, step: step, c: c, channels: channels, start, vectorState, lanes, body)
                 }
-                if s.strideWidth == 1 { fours(stride: 1) } else if s.strideWidth == 2 { fours(stride: 2) }
                 while ox < stripEnd {
                     body.store(ox, c, f.sum(at: at, channels: channels, initial: start), vectorState, lanes)
                     at &+= step
@@ -844,6 +921,23 @@ extension InstructionSetKernels {
                 c &+= 16
             }
             first = stripEnd
+        }
+    }
+
+    /// `registerFilterSums`' pixels four at a time from `ox` while four fit before `end`, the
+    /// first one's window at `at` (both advanced). A function of its own, not a nested one: a
+    /// nested function capturing `ox` and `at` that the optimizer left out of line boxed them
+    /// on the heap at every call. Transparent: with `@inline(__always)` the instance with some
+    /// rows was left out of line.
+    @_transparent
+    static func fours<F: RegisterFilter, Body: DepthwiseRowBody>(_ f: F, stride: Int, ox: inout Int, at: inout Int, end: Int, step: Int, c: Int,
+                                                                 channels: Int, _ start: __m512, _ state: Body.State, _ lanes: F.L, _ body: Body) {
+        while ox &+ 4 <= end {
+            let q = f.sum4(at: at, stride: stride, channels: channels, initial: start)
+            body.store(ox, c, q.0, state, lanes); body.store(ox &+ 1, c, q.1, state, lanes)
+            body.store(ox &+ 2, c, q.2, state, lanes); body.store(ox &+ 3, c, q.3, state, lanes)
+            at &+= 4 &* step
+            ox &+= 4
         }
     }
 
