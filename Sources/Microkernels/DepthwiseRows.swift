@@ -80,6 +80,9 @@ package func depthwiseFloatRow<V: KernelFloatVector>(_: V.Type, _ s: DepthwiseRo
     let eights = (channels &- whole) / 8 &* 8 &+ whole
     let lo = V(repeating: minimum), hi = V(repeating: maximum)
     let lo8 = SIMD8<Float>(repeating: minimum), hi8 = SIMD8<Float>(repeating: maximum)
+    // Nothing left (the wide kernels took every channel): no walk over the row's pixels (a
+    // tenth of a 64-pixel row's time went to walking it with nothing to do).
+    guard firstChannel < channels else { return }
     for ox in 0..<s.outputWidth {
         let o = UnsafeMutableRawPointer(out + ox &* stride)
         var c = firstChannel
@@ -119,6 +122,7 @@ package func depthwiseIntegerRow<V: KernelFloatVector>(_: V.Type, _ s: Depthwise
     let channels = s.channels, stride = s.pixelStride, width = V.scalarCount
     let whole = channels / width &* width
     let eights = (channels &- whole) / 8 &* 8 &+ whole
+    guard firstChannel < channels else { return }
     for ox in 0..<s.outputWidth {
         let o = UnsafeMutableRawPointer(acc + ox &* stride)
         var c = firstChannel
