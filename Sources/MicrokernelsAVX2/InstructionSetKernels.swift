@@ -107,8 +107,8 @@ package enum InstructionSetKernels {
 #if TFLITE_AVX512
 /// The depthwise rows on AVX-512, written with the intrinsics (the generic SIMD16 code was
 /// partly scalarised by the optimizer here), channel vector outer, pixels inner; for 3×3 the
-/// nine filter vectors stay in registers across a row's pixels. Pixels whose window leaves
-/// the row take the general sum.
+/// nine filter vectors (5×5: 25) stay in registers across a row's pixels, edge pixels and
+/// rows near a padded image's top and bottom included.
 extension InstructionSetKernels {
 
     /// `floatBinary` at AVX-512, written with the intrinsics: the generic loop, which may not
@@ -656,12 +656,11 @@ extension InstructionSetKernels {
 
         @inline(__always)
         func clippedSum(at: Int, first: Int, end: Int, channels: Int, initial: __m512) -> __m512 {
+            @inline(__always) func tap(_ x: UnsafePointer<Float>, _ k: Int, _ weight: __m512, _ a: __m512) -> __m512 {
+                first <= k && k < end ? _mm512_fmadd_ps(lanes.load(x + (at &+ k &* channels)), weight, a) : a
+            }
             @inline(__always) func taps(_ x: UnsafePointer<Float>, _ w: Row, _ a: __m512) -> __m512 {
-                var a = a
-                if first <= 0 && 0 < end { a = _mm512_fmadd_ps(lanes.load(x + at), w.0, a) }
-                if first <= 1 && 1 < end { a = _mm512_fmadd_ps(lanes.load(x + (at &+ channels)), w.1, a) }
-                if first <= 2 && 2 < end { a = _mm512_fmadd_ps(lanes.load(x + (at &+ 2 &* channels)), w.2, a) }
-                return a
+                tap(x, 2, w.2, tap(x, 1, w.1, tap(x, 0, w.0, a)))
             }
             var a = taps(r0, w0, initial)
             if has(1) { a = taps(r1, w1, a) }
@@ -739,13 +738,13 @@ extension InstructionSetKernels {
 
         @inline(__always)
         func clippedSum(at: Int, first: Int, end: Int, channels: Int, initial: __m512) -> __m512 {
+            // Each helper returns the new sum rather than updating a captured variable (a nested
+            // function left out of line would box it on the heap).
+            @inline(__always) func tap(_ x: UnsafePointer<Float>, _ k: Int, _ weight: __m512, _ a: __m512) -> __m512 {
+                first <= k && k < end ? _mm512_fmadd_ps(lanes.load(x + (at &+ k &* channels)), weight, a) : a
+            }
             @inline(__always) func taps(_ x: UnsafePointer<Float>, _ w: Row, _ a: __m512) -> __m512 {
-                var a = a
-                @inline(__always) func tap(_ k: Int, _ weight: __m512) {
-                    if first <= k && k < end { a = _mm512_fmadd_ps(lanes.load(x + (at &+ k &* channels)), weight, a) }
-                }
-                tap(0, w.0); tap(1, w.1); tap(2, w.2); tap(3, w.3); tap(4, w.4)
-                return a
+                tap(x, 4, w.4, tap(x, 3, w.3, tap(x, 2, w.2, tap(x, 1, w.1, tap(x, 0, w.0, a)))))
             }
             var a = taps(rows[0], w0, initial)
             if has(1) { a = taps(rows[1], w1, a) }
@@ -821,8 +820,8 @@ extension InstructionSetKernels {
 
     /// The depthwise sums of a row for channels `0 ..< whole`, channel vector outer, pixels
     /// inner: `body.store(ox, c, body.initial(c) + Σ taps, body.state(c))`. 3×3 and 5×5 filters
-    /// (dilation 1, all rows inside) keep the filter in registers across the row; other shapes
-    /// and pixels whose window leaves the row take `tapSum`.
+    /// (dilation 1 across; any of their rows inside the image) keep the filter in registers
+    /// across the row (`registerFilterSums`); other shapes take `tapSum`.
     @_transparent
     static func depthwiseSums<Body: DepthwiseRowBody>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int, _ body: Body) {
         depthwiseSums(s, inputs, channels: 0, to: whole, AllLanes(), body)

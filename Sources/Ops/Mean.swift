@@ -109,28 +109,14 @@ struct ReductionPlan {
     /// `combineGlobalPoolSums` then adds the parts, on the calling thread.
     @inline(__always)
     func globalPoolSums<Element: PoolElement>(_ input: UnsafePointer<Element>, partials: UnsafeMutablePointer<Element.Sum>,
-                                              runner: ParallelRunner) {
-        guard let pool = globalPool else { return }
-        runner.forEachRange(count: pool.parts, context: (input, partials, pool)) { c, parts in
-            let (input, partials, pool) = c
-            for part in parts {
-                let first = pool.rows * part / pool.parts, end = pool.rows * (part + 1) / pool.parts
-                ReductionPlan.sumBlock(input + first * pool.channels, reduced: end - first, inner: pool.channels, range: 0..<pool.channels,
-                                       into: partials + part * pool.channels, zero: Element.zeroSum, add: Element.accumulate)
-            }
-        }
-    }
-
-    /// `globalPoolSums` of FLOAT32 rows, each part summed by the instruction-set level's loop
-    /// (`KernelISA.sumRows`) rather than the `Ops` build's (SSE2 on x86-64): the same sums, each
-    /// channel's rows in order from +0 (MEAN was 2.6 % of MobileNetV3-small float's time).
-    func floatGlobalPoolSums(_ input: UnsafePointer<Float>, partials: UnsafeMutablePointer<Float>, runner: ParallelRunner, isa: KernelISA) {
+                                              runner: ParallelRunner, isa: KernelISA) {
         guard let pool = globalPool else { return }
         runner.forEachRange(count: pool.parts, context: (input, partials, pool, isa)) { c, parts in
             let (input, partials, pool, isa) = c
             for part in parts {
                 let first = pool.rows * part / pool.parts, end = pool.rows * (part + 1) / pool.parts
-                isa.sumRows(input + first * pool.channels, rows: end - first, channels: pool.channels, into: partials + part * pool.channels)
+                Element.sumRows(input + first * pool.channels, rows: end - first, channels: pool.channels, into: partials + part * pool.channels,
+                                isa: isa)
             }
         }
     }
@@ -208,22 +194,33 @@ struct ReductionPlan {
     }
 }
 
-/// An element type `globalPoolSums` sums: INT8 and UINT8 into Int32 (wrapping, as the
-/// reference's int32 accumulator). FLOAT32 takes `floatGlobalPoolSums`.
+/// An element type `globalPoolSums` sums: FLOAT32 into floats, INT8 and UINT8 into Int32
+/// (wrapping, as the reference's int32 accumulator).
 protocol PoolElement {
     associatedtype Sum
-    static var zeroSum: Sum { get }
-    static func accumulate(_ sum: Sum, _ x: Self) -> Sum
+    /// Each channel's sum over `rows` rows of `channels` values into `sums`, each channel's
+    /// rows in order.
+    static func sumRows(_ input: UnsafePointer<Self>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Sum>, isa: KernelISA)
 }
 
-extension Int8: PoolElement {
-    static var zeroSum: Int32 { 0 }
-    @inline(__always) static func accumulate(_ sum: Int32, _ x: Int8) -> Int32 { sum &+ Int32(x) }
+extension PoolElement where Self: FixedWidthInteger, Sum == Int32 {
+    @inline(__always)
+    static func sumRows(_ input: UnsafePointer<Self>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Int32>, isa: KernelISA) {
+        ReductionPlan.sumBlock(input, reduced: rows, inner: channels, range: 0..<channels, into: sums, zero: 0, add: { $0 &+ Int32($1) })
+    }
 }
 
-extension UInt8: PoolElement {
-    static var zeroSum: Int32 { 0 }
-    @inline(__always) static func accumulate(_ sum: Int32, _ x: UInt8) -> Int32 { sum &+ Int32(x) }
+extension Int8: PoolElement { typealias Sum = Int32 }
+extension UInt8: PoolElement { typealias Sum = Int32 }
+
+extension Float: PoolElement {
+    /// The instruction-set level's loop (`KernelISA.sumRows`) rather than the `Ops` build's
+    /// (SSE2 on x86-64): the same sums, each channel's rows in order from +0 (MEAN was 2.6 % of
+    /// MobileNetV3-small float's time).
+    @inline(__always)
+    static func sumRows(_ input: UnsafePointer<Float>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Float>, isa: KernelISA) {
+        isa.sumRows(input, rows: rows, channels: channels, into: sums)
+    }
 }
 
 final class MeanKernel: Kernel {
@@ -241,7 +238,7 @@ final class MeanKernel: Kernel {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let count = Float(plan.reducedCount)
         if let pool = plan.globalPool, let partials = args.scratch?.assumingMemoryBound(to: Float.self) {
-            plan.floatGlobalPoolSums(input, partials: partials, runner: args.runner, isa: isa)
+            plan.globalPoolSums(input, partials: partials, runner: args.runner, isa: isa)
             plan.combineGlobalPoolSums(partials, add: +)
             for c in 0..<pool.channels { output[c] = partials[c] / count }
             return
@@ -294,7 +291,7 @@ final class QuantizedMeanKernel: Kernel {
         let input = args.input(0, as: Element.self), output = args.output(0, as: Element.self)
         let m = mode
         if let pool = plan.globalPool, let partials = args.scratch?.assumingMemoryBound(to: Int32.self) {
-            plan.globalPoolSums(input, partials: partials, runner: args.runner)
+            plan.globalPoolSums(input, partials: partials, runner: args.runner, isa: isa)
             plan.combineGlobalPoolSums(partials, add: &+)
             if let lanes {
                 // The reference's value for each channel: MultiplyByQuantizedMultiplier of
