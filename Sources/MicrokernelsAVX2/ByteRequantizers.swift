@@ -118,7 +118,10 @@ extension InstructionSetKernels {
             let shifted = signless ? x : _mm512_add_ps(x, _mm512_or_ps(_mm512_and_ps(x, _mm512_set1_ps(-0.0)), offset))
             let low = _mm512_cvtps_epi32(_mm512_fmadd_ps(shifted, scale, below))
             let high = _mm512_cvtps_epi32(_mm512_fmadd_ps(shifted, scale, above))
-            if any(unsafeBitCast(low, to: SIMD16<Int32>.self) .!= unsafeBitCast(high, to: SIMD16<Int32>.self)) {
+            // Any lane where the two differ (vptestmd on their XOR: the standard library's
+            // `any(_:)` on a SIMD mask has been seen left out of line as a generic call).
+            let differ = _mm512_xor_si512(low, high)
+            if _mm512_test_epi32_mask(differ, differ) != 0 {
                 LaneRequantization(multiplier: multiplier, leftShift: leftShift, lanes: lanes, outputZeroPoint: outputZeroPoint,
                                    minimum: minimumValue, maximum: maximumValue).store(exactly(), count: count, to: out)
                 return

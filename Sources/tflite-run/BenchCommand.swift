@@ -126,11 +126,11 @@ struct BenchCommand: ParsableCommand {
         guard profile else { return nil }
         print("\nper operator type (mean ms per invoke):")
         for (name, value) in types {
-            print(String(format: "  %-22@ %4d ops  %9.3f ms  %5.1f%%", name as NSString, value.count, value.ms, profiledTotal > 0 ? value.ms / profiledTotal * 100 : 0))
+            print("  " + name.padding(toLength: max(22, name.count), withPad: " ", startingAt: 0) + String(format: " %4d ops  %9.3f ms  %5.1f%%", value.count, value.ms, profiledTotal > 0 ? value.ms / profiledTotal * 100 : 0))
         }
         print("\nper operator (mean ms per invoke):")
         for op in operators {
-            print(String(format: "  %4d  %-22@ %9.3f ms", op.index, op.name as NSString, op.ms))
+            print(String(format: "  %4d  ", op.index) + op.name.padding(toLength: max(22, op.name.count), withPad: " ", startingAt: 0) + String(format: " %9.3f ms", op.ms))
         }
         return nil
     }
