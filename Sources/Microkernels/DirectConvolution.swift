@@ -18,3 +18,21 @@
         self.padTop = padTop; self.padLeft = padLeft
     }
 }
+
+/// Byte permutes that build `pixels` consecutive patch rows of a convolution on bytes with few
+/// input channels at once (`VNNIKernels.gatherBytePatches`): for filter row ky,
+/// `indices[ky · 64 + q]` is the byte, among the 64 loaded from that input row at the first
+/// pixel's window, that patch byte q (pixel q / rowStride, position q % rowStride) takes, and
+/// bit q of `masks[ky]` whether byte q comes from filter row ky. `pixels` 0: each pixel is
+/// copied alone.
+package struct BytePatchVectors {
+    package let pixels: Int
+    package let indices: UnsafePointer<UInt8>
+    package let masks: UnsafePointer<UInt64>
+
+    package init(pixels: Int, indices: UnsafePointer<UInt8>, masks: UnsafePointer<UInt64>) {
+        self.pixels = pixels
+        self.indices = indices
+        self.masks = masks
+    }
+}

@@ -33,6 +33,77 @@ package enum VNNIKernels {
         return Int32(truncatingIfNeeded: _mm512_reduce_add_epi64(total))
     }
 
+    /// The patches of output pixels `first..<first + count` (batch · height · width order) of a
+    /// convolution on 8-bit values (a network's first layer: few input channels), in the
+    /// kernels' form (XOR `flip`), one row of `rowStride` bytes each; taps outside the input are
+    /// `padding` (the raw byte of the input zero point). A row's bytes past the patch keep
+    /// whatever they held: they meet zero weights, and the caller takes no row sums.
+    ///
+    /// `vectors.pixels` consecutive pixels of one output row whose windows lie inside the input
+    /// take one vector: each filter row's bytes are loaded once (64 from the first pixel's
+    /// window) and `vpermb` puts each patch byte in place (`BytePatchVectors`; needs
+    /// AVX512_VBMI); other pixels are copied a filter row at a time with masked moves. Needs
+    /// a column dilation of 1, `filterWidth · inputChannels ≤ 64` and `filterHeight ·
+    /// filterWidth · inputChannels ≤ rowStride`.
+    package static func gatherBytePatches(_ s: DirectConvolutionShape, input: UnsafePointer<UInt8>, first: Int, count: Int, padding: UInt8,
+                                          flip: UInt8, vectors: BytePatchVectors, into rows: UnsafeMutablePointer<UInt8>, rowStride: Int) {
+        let f = _mm512_set1_epi8(Int8(bitPattern: flip))
+        let pad = _mm512_set1_epi8(Int8(bitPattern: padding ^ flip))
+        let channels = s.inputChannels, span = s.filterWidth &* channels
+        let spanMask = byteMask(span), rowBytes = s.inputWidth &* channels
+        let group = vectors.pixels, storeMask = byteMask(group &* rowStride)
+        // Output rows whose filter rows all lie inside the input.
+        let top = s.padTop, reach = (s.filterHeight &- 1) &* s.dilationHeight
+        var ox = first % s.outputWidth
+        let rest = first / s.outputWidth
+        var oy = rest % s.outputHeight, b = rest / s.outputHeight
+        var r = 0
+        while r < count {
+            let left = ox &* s.strideWidth &- s.padLeft
+            let y0 = oy &* s.strideHeight &- top
+            let pixels: Int
+            if group > 0 && r &+ group <= count && ox &+ group <= s.outputWidth && left >= 0
+                && (ox &+ group &- 1) &* s.strideWidth &- s.padLeft &+ s.filterWidth <= s.inputWidth && y0 >= 0 && y0 &+ reach < s.inputHeight {
+                // 64 bytes from the window's start, never past its input row (a plain load
+                // where the row has them all).
+                let start = left &* channels, whole = start &+ 64 <= rowBytes, loadMask = byteMask(rowBytes &- start)
+                var v = _mm512_setzero_si512()
+                for ky in 0..<s.filterHeight {
+                    let line = input + (b &* s.inputHeight &+ y0 &+ ky &* s.dilationHeight) &* rowBytes
+                    let chunk = whole ? _mm512_loadu_si512(line + start) : _mm512_maskz_loadu_epi8(loadMask, line + start)
+                    v = _mm512_mask_permutexvar_epi8(v, vectors.masks[ky], _mm512_loadu_si512(vectors.indices + ky &* 64), chunk)
+                }
+                _mm512_mask_storeu_epi8(rows + r &* rowStride, storeMask, _mm512_xor_si512(v, f))
+                pixels = group
+            } else {
+                let row = rows + r &* rowStride
+                // Filter columns inside the input: kx in firstColumn..<endColumn.
+                let firstColumn = max(0, -left), endColumn = min(s.filterWidth, s.inputWidth &- left)
+                let inside = byteMask((endColumn &- firstColumn) &* channels)
+                for ky in 0..<s.filterHeight {
+                    let target = row + ky &* span
+                    let iy = y0 &+ ky &* s.dilationHeight
+                    if iy < 0 || iy >= s.inputHeight || firstColumn > 0 || endColumn < s.filterWidth {
+                        _mm512_mask_storeu_epi8(target, spanMask, pad)
+                    }
+                    if iy >= 0 && iy < s.inputHeight && endColumn > firstColumn {
+                        let line = input + (b &* s.inputHeight &+ iy) &* rowBytes
+                        let v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(inside, line + (left &+ firstColumn) &* channels), f)
+                        _mm512_mask_storeu_epi8(target + firstColumn &* channels, inside, v)
+                    }
+                }
+                pixels = 1
+            }
+            r &+= pixels
+            ox &+= pixels
+            if ox == s.outputWidth {
+                ox = 0
+                oy &+= 1
+                if oy == s.outputHeight { oy = 0; b &+= 1 }
+            }
+        }
+    }
+
     /// `output[i] = table[input[i]]` for `count` bytes, 64 at a time: two `vpermi2b` look up the
     /// index's low 7 bits in the table's two halves, its top bit picks one. Needs AVX512_VBMI
     /// (the caller checks). `table` holds 256 bytes.

@@ -1,6 +1,9 @@
 import Microkernels
 import MicrokernelsAVX512
 import TFLiteCore
+#if arch(x86_64)
+import MicrokernelsVNNI
+#endif
 
 /// CONV_2D: `out[b][y][x][o] = act(bias[o] + Σ_{ky,kx,i} in[b][y·sh+ky·dh−ph][x·sw+kx·dw−pw][i] · w[o][ky][kx][i])`.
 ///
@@ -36,16 +39,27 @@ package enum Conv2D {
                                                            channelDimension: 0, activation: activation,
                                                            floatScaleProduct: input.type == .uint8, weightZeroPointsApply: input.type == .uint8)
             // First layers (few input channels) run directly at AVX-512 on float panels; the
-            // sums stay exact below 2^24 (k · 255² < 2^24).
-            let direct = geometry.runsDirectly(isa: context.kernelISA) && geometry.patchSize <= 258
-            let packed = PackedQuantizedWeights(
-                weights: try widenedConstant(filter, "the filter"), weightZeroPoints: quantization.weightZeroPoints,
-                n: geometry.outputChannels, k: geometry.patchSize, bias: try constantBias32(bias, count: geometry.outputChannels),
-                requantization: quantization.requantization, outputZeroPoint: quantization.outputZeroPoint,
-                minimum: quantization.minimum, maximum: quantization.maximum, signed: input.type == .int8,
-                inputZeroPoint: quantization.inputZeroPoint, allowBytes: !direct, isa: context.kernelISA)
-            return QuantizedConv2DKernel(signed: input.type == .int8, geometry: geometry, weights: packed,
-                                         inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount, direct: direct)
+            // sums stay exact below 2^24 (k · 255² < 2^24) — unless the byte kernels can take
+            // them, with patches built by byte permutes (`BytePatchTables`).
+            let firstLayer = geometry.runsDirectly(isa: context.kernelISA) && geometry.patchSize <= 258
+            let weightValues = try widenedConstant(filter, "the filter"), biasValues = try constantBias32(bias, count: geometry.outputChannels)
+            func pack(direct: Bool) -> PackedQuantizedWeights {
+                PackedQuantizedWeights(
+                    weights: weightValues, weightZeroPoints: quantization.weightZeroPoints,
+                    n: geometry.outputChannels, k: geometry.patchSize, bias: biasValues,
+                    requantization: quantization.requantization, outputZeroPoint: quantization.outputZeroPoint,
+                    minimum: quantization.minimum, maximum: quantization.maximum, signed: input.type == .int8,
+                    inputZeroPoint: quantization.inputZeroPoint, allowBytes: !direct, isa: context.kernelISA)
+            }
+            if firstLayer, context.kernelISA.hasByteTableLookups {
+                let packed = pack(direct: false)
+                if let bytes = packed.bytes, !bytes.needsRowSums, let tables = BytePatchTables(geometry, rowBytes: bytes.rowBytes) {
+                    return QuantizedConv2DKernel(signed: input.type == .int8, geometry: geometry, weights: packed,
+                                                 inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount, patchTables: tables)
+                }
+            }
+            return QuantizedConv2DKernel(signed: input.type == .int8, geometry: geometry, weights: pack(direct: firstLayer),
+                                         inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount, direct: firstLayer)
         case (.float32, .int8, .float32):
             return try prepareHybrid(options, geometry: geometry, filter: filter, bias: bias, output: output, threads: context.threadCount)
         default:
@@ -423,8 +437,21 @@ final class QuantizedConv2DKernel: Kernel {
     /// zero-point-free floats (scratch), no patches.
     let direct: Bool
 
-    init(signed: Bool, geometry: ConvolutionShape, weights: PackedQuantizedWeights, inputZeroPoint: Int32, threads: Int, direct: Bool = false) {
+    /// The byte permutes that build a first layer's patches (`VNNIKernels.gatherBytePatches`)
+    /// where the byte kernels take it instead of the direct path.
+    let patchTables: BytePatchTables?
+    /// `patchTables`' permutes (pointers into it, so that a chunk takes them without a retain).
+    let patchVectors: BytePatchVectors?
+    /// Patch rows a chunk's buffer holds: several tiles' when the permutes build them (one
+    /// call for many pixels), else one tile's.
+    private var patchRows: Int { patchVectors == nil ? byteTileRows : Self.patchTilesPerGather * byteTileRows }
+    static let patchTilesPerGather = 8
+
+    init(signed: Bool, geometry: ConvolutionShape, weights: PackedQuantizedWeights, inputZeroPoint: Int32, threads: Int, direct: Bool = false,
+         patchTables: BytePatchTables? = nil) {
         self.direct = direct
+        self.patchTables = patchTables
+        patchVectors = patchTables?.vectors
         self.signed = signed
         self.geometry = geometry
         self.weights = weights
@@ -437,7 +464,7 @@ final class QuantizedConv2DKernel: Kernel {
     private var chunkBytes: Int {
         if let bytes = weights.bytes {
             // The 64 bytes of row sums also take gatherPatches' slack (sums are written after).
-            return (byteTileRows * bytes.rowBytes + 63) / 64 * 64 + max(64, gatherSlackBytes) + weights.byteTileScratchBytes
+            return (patchRows * bytes.rowBytes + 63) / 64 * 64 + max(64, gatherSlackBytes) + weights.byteTileScratchBytes
         }
         return (4 * geometry.patchSize * 4 + 63) / 64 * 64 + weights.tileScratchBytes
     }
@@ -500,13 +527,36 @@ final class QuantizedConv2DKernel: Kernel {
         let k = g.patchSize, n = g.outputChannels
         let rowBytes = bytes.rowBytes
         let padding = Input(truncatingIfNeeded: bytes.paddingByte)
-        let sumsOffset = (byteTileRows * rowBytes + 63) / 64 * 64
+        let sumsOffset = (patchRows * rowBytes + 63) / 64 * 64
         let rows = base.assumingMemoryBound(to: UInt8.self)
         let sums = (base + sumsOffset).assumingMemoryBound(to: Int32.self)
         let tileScratch = base + sumsOffset + max(64, gatherSlackBytes)
         // Pointwise rows already in the kernels' layout (k a multiple of 4) and no sums needed:
         // UINT8 rows are read where they are, INT8 ones flipped a whole tile at a time.
         let direct = g.isPointwise && rowBytes == k && !bytes.needsRowSums
+        #if arch(x86_64)
+        if let vectors = patchVectors {
+            // No row sums (the weights have no zero points): the patches of several tiles go
+            // straight to the kernels' form in one call, then each tile is multiplied.
+            var tile = tiles.lowerBound
+            while tile < tiles.upperBound {
+                let batch = min(Self.patchTilesPerGather, tiles.upperBound - tile)
+                let first = tile * byteTileRows, count = min(batch * byteTileRows, g.outputPixels - first)
+                VNNIKernels.gatherBytePatches(g.directShape, input: UnsafeRawPointer(input).assumingMemoryBound(to: UInt8.self), first: first,
+                                              count: count, padding: bytes.paddingByte, flip: bytes.flip, vectors: vectors, into: rows,
+                                              rowStride: rowBytes)
+                var done = 0
+                while done < count {
+                    let part = min(byteTileRows, count - done)
+                    weights.multiplyBytes(bytes, rows: part, a: rows + done * rowBytes, rowSums: sums, out: output + (first + done) * n, outStride: n,
+                                          scratch: tileScratch, panels: panels)
+                    done += part
+                }
+                tile += batch
+            }
+            return
+        }
+        #endif
         for tile in tiles {
             let first = tile * byteTileRows
             let count = min(byteTileRows, g.outputPixels - first)
@@ -563,4 +613,31 @@ final class QuantizedConv2DKernel: Kernel {
             weights.multiply(rows: count, a: UnsafePointer(buffer), aStride: k, out: output + first * n, outStride: n, scratch: tileScratch)
         }
     }
+}
+
+/// `BytePatchVectors` for a convolution with few input channels on the byte kernels: the
+/// permute of each filter row for a group of pixels (as many as fit in a vector of patch rows
+/// and in 64 bytes of an input row). Nil where a filter row's taps are not one run of at most
+/// 64 bytes (dilated columns) or a patch row is longer than 64 bytes.
+package final class BytePatchTables {
+    let indices: AlignedBuffer<UInt8>
+    let masks: AlignedBuffer<UInt64>
+    let pixels: Int
+
+    init?(_ g: ConvolutionShape, rowBytes: Int) {
+        let c = g.inputChannels, span = g.filterWidth * c, step = g.strideWidth * c
+        guard g.dilationWidth == 1, c > 0, span <= 64, step > 0, g.filterHeight * span <= rowBytes, rowBytes <= 64 else { return nil }
+        pixels = min(64 / rowBytes, (64 - span) / step + 1)
+        indices = AlignedBuffer(count: g.filterHeight * 64, repeating: 0)
+        masks = AlignedBuffer(count: g.filterHeight, repeating: 0)
+        for q in 0..<(pixels * rowBytes) {
+            let pixel = q / rowBytes, position = q % rowBytes
+            guard position < g.filterHeight * span else { continue }
+            let ky = position / span
+            indices.pointer[ky * 64 + q] = UInt8(pixel * step + position % span)
+            masks.pointer[ky] |= 1 << UInt64(q)
+        }
+    }
+
+    var vectors: BytePatchVectors { BytePatchVectors(pixels: pixels, indices: indices.pointer, masks: masks.pointer) }
 }

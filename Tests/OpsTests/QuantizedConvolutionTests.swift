@@ -70,10 +70,21 @@ import TFLiteCore
         return out
     }
 
-    func check(signed: Bool, depthwise: Bool, seed: UInt64) throws {
+    func check(signed: Bool, depthwise: Bool, seed: UInt64, firstLayers: Bool = false) throws {
         var g = SeededGenerator(seed: seed)
         for round in 0..<60 {
             var c = Self.randomCase(&g, depthwise: depthwise)
+            if firstLayers {
+                // A network's first layer: 1–4 channels, a 3×3 filter (5×5 on 1–2 channels, to
+                // stay within 64 patch bytes), columns undilated — the patches the byte
+                // permutes build at AVX512_VBMI, padded at the edges of every second case.
+                c.inputChannels = Int.random(in: 1...4, using: &g)
+                c.kernel = c.inputChannels <= 2 && Bool.random(using: &g) ? 5 : 3
+                c.columns = 0
+                (c.height, c.width) = (Int.random(in: 2...9, using: &g), Int.random(in: 5...40, using: &g))
+                c.dilation = 1
+                c.padding = round % 2 == 0 ? .same : .valid
+            }
             // Now and then a filter wider than 64 columns: more taps per pixel than the exact
             // float chunk (the depthwise kernel's scalar path).
             if round % 20 == 19 { c.columns = 67; c.width = 70 }
@@ -135,6 +146,8 @@ import TFLiteCore
     }
 
     @Test func int8ConvolutionMatchesTheReference() throws { try check(signed: true, depthwise: false, seed: 1) }
+    @Test func int8FirstLayersMatchTheReference() throws { try check(signed: true, depthwise: false, seed: 5, firstLayers: true) }
+    @Test func uint8FirstLayersMatchTheReference() throws { try check(signed: false, depthwise: false, seed: 6, firstLayers: true) }
     @Test func uint8ConvolutionMatchesTheReference() throws { try check(signed: false, depthwise: false, seed: 2) }
     @Test func int8DepthwiseMatchesTheReference() throws { try check(signed: true, depthwise: true, seed: 3) }
     @Test func uint8DepthwiseMatchesTheReference() throws { try check(signed: false, depthwise: true, seed: 4) }
