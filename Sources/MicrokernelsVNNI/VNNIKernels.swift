@@ -37,7 +37,8 @@ package enum VNNIKernels {
     /// convolution on 8-bit values (a network's first layer: few input channels), in the
     /// kernels' form (XOR `flip`), one row of `rowStride` bytes each; taps outside the input are
     /// `padding` (the raw byte of the input zero point). A row's bytes past the patch keep
-    /// whatever they held: they meet zero weights, and the caller takes no row sums.
+    /// whatever they held (they meet zero weights); `sums`, when given, receives each patch's
+    /// byte sum (for weights with zero points).
     ///
     /// `vectors.pixels` consecutive pixels of one output row whose windows lie inside the input
     /// take one vector: each filter row's bytes are loaded once (64 from the first pixel's
@@ -46,12 +47,18 @@ package enum VNNIKernels {
     /// a column dilation of 1, `filterWidth · inputChannels ≤ 64` and `filterHeight ·
     /// filterWidth · inputChannels ≤ rowStride`.
     package static func gatherBytePatches(_ s: DirectConvolutionShape, input: UnsafePointer<UInt8>, first: Int, count: Int, padding: UInt8,
-                                          flip: UInt8, vectors: BytePatchVectors, into rows: UnsafeMutablePointer<UInt8>, rowStride: Int) {
+                                          flip: UInt8, vectors: BytePatchVectors, into rows: UnsafeMutablePointer<UInt8>, rowStride: Int,
+                                          sums: UnsafeMutablePointer<Int32>?) {
         let f = _mm512_set1_epi8(Int8(bitPattern: flip))
         let pad = _mm512_set1_epi8(Int8(bitPattern: padding ^ flip))
         let channels = s.inputChannels, span = s.filterWidth &* channels
         let spanMask = byteMask(span), rowBytes = s.inputWidth &* channels
         let group = vectors.pixels, storeMask = byteMask(group &* rowStride)
+        let patchBytes = s.filterHeight &* span, patchMask = byteMask(patchBytes), zero = _mm512_setzero_si512()
+        /// The sum of the patch bytes of `v` at byte `offset` (a row of the vector).
+        @inline(__always) func patchSum(_ v: __m512i, _ offset: Int) -> Int32 {
+            Int32(truncatingIfNeeded: _mm512_reduce_add_epi64(_mm512_sad_epu8(_mm512_maskz_mov_epi8(patchMask << UInt64(offset), v), zero)))
+        }
         // Output rows whose filter rows all lie inside the input.
         let top = s.padTop, reach = (s.filterHeight &- 1) &* s.dilationHeight
         var ox = first % s.outputWidth
@@ -73,7 +80,11 @@ package enum VNNIKernels {
                     let chunk = whole ? _mm512_loadu_si512(line + start) : _mm512_maskz_loadu_epi8(loadMask, line + start)
                     v = _mm512_mask_permutexvar_epi8(v, vectors.masks[ky], _mm512_loadu_si512(vectors.indices + ky &* 64), chunk)
                 }
-                _mm512_mask_storeu_epi8(rows + r &* rowStride, storeMask, _mm512_xor_si512(v, f))
+                let stored = _mm512_xor_si512(v, f)
+                _mm512_mask_storeu_epi8(rows + r &* rowStride, storeMask, stored)
+                if let sums {
+                    for p in 0..<group { sums[r &+ p] = patchSum(stored, p &* rowStride) }
+                }
                 pixels = group
             } else {
                 let row = rows + r &* rowStride
@@ -92,6 +103,7 @@ package enum VNNIKernels {
                         _mm512_mask_storeu_epi8(target + firstColumn &* channels, inside, v)
                     }
                 }
+                if let sums { sums[r] = patchSum(_mm512_maskz_loadu_epi8(patchMask, row), 0) }
                 pixels = 1
             }
             r &+= pixels

@@ -53,7 +53,7 @@ package enum Conv2D {
             }
             if firstLayer, context.kernelISA.hasByteTableLookups {
                 let packed = pack(direct: false)
-                if let bytes = packed.bytes, !bytes.needsRowSums, let tables = BytePatchTables(geometry, rowBytes: bytes.rowBytes) {
+                if let bytes = packed.bytes, let tables = BytePatchTables(geometry, rowBytes: bytes.rowBytes) {
                     return QuantizedConv2DKernel(signed: input.type == .int8, geometry: geometry, weights: packed,
                                                  inputZeroPoint: quantization.inputZeroPoint, threads: context.threadCount, patchTables: tables)
                 }
@@ -445,6 +445,9 @@ final class QuantizedConv2DKernel: Kernel {
     /// Patch rows a chunk's buffer holds: several tiles' when the permutes build them (one
     /// call for many pixels), else one tile's.
     private var patchRows: Int { patchVectors == nil ? byteTileRows : Self.patchTilesPerGather * byteTileRows }
+    /// The patch rows' byte sums (one Int32 each, for weights with zero points), also taking
+    /// `gatherPatches`' slack.
+    private var sumsBytes: Int { max(64, gatherSlackBytes, patchRows * 4) }
     static let patchTilesPerGather = 8
 
     init(signed: Bool, geometry: ConvolutionShape, weights: PackedQuantizedWeights, inputZeroPoint: Int32, threads: Int, direct: Bool = false,
@@ -464,7 +467,7 @@ final class QuantizedConv2DKernel: Kernel {
     private var chunkBytes: Int {
         if let bytes = weights.bytes {
             // The 64 bytes of row sums also take gatherPatches' slack (sums are written after).
-            return (patchRows * bytes.rowBytes + 63) / 64 * 64 + max(64, gatherSlackBytes) + weights.byteTileScratchBytes
+            return (patchRows * bytes.rowBytes + 63) / 64 * 64 + sumsBytes + weights.byteTileScratchBytes
         }
         return (4 * geometry.patchSize * 4 + 63) / 64 * 64 + weights.tileScratchBytes
     }
@@ -530,25 +533,25 @@ final class QuantizedConv2DKernel: Kernel {
         let sumsOffset = (patchRows * rowBytes + 63) / 64 * 64
         let rows = base.assumingMemoryBound(to: UInt8.self)
         let sums = (base + sumsOffset).assumingMemoryBound(to: Int32.self)
-        let tileScratch = base + sumsOffset + max(64, gatherSlackBytes)
+        let tileScratch = base + sumsOffset + sumsBytes
         // Pointwise rows already in the kernels' layout (k a multiple of 4) and no sums needed:
         // UINT8 rows are read where they are, INT8 ones flipped a whole tile at a time.
         let direct = g.isPointwise && rowBytes == k && !bytes.needsRowSums
         #if arch(x86_64)
         if let vectors = patchVectors {
-            // No row sums (the weights have no zero points): the patches of several tiles go
-            // straight to the kernels' form in one call, then each tile is multiplied.
+            // The patches of several tiles (and their byte sums, where the weights have zero
+            // points) go straight to the kernels' form in one call, then each tile is multiplied.
             var tile = tiles.lowerBound
             while tile < tiles.upperBound {
                 let batch = min(Self.patchTilesPerGather, tiles.upperBound - tile)
                 let first = tile * byteTileRows, count = min(batch * byteTileRows, g.outputPixels - first)
                 VNNIKernels.gatherBytePatches(g.directShape, input: UnsafeRawPointer(input).assumingMemoryBound(to: UInt8.self), first: first,
                                               count: count, padding: bytes.paddingByte, flip: bytes.flip, vectors: vectors, into: rows,
-                                              rowStride: rowBytes)
+                                              rowStride: rowBytes, sums: bytes.needsRowSums ? sums : nil)
                 var done = 0
                 while done < count {
                     let part = min(byteTileRows, count - done)
-                    weights.multiplyBytes(bytes, rows: part, a: rows + done * rowBytes, rowSums: sums, out: output + (first + done) * n, outStride: n,
+                    weights.multiplyBytes(bytes, rows: part, a: rows + done * rowBytes, rowSums: sums + done, out: output + (first + done) * n, outStride: n,
                                           scratch: tileScratch, panels: panels)
                     done += part
                 }
