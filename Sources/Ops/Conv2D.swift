@@ -466,7 +466,7 @@ final class QuantizedConv2DKernel: Kernel {
     /// kernels, eight rows of bytes, their sums, and the accumulator row.
     private var chunkBytes: Int {
         if let bytes = weights.bytes {
-            // The 64 bytes of row sums also take gatherPatches' slack (sums are written after).
+            // The row sums (`sumsBytes`) also take gatherPatches' slack (sums are written after).
             return (patchRows * bytes.rowBytes + 63) / 64 * 64 + sumsBytes + weights.byteTileScratchBytes
         }
         return (4 * geometry.patchSize * 4 + 63) / 64 * 64 + weights.tileScratchBytes

@@ -124,13 +124,15 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "invoke:       median %.3f ms   p90 %.3f ms   min %.3f ms", median, p90, minimum))
         print(String(format: "peak RSS:     %.1f MB", peakRSS))
         guard profile else { return nil }
+        // An operator name in a column of 22 (`String(format:)` ignores the width of `%@` on Linux).
+        func column(_ name: String) -> String { name.padding(toLength: max(22, name.count), withPad: " ", startingAt: 0) }
         print("\nper operator type (mean ms per invoke):")
         for (name, value) in types {
-            print("  " + name.padding(toLength: max(22, name.count), withPad: " ", startingAt: 0) + String(format: " %4d ops  %9.3f ms  %5.1f%%", value.count, value.ms, profiledTotal > 0 ? value.ms / profiledTotal * 100 : 0))
+            print("  " + column(name) + String(format: " %4d ops  %9.3f ms  %5.1f%%", value.count, value.ms, profiledTotal > 0 ? value.ms / profiledTotal * 100 : 0))
         }
         print("\nper operator (mean ms per invoke):")
         for op in operators {
-            print(String(format: "  %4d  ", op.index) + op.name.padding(toLength: max(22, op.name.count), withPad: " ", startingAt: 0) + String(format: " %9.3f ms", op.ms))
+            print(String(format: "  %4d  ", op.index) + column(op.name) + String(format: " %9.3f ms", op.ms))
         }
         return nil
     }
