@@ -153,6 +153,31 @@ extension InstructionSetKernels {
         }
     }
 
+    /// The zero-point-free floats of an NHWC row of `width` pixels × `channels` (signed or
+    /// unsigned bytes), in blocks of 16 channels (`ChannelBlocked`): block b's pixel x at
+    /// `to + b · blockStride + x · 16`. A last block of fewer channels is padded with lanes
+    /// that the sums compute and nothing stores.
+    package static func zeroPointFreeBlockedFloats(_ source: UnsafeRawPointer, signed: Bool, width: Int, channels: Int, zeroPoint: Int32,
+                                                   into to: UnsafeMutablePointer<Float>, blockStride: Int) {
+        let z = _mm512_set1_epi32(zeroPoint)
+        let whole = channels / 16 &* 16, rest = laneMask(channels &- whole)
+        @inline(__always) func convert(_ bytes: __m128i) -> __m512 {
+            _mm512_cvtepi32_ps(_mm512_sub_epi32(signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes), z))
+        }
+        var pixel = source, column = to
+        for _ in 0..<width {
+            var c = 0, block = column
+            while c < whole {
+                _mm512_storeu_ps(block, convert(_mm_loadu_si128((pixel + c).assumingMemoryBound(to: __m128i.self))))
+                c &+= 16
+                block += blockStride
+            }
+            if c < channels { _mm512_storeu_ps(block, convert(_mm_maskz_loadu_epi8(rest, pixel + c))) }
+            pixel += channels
+            column += 16
+        }
+    }
+
     /// `zeroPointFreeFloats` 16 lanes at a time, four vectors per step (the compiler's own
     /// loop for this level uses 8-lane registers: it prefers 256-bit vectors on these CPUs).
     @inline(__always)
@@ -601,15 +626,19 @@ extension InstructionSetKernels {
     protocol Lanes {
         func load(_ p: UnsafePointer<Float>) -> __m512
         var mask: __mmask16 { get }
+        /// How many lanes: 16, or 1 ... 15 for the first ones.
+        var count: Int { get }
     }
 
     struct AllLanes: Lanes {
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> __m512 { _mm512_loadu_ps(p) }
         var mask: __mmask16 { 0xFFFF }
+        var count: Int { 16 }
     }
 
     struct FirstLanes: Lanes {
-        let mask: __mmask16
+        let mask: __mmask16, count: Int
+        init(count: Int) { self.count = count; mask = laneMask(count) }
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> __m512 { _mm512_maskz_loadu_ps(mask, p) }
     }
 
@@ -815,12 +844,13 @@ extension InstructionSetKernels {
     /// Σ over the valid taps of pixel `ox` for channels `c ..< c + 16` (any filter width and
     /// dilation), on top of `initial`.
     @inline(__always)
-    static func tapSum<L: Lanes>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, ox: Int, channel c: Int, initial: __m512, _ lanes: L) -> __m512 {
+    static func tapSum<L: Lanes, Layout: RowLayout>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, _ layout: Layout, ox: Int, channel c: Int,
+                                                    initial: __m512, _ lanes: L) -> __m512 {
         let (first, end, origin) = s.taps(ox)
-        let channels = s.pixelStride, step = s.dilationWidth &* channels
+        let channels = s.pixelStride, step = s.dilationWidth &* layout.columnStride
         var acc = initial
         for r in 0..<inputs.count {
-            var x = inputs.rows[r] + ((origin &+ first &* s.dilationWidth) &* channels &+ c)
+            var x = inputs.rows[r] + layout.offset(column: origin &+ first &* s.dilationWidth, channel: c)
             var w = inputs.filters[r] + (first &* channels &+ c)
             var kx = first
             while kx < end {
@@ -840,6 +870,32 @@ extension InstructionSetKernels {
     /// at some thirty places in the loops below, was compiled out of line and called for every
     /// 16 outputs, its state reloaded from memory each time (a quarter of the int8 depthwise).
     /// `lanes`: the lanes of the vector the pass computes (`FirstLanes` only for float rows).
+    /// Where channel vector `c` (a multiple of 16) of input column `column` lies in a float
+    /// input row: pixel-major rows (`PixelMajor`: the tensor's own layout, `stride` values per
+    /// pixel) or rows in blocks of 16 channels (`ChannelBlocked`: each block's columns 16
+    /// values apart, so the loops' loads of neighbouring columns are constant offsets from one
+    /// pointer — with a stride in a register, a 3×3 pass at stride 2 needed more address
+    /// registers than x86 has and reloaded them from the stack).
+    protocol RowLayout {
+        func offset(column: Int, channel c: Int) -> Int
+        /// Values from one input column to the next.
+        var columnStride: Int { get }
+    }
+
+    struct PixelMajor: RowLayout {
+        let stride: Int
+        @inline(__always) func offset(column: Int, channel c: Int) -> Int { column &* stride &+ c }
+        @inline(__always) var columnStride: Int { stride }
+    }
+
+    package struct ChannelBlocked: RowLayout {
+        /// Values from one block of 16 channels to the next (the row's width · 16, or more).
+        let blockStride: Int
+        package init(blockStride: Int) { self.blockStride = blockStride }
+        @inline(__always) func offset(column: Int, channel c: Int) -> Int { (c &>> 4) &* blockStride &+ column &* 16 }
+        @inline(__always) var columnStride: Int { 16 }
+    }
+
     protocol DepthwiseRowBody {
         associatedtype State
         func initial<L: Lanes>(_ c: Int, _ lanes: L) -> __m512
@@ -853,34 +909,34 @@ extension InstructionSetKernels {
     /// across the row (`registerFilterSums`); other shapes take `tapSum`.
     @_transparent
     static func depthwiseSums<Body: DepthwiseRowBody>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, whole: Int, _ body: Body) {
-        depthwiseSums(s, inputs, channels: 0, to: whole, AllLanes(), body)
+        depthwiseSums(s, inputs, PixelMajor(stride: s.pixelStride), channels: 0, to: whole, AllLanes(), body)
     }
 
     /// `depthwiseSums` for the channel vectors from `first` (a multiple of 16) below `end`,
     /// `lanes` of each.
     @_transparent
-    static func depthwiseSums<Body: DepthwiseRowBody, L: Lanes>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, channels first: Int,
-                                                                to end: Int, _ lanes: L, _ body: Body) {
+    static func depthwiseSums<Body: DepthwiseRowBody, L: Lanes, Layout: RowLayout>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, _ layout: Layout,
+                                                                                   channels first: Int, to end: Int, _ lanes: L, _ body: Body) {
         @inline(__always) func fits<F: RegisterFilter>(_: F.Type) -> Bool {
             s.filterWidth == F.size && s.dilationWidth == 1 && inputs.count >= 1 && inputs.count <= F.size
         }
         if fits(Filter3x3<L, AllRows>.self) {
             if inputs.count == 3 {
-                registerFilterSums(Filter3x3<L, AllRows>.self, s, inputs, channels: first, to: end, lanes, body)
+                registerFilterSums(Filter3x3<L, AllRows>.self, s, inputs, layout, channels: first, to: end, lanes, body)
             } else {
-                registerFilterSums(Filter3x3<L, SomeRows>.self, s, inputs, channels: first, to: end, lanes, body)
+                registerFilterSums(Filter3x3<L, SomeRows>.self, s, inputs, layout, channels: first, to: end, lanes, body)
             }
         } else if fits(Filter5x5<L, AllRows>.self) {
             if inputs.count == 5 {
-                registerFilterSums(Filter5x5<L, AllRows>.self, s, inputs, channels: first, to: end, lanes, body)
+                registerFilterSums(Filter5x5<L, AllRows>.self, s, inputs, layout, channels: first, to: end, lanes, body)
             } else {
-                registerFilterSums(Filter5x5<L, SomeRows>.self, s, inputs, channels: first, to: end, lanes, body)
+                registerFilterSums(Filter5x5<L, SomeRows>.self, s, inputs, layout, channels: first, to: end, lanes, body)
             }
         } else {
             var c = first
             while c < end {
                 let start = body.initial(c, lanes), vectorState = body.state(c)
-                for ox in 0..<s.outputWidth { body.store(ox, c, tapSum(s, inputs, ox: ox, channel: c, initial: start, lanes), vectorState, lanes) }
+                for ox in 0..<s.outputWidth { body.store(ox, c, tapSum(s, inputs, layout, ox: ox, channel: c, initial: start, lanes), vectorState, lanes) }
                 c &+= 16
             }
         }
@@ -899,10 +955,13 @@ extension InstructionSetKernels {
     /// depthwise layers 10–50 % slower). Transparent: with `@inline(__always)` the 5×5 instance
     /// was left out of line.
     @_transparent
-    static func registerFilterSums<F: RegisterFilter, Body: DepthwiseRowBody>(_: F.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs,
-                                                                               channels firstChannel: Int, to end: Int, _ lanes: F.L,
-                                                                               _ body: Body) {
-        let channels = s.pixelStride
+    static func registerFilterSums<F: RegisterFilter, Body: DepthwiseRowBody, Layout: RowLayout>(
+        _: F.Type, _ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, _ layout: Layout, channels firstChannel: Int, to end: Int,
+        _ lanes: F.L, _ body: Body
+    ) {
+        // `channels`: the filter's values per tap (and every channel of a strip's columns);
+        // `columns`: the input's values per column.
+        let channels = s.pixelStride, columns = layout.columnStride
         // The pixels whose whole window lies inside the row (dilation 1): a range, found once.
         var insideStart = 0
         while insideStart < s.outputWidth && insideStart &* s.strideWidth &- s.padLeft < 0 { insideStart &+= 1 }
@@ -916,7 +975,8 @@ extension InstructionSetKernels {
                 var ox = insideStart > 0 ? 0 : insideEnd
                 while ox < s.outputWidth {
                     let (firstTap, endTap, origin) = s.taps(ox)
-                    body.store(ox, c, f.clippedSum(at: origin &* channels &+ c, first: firstTap, end: endTap, channels: channels, initial: start),
+                    body.store(ox, c, f.clippedSum(at: layout.offset(column: origin, channel: c), first: firstTap, end: endTap, channels: columns,
+                                                   initial: start),
                                vectorState, lanes)
                     // From the last pixel left of the inside ones to the first right of them.
                     ox = ox &+ 1 == insideStart ? max(insideEnd, insideStart) : ox &+ 1
@@ -924,7 +984,7 @@ extension InstructionSetKernels {
                 c &+= 16
             }
         }
-        let step = s.strideWidth &* channels
+        let step = s.strideWidth &* columns
         let columnBytes = F.size &* channels &* 4
         let strip = max(4, (stripBytes / max(columnBytes, 1) &- F.size) / max(s.strideWidth, 1) / 4 &* 4)
         var first = insideStart
@@ -934,15 +994,15 @@ extension InstructionSetKernels {
             while c < end {
                 let f = F(inputs, channel: c, channels: channels, lanes: lanes)
                 let start = body.initial(c, lanes), vectorState = body.state(c)
-                var at = (first &* s.strideWidth &- s.padLeft) &* channels &+ c
+                var at = layout.offset(column: first &* s.strideWidth &- s.padLeft, channel: c)
                 var ox = first
                 if s.strideWidth == 1 {
-                    fours(f, stride: 1, ox: &ox, at: &at, end: stripEnd, step: step, c: c, channels: channels, start, vectorState, lanes, body)
+                    fours(f, stride: 1, ox: &ox, at: &at, end: stripEnd, step: step, c: c, channels: columns, start, vectorState, lanes, body)
                 } else if s.strideWidth == 2 {
-                    fours(f, stride: 2, ox: &ox, at: &at, end: stripEnd, step: step, c: c, channels: channels, start, vectorState, lanes, body)
+                    fours(f, stride: 2, ox: &ox, at: &at, end: stripEnd, step: step, c: c, channels: columns, start, vectorState, lanes, body)
                 }
                 while ox < stripEnd {
-                    body.store(ox, c, f.sum(at: at, channels: channels, initial: start), vectorState, lanes)
+                    body.store(ox, c, f.sum(at: at, channels: columns, initial: start), vectorState, lanes)
                     at &+= step
                     ox &+= 1
                 }
@@ -973,51 +1033,65 @@ extension InstructionSetKernels {
     /// cache of current x86 cores (48 KB).
     static let stripBytes = 24 * 1024
 
-    /// One requantized INT8/UINT8 output row for channels `0 ..< whole` (whole vectors of 16):
-    /// `bias + Σ taps` (exact: the caller passes at most `exactProductChunk` taps per pixel),
-    /// requantized in registers and stored as bytes; returns `whole`.
+    /// One requantized INT8/UINT8 output row, every channel: `bias + Σ taps` (exact: the caller
+    /// passes at most `exactProductChunk` taps per pixel), requantized in registers and stored
+    /// as bytes; the channels past the last whole vector of 16 as one vector of masked lanes.
+    /// The input rows are in blocks of 16 channels, `blockStride` values apart
+    /// (`ChannelBlocked`).
     /// `floatBias`, where given, is the bias as floats, every value below 2^23 in magnitude:
     /// with the float requantization, the sums then start at the bias and stay exact integers
     /// (below 2^24) through every tap, and go to the requantizer as they are.
-    package static func depthwiseRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Int32>,
-                                                   floatBias: UnsafePointer<Float>?, _ r: RequantizationVectors, outputZeroPoint: Int32,
-                                                   minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) -> Int {
+    package static func depthwiseRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, blockStride: Int,
+                                                   bias: UnsafePointer<Int32>, floatBias: UnsafePointer<Float>?, _ r: RequantizationVectors,
+                                                   outputZeroPoint: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) {
+        let layout = ChannelBlocked(blockStride: blockStride)
         if r.fast, let floatBias {
-            return depthwiseFloatRequantizedRows16(s, inputs, floatBias: floatBias, r, outputZeroPoint: outputZeroPoint,
-                                                   minimum: minimum, maximum: maximum, into: out)
+            depthwiseFloatRequantizedRows16(s, inputs, layout, floatBias: floatBias, r, outputZeroPoint: outputZeroPoint,
+                                            minimum: minimum, maximum: maximum, into: out)
+        } else {
+            depthwiseIntegerRequantizedRows16(s, inputs, layout, bias: bias, r, outputZeroPoint: outputZeroPoint,
+                                              minimum: minimum, maximum: maximum, into: out)
         }
-        return depthwiseIntegerRequantizedRows16(s, inputs, bias: bias, r, outputZeroPoint: outputZeroPoint,
-                                                 minimum: minimum, maximum: maximum, into: out)
+    }
+
+    /// `depthwiseSums` over every channel: the whole vectors, then the rest as masked lanes.
+    @_transparent
+    static func allChannelSums<Body: DepthwiseRowBody, Layout: RowLayout>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs,
+                                                                          _ layout: Layout, _ body: Body) {
+        let whole = s.channels / 16 &* 16
+        depthwiseSums(s, inputs, layout, channels: 0, to: whole, AllLanes(), body)
+        if whole < s.channels {
+            depthwiseSums(s, inputs, layout, channels: whole, to: whole &+ 16, FirstLanes(count: s.channels &- whole), body)
+        }
     }
 
     /// `depthwiseRequantizedRows16`'s float form (each form is a function of its own, so that
     /// each inlines its one copy of the sums loop and its row body).
-    static func depthwiseFloatRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, floatBias: UnsafePointer<Float>,
-                                                _ r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32,
-                                                into out: UnsafeMutableRawPointer) -> Int {
-        let stride = s.pixelStride, whole = s.channels / 16 &* 16
+    static func depthwiseFloatRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, _ layout: ChannelBlocked,
+                                                floatBias: UnsafePointer<Float>, _ r: RequantizationVectors, outputZeroPoint: Int32,
+                                                minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) {
+        let stride = s.pixelStride
         struct Body: DepthwiseRowBody {
             let floatBias: UnsafePointer<Float>, r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32
             let out: UnsafeMutableRawPointer, stride: Int
-            @inline(__always) func initial<L: Lanes>(_ c: Int, _: L) -> __m512 { _mm512_loadu_ps(floatBias + c) }
+            @inline(__always) func initial<L: Lanes>(_ c: Int, _ lanes: L) -> __m512 { lanes.load(floatBias + c) }
             @inline(__always) func state(_ c: Int) -> FloatLaneRequantization {
                 FloatLaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
             }
-            @inline(__always) func store<L: Lanes>(_ ox: Int, _ c: Int, _ sum: __m512, _ q: FloatLaneRequantization, _: L) {
-                q.store(sum, exactly: { _mm512_cvtps_epi32(sum) }, count: 16, to: out + (ox &* stride &+ c))
+            @inline(__always) func store<L: Lanes>(_ ox: Int, _ c: Int, _ sum: __m512, _ q: FloatLaneRequantization, _ lanes: L) {
+                q.store(sum, exactly: { _mm512_cvtps_epi32(sum) }, count: lanes.count, to: out + (ox &* stride &+ c))
             }
         }
-        depthwiseSums(s, inputs, whole: whole, Body(floatBias: floatBias, r: r, outputZeroPoint: outputZeroPoint, minimum: minimum,
-                                                    maximum: maximum, out: out, stride: stride))
-        return whole
+        allChannelSums(s, inputs, layout, Body(floatBias: floatBias, r: r, outputZeroPoint: outputZeroPoint, minimum: minimum,
+                                               maximum: maximum, out: out, stride: stride))
     }
 
     /// `depthwiseRequantizedRows16`'s integer form (integer parameters, or a bias too large to
     /// start the float sums): the Int32 bias added to the converted sums.
-    static func depthwiseIntegerRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Int32>,
-                                                  _ r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32,
-                                                  into out: UnsafeMutableRawPointer) -> Int {
-        let stride = s.pixelStride, whole = s.channels / 16 &* 16
+    static func depthwiseIntegerRequantizedRows16(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, _ layout: ChannelBlocked,
+                                                  bias: UnsafePointer<Int32>, _ r: RequantizationVectors, outputZeroPoint: Int32,
+                                                  minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) {
+        let stride = s.pixelStride
         struct Body: DepthwiseRowBody {
             let bias: UnsafePointer<Int32>, r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32
             let out: UnsafeMutableRawPointer, stride: Int
@@ -1025,14 +1099,13 @@ extension InstructionSetKernels {
             @inline(__always) func state(_ c: Int) -> (LaneRequantization, __m512i) {
                 (LaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum), _mm512_loadu_si512(bias + c))
             }
-            @inline(__always) func store<L: Lanes>(_ ox: Int, _ c: Int, _ sum: __m512, _ state: (LaneRequantization, __m512i), _: L) {
+            @inline(__always) func store<L: Lanes>(_ ox: Int, _ c: Int, _ sum: __m512, _ state: (LaneRequantization, __m512i), _ lanes: L) {
                 // The sum is an integer below 2^22: converting rounds nothing.
-                state.0.store(_mm512_add_epi32(state.1, _mm512_cvtps_epi32(sum)), count: 16, to: out + (ox &* stride &+ c))
+                state.0.store(_mm512_add_epi32(state.1, _mm512_cvtps_epi32(sum)), count: lanes.count, to: out + (ox &* stride &+ c))
             }
         }
-        depthwiseSums(s, inputs, whole: whole, Body(bias: bias, r: r, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
-                                                    out: out, stride: stride))
-        return whole
+        allChannelSums(s, inputs, layout, Body(bias: bias, r: r, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
+                                               out: out, stride: stride))
     }
 
     /// Float rows for every channel: the whole vectors of 16, then the rest as one vector of
@@ -1040,14 +1113,10 @@ extension InstructionSetKernels {
     /// the generic 8-lane code took 20 % of the depthwise time over); returns the channel count.
     static func depthwiseFloatRows16<E: WideEpilogue>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
                                                       out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float, _ epilogue: E) -> Int {
-        let stride = s.pixelStride, whole = s.channels / 16 &* 16
         // max(lo, x) and min(hi, x) return x when x is NaN, as the reference's std::max/min do.
         let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
-        let body = FloatDepthwiseBody(bias: bias, out: out, stride: stride, lo: lo, hi: hi, epilogue: epilogue)
-        depthwiseSums(s, inputs, whole: whole, body)
-        if whole < s.channels {
-            depthwiseSums(s, inputs, channels: whole, to: whole &+ 16, FirstLanes(mask: laneMask(s.channels &- whole)), body)
-        }
+        let body = FloatDepthwiseBody(bias: bias, out: out, stride: s.pixelStride, lo: lo, hi: hi, epilogue: epilogue)
+        allChannelSums(s, inputs, PixelMajor(stride: s.pixelStride), body)
         return s.channels
     }
 

@@ -58,9 +58,11 @@ package enum DepthwiseConv2D {
             }
             let biasValues = try constantBias32(bias, count: outputs) ?? [Int32](repeating: 0, count: outputs)
             let requantization = (0..<outputs).map { q.requantization.count == 1 ? q.requantization[0] : q.requantization[$0] }
+            // The biases padded to whole vectors of 16 (a last vector of fewer channels loads all 16).
+            let padding = [Int32](repeating: 0, count: (outputs + 15) / 16 * 16 - outputs + 16)
             let kernel = QuantizedDepthwiseParameters(
-                weights: AlignedBuffer(weights.map(Float.init)), bias: AlignedBuffer(biasValues + [0]),
-                floatBias: biasValues.allSatisfy { $0.magnitude < 1 << 23 } ? AlignedBuffer(biasValues.map(Float.init) + [0]) : nil,
+                weights: AlignedBuffer(weights.map(Float.init)), bias: AlignedBuffer(biasValues + padding),
+                floatBias: biasValues.allSatisfy { $0.magnitude < 1 << 23 } ? AlignedBuffer((biasValues + padding).map(Float.init)) : nil,
                 requantization: RequantizationBuffers(requantization, paddedTo: outputs),
                 inputZeroPoint: q.inputZeroPoint, outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
             return QuantizedDepthwiseKernel(signed: input.type == .int8, shape: shape, parameters: kernel, threads: context.threadCount,
@@ -105,15 +107,20 @@ extension DepthwiseShape {
     /// `multiplier` times), plus a vector of slack.
     var expandedRowElements: Int { saturatingSum(saturatingProduct(inputWidth, outputChannels), 16) }
 
+    /// Floats of one input row in blocks of 16 output channels: a block's columns 16 apart,
+    /// `blockElements` from one block to the next; plus a vector of slack.
+    var blockedRowElements: Int { saturatingSum(saturatingProduct(blockElements, (outputChannels + 15) / 16), 16) }
+    var blockElements: Int { saturatingProduct(inputWidth, 16) }
+
     /// Bytes of the per-thread tables: row pointers, filter-row pointers, and which input row
     /// each expanded-row slot holds.
     var tablesBytes: Int { (filterHeight * 24 + 63) / 64 * 64 }
 
     /// Bytes of a thread's scratch slice: the row and filter pointer tables, `rows` expanded
     /// input rows, then `extra` bytes; 64-byte aligned parts.
-    func sliceBytes(expandedRows rows: Int, extra: Int) -> Int {
+    func sliceBytes(expandedRows rows: Int, rowElements: Int? = nil, extra: Int) -> Int {
         let tables = tablesBytes
-        return saturatingSum(tables, saturatingProduct(rows, expandedRowElements, 4), extra, 64)
+        return saturatingSum(tables, saturatingProduct(rows, rowElements ?? expandedRowElements, 4), extra, 64)
     }
 
     /// Points the tables at the input rows of output row `row` that lie inside the input, with
@@ -133,6 +140,19 @@ extension DepthwiseShape {
             count += 1
         }
         return DepthwiseRowInputs(rows: UnsafePointer(rows), filters: UnsafePointer(filterRows), count: count)
+    }
+
+    /// `expandRow` in blocks of 16 output channels (`blockedRowElements`); a last block's
+    /// lanes past the channels are zeros.
+    func expandBlockedRow<Element>(_ input: UnsafePointer<Element>, batch: Int, iy: Int, into to: UnsafeMutablePointer<Float>,
+                                   convert: (Element) -> Float) {
+        let source = input + (batch * inputHeight + iy) * inputWidth * channels
+        let padded = (outputChannels + 15) / 16 * 16
+        for x in 0..<inputWidth {
+            for o in 0..<padded {
+                to[o / 16 * blockElements + x * 16 + o % 16] = o < outputChannels ? convert(source[x * channels + o / multiplier]) : 0
+            }
+        }
     }
 
     /// Writes input row `iy` of `batch` into `to` as floats per output channel, `convert`ing each
@@ -283,7 +303,23 @@ final class QuantizedDepthwiseKernel: Kernel {
 
     /// Int32 accumulators of one output row, plus a vector of slack for the requantizer.
     private var accumulatorBytes: Int { saturatingProduct(saturatingSum(saturatingProduct(shape.outputWidth, shape.outputChannels), 16), 4) }
-    private var sliceBytes: Int { shape.sliceBytes(expandedRows: shape.filterHeight, extra: accumulatorBytes) }
+    private var sliceBytes: Int {
+        shape.sliceBytes(expandedRows: shape.filterHeight, rowElements: max(shape.expandedRowElements, shape.blockedRowElements), extra: accumulatorBytes)
+    }
+
+    /// Rows per call so that a call sums at most `exactProductChunk` taps per pixel (0: the
+    /// filter is wider than that).
+    private var rowsPerCall: Int { shape.filterWidth <= exactProductChunk ? exactProductChunk / shape.filterWidth : 0 }
+
+    /// Whether every row takes the AVX-512 kernel that sums and requantizes in registers, its
+    /// input rows converted in blocks of 16 channels (`ChannelBlocked`).
+    private var blocked: Bool {
+        #if arch(x86_64)
+        return isa >= .avx512 && rowsPerCall > 0 && shape.filterHeight <= rowsPerCall
+        #else
+        return false
+        #endif
+    }
     var scratchByteCount: Int { saturatingProduct(threads, sliceBytes) }
 
     func eval(_ args: KernelArguments) {
@@ -319,10 +355,9 @@ final class QuantizedDepthwiseKernel: Kernel {
         let w = UnsafePointer(p.weights.pointer)
         let count = s.outputWidth * oc
         let tablesBytes = s.tablesBytes
-        let rowStride = s.expandedRowElements
+        let rowStride = max(s.expandedRowElements, s.blockedRowElements)
         let requantization = p.requantization.vectors
-        // Rows per call so that a call sums at most `exactProductChunk` taps per pixel.
-        let rowsPerCall = s.filterWidth <= exactProductChunk ? exactProductChunk / s.filterWidth : 0
+        let rowsPerCall = self.rowsPerCall, blocked = self.blocked
         let expanded = (slice + tablesBytes).assumingMemoryBound(to: Float.self)
         let acc = (slice + tablesBytes + s.filterHeight * rowStride * 4).assumingMemoryBound(to: Int32.self)
         // Expanded rows are kept across output rows: slot j holds input row keys[j]
@@ -345,7 +380,17 @@ final class QuantizedDepthwiseKernel: Kernel {
                     keys[slot] = key
                     let to = expanded + slot * rowStride
                     let source = input + key * s.inputWidth * s.channels
-                    if s.multiplier == 1 {
+                    if blocked {
+                        #if arch(x86_64)
+                        if s.multiplier == 1 {
+                            MicrokernelsAVX512.InstructionSetKernels.zeroPointFreeBlockedFloats(
+                                UnsafeRawPointer(source), signed: Element.isSigned, width: s.inputWidth, channels: s.channels, zeroPoint: zin,
+                                into: to, blockStride: s.blockElements)
+                        } else {
+                            s.expandBlockedRow(input, batch: batch, iy: iy, into: to, convert: { Float(Int32($0) &- zin) })
+                        }
+                        #endif
+                    } else if s.multiplier == 1 {
                         isa.zeroPointFreeFloats(source, count: s.inputWidth * s.channels, zeroPoint: zin, into: to)
                     } else {
                         s.expandRow(input, batch: batch, iy: iy, into: to, convert: { Float(Int32($0) &- zin) })
@@ -354,18 +399,16 @@ final class QuantizedDepthwiseKernel: Kernel {
                 return UnsafePointer(expanded + slot * rowStride)
             }
             let out = output + row * count
-            // AVX-512: whole vectors of channels summed and requantized in registers.
-            var done = 0
+            // AVX-512: every channel summed and requantized in registers.
             #if arch(x86_64)
-            if isa >= .avx512 && rowsPerCall > 0 && inputs.count <= rowsPerCall {
-                done = MicrokernelsAVX512.InstructionSetKernels.depthwiseRequantizedRows16(
-                    rowShape, inputs, bias: p.bias.pointer, floatBias: p.floatBias.map { UnsafePointer($0.pointer) }, requantization,
-                    outputZeroPoint: p.outputZeroPoint,
-                    minimum: p.minimum, maximum: p.maximum, into: UnsafeMutableRawPointer(out))
+            if blocked {
+                MicrokernelsAVX512.InstructionSetKernels.depthwiseRequantizedRows16(
+                    rowShape, inputs, blockStride: s.blockElements, bias: p.bias.pointer, floatBias: p.floatBias.map { UnsafePointer($0.pointer) },
+                    requantization, outputZeroPoint: p.outputZeroPoint, minimum: p.minimum, maximum: p.maximum, into: UnsafeMutableRawPointer(out))
+                continue
             }
             #endif
-            if done == oc { continue }
-            for ox in 0..<s.outputWidth { (acc + ox * oc + done).update(from: p.bias.pointer + done, count: oc - done) }
+            for ox in 0..<s.outputWidth { (acc + ox * oc).update(from: p.bias.pointer, count: oc) }
             if rowsPerCall == 0 {
                 Self.accumulateScalar(rowShape, inputs, acc: acc)
             } else {
@@ -375,16 +418,15 @@ final class QuantizedDepthwiseKernel: Kernel {
                                                   count: min(rowsPerCall, inputs.count - first))
                     switch isa {
                     case .avx512, .avx512vnni:
-                        MicrokernelsAVX512.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc, firstChannel: done)
+                        MicrokernelsAVX512.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc)
                     case .avx2: MicrokernelsAVX2.InstructionSetKernels.depthwiseIntegerRow(rowShape, part, acc: acc)
                     case .baseline: depthwiseIntegerRow(SIMD8<Float>.self, rowShape, part, acc: acc, fused: KernelISA.baselineFuses)
                     }
                     first += rowsPerCall
                 }
             }
-            let rest = requantization.advanced(by: done)
-            isa.requantizeRows(rest, acc + done, rows: s.outputWidth, stride: oc, count: oc - done, outputZeroPoint: p.outputZeroPoint,
-                               minimum: p.minimum, maximum: p.maximum, into: out + done)
+            isa.requantizeRows(requantization, acc, rows: s.outputWidth, stride: oc, count: oc, outputZeroPoint: p.outputZeroPoint,
+                               minimum: p.minimum, maximum: p.maximum, into: out)
         }
     }
 
