@@ -160,21 +160,50 @@ extension InstructionSetKernels {
     package static func zeroPointFreeBlockedFloats(_ source: UnsafeRawPointer, signed: Bool, width: Int, channels: Int, zeroPoint: Int32,
                                                    into to: UnsafeMutablePointer<Float>, blockStride: Int) {
         let z = _mm512_set1_epi32(zeroPoint)
-        let whole = channels / 16 &* 16, rest = laneMask(channels &- whole)
-        @inline(__always) func convert(_ bytes: __m128i) -> __m512 {
-            _mm512_cvtepi32_ps(_mm512_sub_epi32(signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes), z))
+        blockRow(width: width, channels: channels, into: to, blockStride: blockStride) { i, mask in
+            let bytes = _mm_maskz_loadu_epi8(mask, source + i)
+            return _mm512_cvtepi32_ps(_mm512_sub_epi32(signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes), z))
         }
-        var pixel = source, column = to
+    }
+
+    /// A float NHWC row of `width` pixels × `channels` copied in blocks of 16 channels
+    /// (`ChannelBlocked`), a last block's lanes past the channels zeros.
+    package static func blockedFloats(_ source: UnsafePointer<Float>, width: Int, channels: Int, into to: UnsafeMutablePointer<Float>,
+                                      blockStride: Int) {
+        blockRow(width: width, channels: channels, into: to, blockStride: blockStride) { i, mask in _mm512_maskz_loadu_ps(mask, source + i) }
+    }
+
+    /// Stores `load(i, mask)` — the 16 channels from value i of the NHWC row, `mask` their
+    /// lanes inside the row — for every pixel and block of 16 channels, in blocks.
+    @inline(__always)
+    static func blockRow(width: Int, channels: Int, into to: UnsafeMutablePointer<Float>, blockStride: Int,
+                         _ load: (_ i: Int, _ mask: __mmask16) -> __m512) {
+        let whole = channels / 16 &* 16, rest = laneMask(channels &- whole)
+        var pixel = 0, column = to
         for _ in 0..<width {
             var c = 0, block = column
             while c < whole {
-                _mm512_storeu_ps(block, convert(_mm_loadu_si128((pixel + c).assumingMemoryBound(to: __m128i.self))))
+                _mm512_storeu_ps(block, load(pixel &+ c, 0xFFFF))
                 c &+= 16
                 block += blockStride
             }
-            if c < channels { _mm512_storeu_ps(block, convert(_mm_maskz_loadu_epi8(rest, pixel + c))) }
-            pixel += channels
+            if c < channels { _mm512_storeu_ps(block, load(pixel &+ c, rest)) }
+            pixel &+= channels
             column += 16
+        }
+    }
+
+    /// `depthwiseFloatRow` for input rows in blocks of 16 channels, `blockStride` values apart
+    /// (`ChannelBlocked`; the layout a 3×3 or 5×5 pass at stride 2 keeps its addresses in
+    /// registers with).
+    package static func depthwiseBlockedFloatRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, blockStride: Int, bias: UnsafePointer<Float>,
+                                                 out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float, hardSwish: Bool) {
+        let layout = ChannelBlocked(blockStride: blockStride)
+        let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
+        if hardSwish {
+            allChannelSums(s, inputs, layout, FloatDepthwiseBody(bias: bias, out: out, stride: s.pixelStride, lo: lo, hi: hi, epilogue: HardSwishEpilogue()))
+        } else {
+            allChannelSums(s, inputs, layout, FloatDepthwiseBody(bias: bias, out: out, stride: s.pixelStride, lo: lo, hi: hi, epilogue: NoEpilogue()))
         }
     }
 
