@@ -21,10 +21,7 @@ extension InstructionSetKernels {
             while column < count {
                 let lanes = min(16, count &- column)
                 let q = Q(r, column: column, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
-                for row in 0..<rows {
-                    q.store(_mm512_maskz_loadu_epi32(byteLaneMask(lanes), acc + (row &* stride &+ column)), count: lanes,
-                            to: out + (row &* outStride &+ column))
-                }
+                q.storeRows(acc + column, rows: rows, stride: stride, count: lanes, to: out + column, outStride: outStride)
                 column &+= 16
             }
         }
@@ -64,6 +61,8 @@ extension InstructionSetKernels {
     protocol ByteRequantizer {
         init(_ r: RequantizationVectors, column: Int, outputZeroPoint: Int32, minimum: Int32, maximum: Int32)
         func store(_ acc: __m512i, count: Int, to out: UnsafeMutableRawPointer)
+        /// `store` of `rows` vectors of accumulators, `acc + row · stride` into `out + row · outStride`.
+        func storeRows(_ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int, to out: UnsafeMutableRawPointer, outStride: Int)
     }
 
     /// `LaneRequantization`'s results, bit for bit, from float arithmetic: 8 to 11 vector
@@ -130,10 +129,54 @@ extension InstructionSetKernels {
             store(_mm512_cvtepi32_ps(acc), exactly: { acc }, count: count, to: out)
         }
 
+        /// The row loop with its loop-invariant choices — the sign handling, the narrowing,
+        /// whole vectors or masked ones — made once, outside: inside, they were five branches
+        /// per vector of 16 outputs besides the tie check.
+        @inline(__always)
+        func storeRows(_ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int, to out: UnsafeMutableRawPointer, outStride: Int) {
+            // Each call with constant choices is its own loop once inlined (methods, not nested
+            // functions: a nested one was left out of line, the requantizer passed in memory).
+            let r = (acc, rows, stride, count, out, outStride)
+            switch (signless, narrowing, count == 16) {
+            case (true, 1, true): loop(r, true, 1, true)
+            case (true, 1, false): loop(r, true, 1, false)
+            case (true, 2, true): loop(r, true, 2, true)
+            case (true, 2, false): loop(r, true, 2, false)
+            case (true, _, true): loop(r, true, 0, true)
+            case (true, _, false): loop(r, true, 0, false)
+            case (false, 1, true): loop(r, false, 1, true)
+            case (false, 1, false): loop(r, false, 1, false)
+            case (false, 2, true): loop(r, false, 2, true)
+            case (false, 2, false): loop(r, false, 2, false)
+            case (false, _, true): loop(r, false, 0, true)
+            case (false, _, false): loop(r, false, 0, false)
+            }
+        }
+
+        typealias Rows = (acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int, out: UnsafeMutableRawPointer, outStride: Int)
+
+        @inline(__always)
+        func loop(_ r: Rows, _ signless: Bool, _ narrowing: Int, _ full: Bool) {
+            var a = r.acc, o = r.out
+            for _ in 0..<r.rows {
+                let v = full ? _mm512_loadu_si512(a) : _mm512_maskz_loadu_epi32(byteLaneMask(r.count), a)
+                store(_mm512_cvtepi32_ps(v), exactly: { v }, count: full ? 16 : r.count, to: o, signless: signless, narrowing: narrowing)
+                a += r.stride
+                o += r.outStride
+            }
+        }
+
         /// `store` for accumulators given as floats (`x`, rounded to nearest if above 2^24);
         /// `exactly()` gives them as integers, for the vectors redone.
         @inline(__always)
         func store(_ x: __m512, exactly: () -> __m512i, count: Int, to out: UnsafeMutableRawPointer) {
+            store(x, exactly: exactly, count: count, to: out, signless: signless, narrowing: narrowing)
+        }
+
+        /// `store` with the sign handling and the narrowing given (constants where a loop has
+        /// chosen them once).
+        @inline(__always)
+        func store(_ x: __m512, exactly: () -> __m512i, count: Int, to out: UnsafeMutableRawPointer, signless: Bool, narrowing: Int) {
             // x + t with the sign of x (one vpternlogd and an add).
             let shifted = signless ? x : _mm512_add_ps(x, _mm512_or_ps(_mm512_and_ps(x, _mm512_set1_ps(-0.0)), offset))
             let low = _mm512_cvtps_epi32(_mm512_fmadd_ps(shifted, scale, below))
@@ -194,6 +237,13 @@ extension InstructionSetKernels {
             self.minimum = _mm512_set1_epi32(minimum)
             self.maximum = _mm512_set1_epi32(maximum)
             signedBytes = minimum < 0
+        }
+
+        @inline(__always)
+        func storeRows(_ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int, to out: UnsafeMutableRawPointer, outStride: Int) {
+            for row in 0..<rows {
+                store(_mm512_maskz_loadu_epi32(byteLaneMask(count), acc + row &* stride), count: count, to: out + row &* outStride)
+            }
         }
 
         @inline(__always)
