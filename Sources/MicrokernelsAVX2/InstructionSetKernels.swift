@@ -906,12 +906,15 @@ extension InstructionSetKernels {
     /// pointer — with a stride in a register, a 3×3 pass at stride 2 needed more address
     /// registers than x86 has and reloaded them from the stack).
     protocol RowLayout {
+        /// Whether each block of 16 channels has its own contiguous columns (`ChannelBlocked`).
+        static var blocked: Bool { get }
         func offset(column: Int, channel c: Int) -> Int
         /// Values from one input column to the next.
         var columnStride: Int { get }
     }
 
     struct PixelMajor: RowLayout {
+        static var blocked: Bool { false }
         let stride: Int
         @inline(__always) func offset(column: Int, channel c: Int) -> Int { column &* stride &+ c }
         @inline(__always) var columnStride: Int { stride }
@@ -920,6 +923,7 @@ extension InstructionSetKernels {
     package struct ChannelBlocked: RowLayout {
         /// Values from one block of 16 channels to the next (the row's width · 16, or more).
         let blockStride: Int
+        static var blocked: Bool { true }
         package init(blockStride: Int) { self.blockStride = blockStride }
         @inline(__always) func offset(column: Int, channel c: Int) -> Int { (c &>> 4) &* blockStride &+ column &* 16 }
         @inline(__always) var columnStride: Int { 16 }
@@ -1015,7 +1019,10 @@ extension InstructionSetKernels {
         }
         let step = s.strideWidth &* columns
         let columnBytes = F.size &* channels &* 4
-        let strip = max(4, (stripBytes / max(columnBytes, 1) &- F.size) / max(s.strideWidth, 1) / 4 &* 4)
+        // A channel block's columns are contiguous in blocked rows (its pass reads no other
+        // block's bytes): one strip, the filter loaded once per row and block.
+        let strip = Layout.blocked ? max(4, insideEnd &- insideStart)
+                                   : max(4, (stripBytes / max(columnBytes, 1) &- F.size) / max(s.strideWidth, 1) / 4 &* 4)
         var first = insideStart
         while first < insideEnd {
             let stripEnd = min(insideEnd, first &+ strip)
