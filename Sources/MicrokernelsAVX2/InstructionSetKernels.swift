@@ -1107,7 +1107,7 @@ extension InstructionSetKernels {
                                                 floatBias: UnsafePointer<Float>, _ r: RequantizationVectors, outputZeroPoint: Int32,
                                                 minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) {
         let stride = s.pixelStride
-        struct Body: DepthwiseRowBody {
+        struct Body<Choice: ByteStoreChoice>: DepthwiseRowBody {
             let floatBias: UnsafePointer<Float>, r: RequantizationVectors, outputZeroPoint: Int32, minimum: Int32, maximum: Int32
             let out: UnsafeMutableRawPointer, stride: Int
             @inline(__always) func initial<L: Lanes>(_ c: Int, _ lanes: L) -> __m512 { lanes.load(floatBias + c) }
@@ -1115,12 +1115,38 @@ extension InstructionSetKernels {
                 FloatLaneRequantization(r, column: c, outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum)
             }
             @inline(__always) func store<L: Lanes>(_ ox: Int, _ c: Int, _ sum: __m512, _ q: FloatLaneRequantization, _ lanes: L) {
-                q.store(sum, exactly: { _mm512_cvtps_epi32(sum) }, count: lanes.count, to: out + (ox &* stride &+ c))
+                let to = out + (ox &* stride &+ c)
+                if let fixed = Choice.fixed {
+                    q.store(sum, exactly: { _mm512_cvtps_epi32(sum) }, count: lanes.count, to: to, signless: fixed.signless, narrowing: fixed.narrowing)
+                } else {
+                    q.store(sum, exactly: { _mm512_cvtps_epi32(sum) }, count: lanes.count, to: to)
+                }
             }
         }
-        allChannelSums(s, inputs, layout, Body(floatBias: floatBias, r: r, outputZeroPoint: outputZeroPoint, minimum: minimum,
-                                               maximum: maximum, out: out, stride: stride))
+        @inline(__always) func run<Choice: ByteStoreChoice>(_: Choice.Type) {
+            allChannelSums(s, inputs, layout, Body<Choice>(floatBias: floatBias, r: r, outputZeroPoint: outputZeroPoint, minimum: minimum,
+                                                           maximum: maximum, out: out, stride: stride))
+        }
+        // The requantizer's choices (`FloatLaneRequantization.signless`, `narrowing`) as
+        // constants for INT8 outputs, each its own copy of the loops; others choose per vector.
+        let int8 = minimum == -128 && maximum == 127
+        if int8 && minimum >= outputZeroPoint {
+            run(SignlessInt8Store.self)
+        } else if int8 {
+            run(SignedInt8Store.self)
+        } else {
+            run(ChosenPerVector.self)
+        }
     }
+
+    /// A row body's requantizer choices fixed at compile time (`fixed`), or nil: the
+    /// requantizer's own, branched on per vector.
+    protocol ByteStoreChoice { static var fixed: (signless: Bool, narrowing: Int)? { get } }
+    /// INT8 output whose clamp starts at the zero point (RELU, RELU6).
+    enum SignlessInt8Store: ByteStoreChoice { static var fixed: (signless: Bool, narrowing: Int)? { (true, 1) } }
+    /// INT8 output over the whole range (no activation).
+    enum SignedInt8Store: ByteStoreChoice { static var fixed: (signless: Bool, narrowing: Int)? { (false, 1) } }
+    enum ChosenPerVector: ByteStoreChoice { static var fixed: (signless: Bool, narrowing: Int)? { nil } }
 
     /// `depthwiseRequantizedRows16`'s integer form (integer parameters, or a bias too large to
     /// start the float sums): the Int32 bias added to the converted sums.
