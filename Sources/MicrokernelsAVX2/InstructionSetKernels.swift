@@ -241,20 +241,25 @@ extension InstructionSetKernels {
     /// small k. Rows past `rows` repeat row 0: computed, never stored.
     /// `epilogue` is applied in registers before each store (one specialization per kind, so
     /// the plain multiply does no more than before).
+    /// `panelStride`: values from one panel's output to the next's (16: the channels of a row
+    /// side by side; more: rows in blocks of 16 channels, `ChannelBlocked`, with `outStride` 16).
     package static func floatRowsWide(_ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
-                                      out: UnsafeMutablePointer<Float>, outStride: Int, epilogue: FloatGEMMEpilogue = .none) {
+                                      out: UnsafeMutablePointer<Float>, outStride: Int, panelStride: Int = 16,
+                                      epilogue: FloatGEMMEpilogue = .none) {
         if let addend = epilogue.addend {
             let add = ResidualEpilogue(addend: addend, addendFirst: epilogue.addendFirst,
                                        minimum: _mm512_set1_ps(epilogue.minimum), maximum: _mm512_set1_ps(epilogue.maximum))
             if epilogue.hardSwish {
-                floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, ThenAdd(first: HardSwishEpilogue(), add: add))
+                floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, panelStride: panelStride,
+                              ThenAdd(first: HardSwishEpilogue(), add: add))
             } else {
-                floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, ThenAdd(first: NoEpilogue(), add: add))
+                floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, panelStride: panelStride,
+                              ThenAdd(first: NoEpilogue(), add: add))
             }
         } else if epilogue.hardSwish {
-            floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, HardSwishEpilogue())
+            floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, panelStride: panelStride, HardSwishEpilogue())
         } else {
-            floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, NoEpilogue())
+            floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride, panelStride: panelStride, NoEpilogue())
         }
     }
 
@@ -302,16 +307,18 @@ extension InstructionSetKernels {
 
     @inline(__always)
     static func floatRowsWide<E: WideEpilogue>(_ p: FloatGEMMPanels, rows: Int, a: UnsafePointer<Float>, aStride: Int,
-                                               out: UnsafeMutablePointer<Float>, outStride: Int, _ epilogue: E) {
+                                               out: UnsafeMutablePointer<Float>, outStride: Int, panelStride: Int, _ epilogue: E) {
         let a0 = a, a1 = rows > 1 ? a + aStride : a, a2 = rows > 2 ? a + 2 &* aStride : a, a3 = rows > 3 ? a + 3 &* aStride : a
         let a4 = rows > 4 ? a + 4 &* aStride : a, a5 = rows > 5 ? a + 5 &* aStride : a
         let a6 = rows > 6 ? a + 6 &* aStride : a, a7 = rows > 7 ? a + 7 &* aStride : a
         let lo = _mm512_set1_ps(p.minimum), hi = _mm512_set1_ps(p.maximum)
         let k = p.k
         let weights = p.weights.assumingMemoryBound(to: Float.self), bias = p.bias.assumingMemoryBound(to: Float.self)
+        // `column`: the panel's first channel (a multiple of 16); its values go `panelStride`
+        // per panel from `out`.
         @inline(__always) func store(_ c: __m512, _ row: Int, _ column: Int, _ mask: __mmask16) {
             guard row < rows else { return }
-            let offset = row &* outStride &+ column
+            let offset = row &* outStride &+ (column &>> 4) &* panelStride
             _mm512_mask_storeu_ps(out + offset, mask, epilogue.apply(_mm512_min_ps(hi, _mm512_max_ps(lo, c)), offset: offset, mask: mask))
         }
         var panel = 0

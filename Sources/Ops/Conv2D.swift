@@ -375,6 +375,21 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
         storeTiles(pixels: g.outputWidth, a: input + row * g.outputWidth * g.patchSize, out: out, addend: nil)
     }
 
+    /// A 1×1 convolution on the matrix-multiply path at AVX-512 (its tiles store a panel at a time).
+    var producesBlockedRows: Bool { geometry.isPointwise && !runsDirectly && inputScale == nil && weights.isa >= .avx512 }
+
+    func produceBlockedRow(_ row: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, blockStride: Int) {
+        let g = geometry, tileRows = weights.tileRows, k = g.patchSize
+        let a = input + row * g.outputWidth * k
+        var done = 0
+        while done < g.outputWidth {
+            let rows = min(tileRows, g.outputWidth - done)
+            weights.multiply(rows: rows, a: a + done * k, aStride: k, out: out + done * 16, outStride: 16, minimum: minimum, maximum: maximum,
+                             epilogue: FloatGEMMEpilogue(hardSwish: hardSwish), blockStride: blockStride)
+            done += rows
+        }
+    }
+
     /// Whether `projectPixels` can run this convolution: 1×1, on the matrix-multiply path, no
     /// fused input scale, weights small enough to be taken whole for every tile
     /// (`rowProducingWeightBytes`).

@@ -31,6 +31,10 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
     /// Ring rows: input rows one depthwise output row spans.
     let span: Int
     let rowElements: Int
+    /// Whether the ring rows are made in blocks of 16 channels (`ChannelBlocked`) for a
+    /// depthwise that runs on such rows (`FloatDepthwiseKernel.takesBlockedRows`; at stride 1
+    /// too, which would not gain from copies of its rows).
+    let blockedRows: Bool
     /// The fused projection (`fuseProjection`), and the depthwise rows its strip holds.
     private(set) var projection: FloatConv2DKernel?
     private(set) var stripRows = 0
@@ -44,7 +48,8 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
         self.depthwise = depthwise
         self.threads = max(1, threads)
         span = (s.filterHeight - 1) * s.dilationHeight + 1
-        rowElements = s.inputWidth * s.channels
+        blockedRows = depthwise.takesBlockedRows && convolution.producesBlockedRows
+        rowElements = blockedRows ? s.blockedRowElements : s.inputWidth * s.channels
     }
 
     /// Depthwise rows projected at once: enough for 64 pixels (eight 8-row tiles of the
@@ -126,17 +131,24 @@ package final class DepthwiseAfterConvolutionKernel: Kernel {
             let end = min(s.inputHeight, top + span)
             var iy = max(next, top, 0)
             while iy < end {
-                convolution.produceRow(b * s.inputHeight + iy, input: input, into: ring + (iy % span) * rowElements, scratch: rowScratch)
+                if blockedRows {
+                    convolution.produceBlockedRow(b * s.inputHeight + iy, input: input, into: ring + (iy % span) * rowElements,
+                                                  blockStride: s.blockElements)
+                } else {
+                    convolution.produceRow(b * s.inputHeight + iy, input: input, into: ring + (iy % span) * rowElements, scratch: rowScratch)
+                }
                 iy += 1
             }
             next = max(next, end)
             guard let projection else {
-                depthwise.runRow(row, channels: 0..<s.outputChannels, into: output + row * outputRowElements, slice: slice) { iy, _ in
+                depthwise.runRow(row, channels: 0..<s.outputChannels, into: output + row * outputRowElements, slice: slice,
+                                 rowsBlocked: blockedRows) { iy, _ in
                     UnsafePointer(ring + (iy % span) * rowElements)
                 }
                 continue
             }
-            depthwise.runRow(row, channels: 0..<s.outputChannels, into: strip + (row - stripFirst) * outputRowElements, slice: slice) { iy, _ in
+            depthwise.runRow(row, channels: 0..<s.outputChannels, into: strip + (row - stripFirst) * outputRowElements, slice: slice,
+                             rowsBlocked: blockedRows) { iy, _ in
                 UnsafePointer(ring + (iy % span) * rowElements)
             }
             if row + 1 - stripFirst == stripRows || row + 1 == rows.upperBound {

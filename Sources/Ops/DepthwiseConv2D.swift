@@ -110,7 +110,11 @@ extension DepthwiseShape {
     /// Floats of one input row in blocks of 16 output channels: a block's columns 16 apart,
     /// `blockElements` from one block to the next; plus a vector of slack.
     var blockedRowElements: Int { saturatingSum(saturatingProduct(blockElements, (outputChannels + 15) / 16), 16) }
-    var blockElements: Int { saturatingProduct(inputWidth, 16) }
+    /// (Read at every row: not through the variadic `saturatingProduct`, whose call allocates.)
+    var blockElements: Int {
+        let (product, overflow) = inputWidth.multipliedReportingOverflow(by: 16)
+        return overflow ? .max : product
+    }
 
     /// Bytes of the per-thread tables: row pointers, filter-row pointers, and which input row
     /// each expanded-row slot holds.
@@ -201,7 +205,7 @@ final class FloatDepthwiseKernel: HardSwishFusing {
 
     /// Bytes of one thread's scratch.
     var sliceBytes: Int {
-        shape.sliceBytes(expandedRows: shape.multiplier == 1 && !blocked ? 0 : shape.filterHeight,
+        shape.sliceBytes(expandedRows: shape.multiplier == 1 && !copiesBlockedRows ? 0 : shape.filterHeight,
                          rowElements: max(shape.expandedRowElements, shape.blockedRowElements), extra: 0)
     }
 
@@ -210,9 +214,13 @@ final class FloatDepthwiseKernel: HardSwishFusing {
     /// over a pixel-major row need more address registers than x86 has (isolated on AMD Zen 5,
     /// 112×112×96: 0.251 ms, 0.191 with the copies). Each output row copies its three input
     /// rows; 5×5 filters, five rows a row, lose more to the copies than they gain.
-    var blocked: Bool {
+    var copiesBlockedRows: Bool { takesBlockedRows && shape.strideWidth == 2 && shape.filterWidth == 3 }
+
+    /// Whether `runRow` can take rows in blocks of 16 channels (`rowsBlocked`): AVX-512, 3×3
+    /// or 5×5, dilation and multiplier 1, every channel at once.
+    var takesBlockedRows: Bool {
         let s = shape
-        return isa >= .avx512 && s.strideWidth == 2 && s.dilationWidth == 1 && s.multiplier == 1 && s.filterWidth == 3 && !splitsChannels
+        return isa >= .avx512 && s.dilationWidth == 1 && s.multiplier == 1 && (s.filterWidth == 3 || s.filterWidth == 5) && !splitsChannels
     }
     var scratchByteCount: Int { saturatingProduct(threads, sliceBytes) }
 
@@ -259,10 +267,11 @@ final class FloatDepthwiseKernel: HardSwishFusing {
     /// Output row `row` (batch · output height + y), `channels` of it (all, or a range starting
     /// at a multiple of 16), into `rowOutput` (where the row's first channel goes), input row
     /// `iy` of its batch read from `rowFor(iy, slot)` (`slot`: which of the row's input rows it
-    /// is, from 0); `slice` is the thread's scratch.
+    /// is, from 0); `slice` is the thread's scratch. `rowsBlocked`: the rows `rowFor` gives are
+    /// in blocks of 16 channels (`blockedRowElements`; only where `takesBlockedRows`).
     @inline(__always)
     func runRow(_ row: Int, channels: Range<Int>, into rowOutput: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer,
-                rowFor: (_ iy: Int, _ slot: Int) -> UnsafePointer<Float>) {
+                rowsBlocked: Bool = false, rowFor: (_ iy: Int, _ slot: Int) -> UnsafePointer<Float>) {
         let s = shape, first = channels.lowerBound
         var rowShape = s.rowShape
         rowShape.channels = channels.count
@@ -270,11 +279,12 @@ final class FloatDepthwiseKernel: HardSwishFusing {
         let lo = minimum, hi = maximum
         let out = rowOutput + first
         #if arch(x86_64)
-        if blocked {
-            // `channels` is every channel here (`blocked` excludes split channels).
+        if rowsBlocked || copiesBlockedRows {
+            // `channels` is every channel here (`takesBlockedRows` excludes split channels).
             let to = (slice + s.tablesBytes).assumingMemoryBound(to: Float.self)
             let rowElements = max(s.expandedRowElements, s.blockedRowElements)
             let inputs = s.collectRows(row, tables: slice, filters: UnsafePointer(weights.pointer)) { iy, slot in
+                if rowsBlocked { return rowFor(iy, slot) }
                 let rowSlot = to + slot * rowElements
                 MicrokernelsAVX512.InstructionSetKernels.blockedFloats(rowFor(iy, slot), width: s.inputWidth, channels: s.channels, into: rowSlot,
                                                                       blockStride: s.blockElements)

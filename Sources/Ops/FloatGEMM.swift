@@ -44,8 +44,10 @@ package final class PackedFloatWeights {
     /// `epilogue` (its addend laid out as `out`).
     /// `panels` limits the call to those output panels (default all).
     @inline(__always)
+    /// `blockStride`: at AVX-512 only, the output in blocks of 16 channels (`ChannelBlocked`:
+    /// panel p's rows at `whole + p · blockStride`, `outStride` apart — 16), no residual addend.
     func multiply(rows: Int, a: UnsafePointer<Float>, aStride: Int, out whole: UnsafeMutablePointer<Float>, outStride: Int,
-                  minimum: Float, maximum: Float, panels range: Range<Int>? = nil, epilogue: FloatGEMMEpilogue = .none) {
+                  minimum: Float, maximum: Float, panels range: Range<Int>? = nil, epilogue: FloatGEMMEpilogue = .none, blockStride: Int? = nil) {
         let first = range?.lowerBound ?? 0, count = range?.count ?? panels
         let width = isa.panelWidth, column = first * width
         let p = FloatGEMMPanels(k: k, n: min(n - column, count * width), panels: count,
@@ -55,6 +57,11 @@ package final class PackedFloatWeights {
         switch isa {
         case .avx512, .avx512vnni:
             #if arch(x86_64)
+            if let blockStride {
+                MicrokernelsAVX512.InstructionSetKernels.floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: whole + first * blockStride,
+                                                                      outStride: outStride, panelStride: blockStride, epilogue: epilogue)
+                return
+            }
             var shifted = epilogue
             shifted.addend = epilogue.addend.map { $0 + column }
             MicrokernelsAVX512.InstructionSetKernels.floatRowsWide(p, rows: rows, a: a, aStride: aStride, out: out, outStride: outStride,

@@ -101,6 +101,11 @@ package protocol ConvolutionRowProducing: Kernel {
     /// values `eval` stores there (any fused HARD_SWISH included); `scratch`: the thread's
     /// `rowScratchBytes`.
     func produceRow(_ row: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer?)
+    /// Whether `produceBlockedRow` can run.
+    var producesBlockedRows: Bool { get }
+    /// `produceRow` with the row in blocks of 16 channels (`ChannelBlocked`): channel c of
+    /// pixel x at `out[c / 16 · blockStride + x · 16 + c % 16]`.
+    func produceBlockedRow(_ row: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, blockStride: Int)
 }
 
 /// The largest 1×1 weights (bytes) a convolution takes whole for every output row it produces.
