@@ -136,20 +136,14 @@ extension InstructionSetKernels {
         func storeRows(_ acc: UnsafePointer<Int32>, rows: Int, stride: Int, count: Int, to out: UnsafeMutableRawPointer, outStride: Int) {
             // Each call with constant choices is its own loop once inlined (methods, not nested
             // functions: a nested one was left out of line, the requantizer passed in memory).
-            let r = (acc, rows, stride, count, out, outStride)
-            switch (signless, narrowing, count == 16) {
-            case (true, 1, true): loop(r, true, 1, true)
-            case (true, 1, false): loop(r, true, 1, false)
-            case (true, 2, true): loop(r, true, 2, true)
-            case (true, 2, false): loop(r, true, 2, false)
-            case (true, _, true): loop(r, true, 0, true)
-            case (true, _, false): loop(r, true, 0, false)
-            case (false, 1, true): loop(r, false, 1, true)
-            case (false, 1, false): loop(r, false, 1, false)
-            case (false, 2, true): loop(r, false, 2, true)
-            case (false, 2, false): loop(r, false, 2, false)
-            case (false, _, true): loop(r, false, 0, true)
-            case (false, _, false): loop(r, false, 0, false)
+            let r = (acc, rows, stride, count, out, outStride), full = count == 16
+            switch (signless, narrowing) {
+            case (true, 1): full ? loop(r, true, 1, true) : loop(r, true, 1, false)
+            case (true, 2): full ? loop(r, true, 2, true) : loop(r, true, 2, false)
+            case (true, _): full ? loop(r, true, 0, true) : loop(r, true, 0, false)
+            case (false, 1): full ? loop(r, false, 1, true) : loop(r, false, 1, false)
+            case (false, 2): full ? loop(r, false, 2, true) : loop(r, false, 2, false)
+            case (false, _): full ? loop(r, false, 0, true) : loop(r, false, 0, false)
             }
         }
 
