@@ -328,9 +328,10 @@ struct QuantizedDepthwiseParameters {
 
 /// Integer depthwise convolution computed exactly: each output row's input rows are converted
 /// once to zero-point-free floats; every product then has magnitude ≤ 255², so up to 64 taps
-/// sum exactly in float registers before joining the Int32 accumulators (which start at the
-/// bias); the row is then requantized 8 channels at a time. Filters wider than 64 columns (no
-/// real model has them) take a plain scalar path.
+/// sum exactly in float registers. At AVX-512 (`blocked`) the rows are converted in blocks of
+/// 16 channels and each pixel's sums are requantized in registers and stored as bytes; other
+/// levels add them to Int32 accumulators (which start at the bias) and requantize the row
+/// after. Filters wider than 64 columns (no real model has them) take a plain scalar path.
 final class QuantizedDepthwiseKernel: Kernel {
     let signed: Bool
     let shape: DepthwiseShape
