@@ -40,8 +40,9 @@ package enum InstructionSetKernels {
                                           out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float, hardSwish: Bool = false) {
         var first = 0
         #if TFLITE_AVX512
-        first = hardSwish ? depthwiseFloatRows16(s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum, HardSwishEpilogue())
-                          : depthwiseFloatRows16(s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum, NoEpilogue())
+        let layout = PixelMajor(stride: s.pixelStride)
+        first = hardSwish ? depthwiseFloatRows16(s, inputs, layout, bias: bias, out: out, minimum: minimum, maximum: maximum, HardSwishEpilogue())
+                          : depthwiseFloatRows16(s, inputs, layout, bias: bias, out: out, minimum: minimum, maximum: maximum, NoEpilogue())
         #endif
         Microkernels.depthwiseFloatRow(SIMD16<Float>.self, s, inputs, bias: bias, out: out, minimum: minimum, maximum: maximum, fused: true,
                                        firstChannel: first)
@@ -161,9 +162,14 @@ extension InstructionSetKernels {
                                                    into to: UnsafeMutablePointer<Float>, blockStride: Int) {
         let z = _mm512_set1_epi32(zeroPoint)
         blockRow(width: width, channels: channels, into: to, blockStride: blockStride) { i, mask in
-            let bytes = _mm_maskz_loadu_epi8(mask, source + i)
-            return _mm512_cvtepi32_ps(_mm512_sub_epi32(signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes), z))
+            zeroPointFree(_mm_maskz_loadu_epi8(mask, source + i), signed: signed, z)
         }
+    }
+
+    /// 16 bytes (signed or unsigned) less the zero point `z`, as floats.
+    @inline(__always)
+    static func zeroPointFree(_ bytes: __m128i, signed: Bool, _ z: __m512i) -> __m512 {
+        _mm512_cvtepi32_ps(_mm512_sub_epi32(signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes), z))
     }
 
     /// A float NHWC row of `width` pixels × `channels` copied in blocks of 16 channels
@@ -199,12 +205,8 @@ extension InstructionSetKernels {
     package static func depthwiseBlockedFloatRow(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, blockStride: Int, bias: UnsafePointer<Float>,
                                                  out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float, hardSwish: Bool) {
         let layout = ChannelBlocked(blockStride: blockStride)
-        let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
-        if hardSwish {
-            allChannelSums(s, inputs, layout, FloatDepthwiseBody(bias: bias, out: out, stride: s.pixelStride, lo: lo, hi: hi, epilogue: HardSwishEpilogue()))
-        } else {
-            allChannelSums(s, inputs, layout, FloatDepthwiseBody(bias: bias, out: out, stride: s.pixelStride, lo: lo, hi: hi, epilogue: NoEpilogue()))
-        }
+        _ = hardSwish ? depthwiseFloatRows16(s, inputs, layout, bias: bias, out: out, minimum: minimum, maximum: maximum, HardSwishEpilogue())
+                      : depthwiseFloatRows16(s, inputs, layout, bias: bias, out: out, minimum: minimum, maximum: maximum, NoEpilogue())
     }
 
     /// `zeroPointFreeFloats` 16 lanes at a time, four vectors per step (the compiler's own
@@ -213,9 +215,7 @@ extension InstructionSetKernels {
     static func zeroPointFreeFloats16(_ source: UnsafeRawPointer, signed: Bool, count: Int, zeroPoint: Int32, into to: UnsafeMutablePointer<Float>) {
         let z = _mm512_set1_epi32(zeroPoint)
         @inline(__always) func convert(_ i: Int, _ mask: __mmask16) {
-            let bytes = _mm_maskz_loadu_epi8(mask, source + i)
-            let values = signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes)
-            _mm512_mask_storeu_ps(to + i, mask, _mm512_cvtepi32_ps(_mm512_sub_epi32(values, z)))
+            _mm512_mask_storeu_ps(to + i, mask, zeroPointFree(_mm_maskz_loadu_epi8(mask, source + i), signed: signed, z))
         }
         var i = 0
         while i &+ 64 <= count {
@@ -899,13 +899,6 @@ extension InstructionSetKernels {
         return acc
     }
 
-    /// What `depthwiseSums` does with a row's sums: `initial(c)` starts channel vector c's sums,
-    /// `state(c)` is what `store` needs for it (a requantizer's constants), made once per vector
-    /// and pass over the row, and `store(ox, c, sum, state)` writes pixel ox. A protocol with
-    /// `@inline(__always)` methods rather than closures: the requantizing body, a closure called
-    /// at some thirty places in the loops below, was compiled out of line and called for every
-    /// 16 outputs, its state reloaded from memory each time (a quarter of the int8 depthwise).
-    /// `lanes`: the lanes of the vector the pass computes (`FirstLanes` only for float rows).
     /// Where channel vector `c` (a multiple of 16) of input column `column` lies in a float
     /// input row: pixel-major rows (`PixelMajor`: the tensor's own layout, `stride` values per
     /// pixel) or rows in blocks of 16 channels (`ChannelBlocked`: each block's columns 16
@@ -936,6 +929,13 @@ extension InstructionSetKernels {
         @inline(__always) var columnStride: Int { 16 }
     }
 
+    /// What `depthwiseSums` does with a row's sums: `initial(c)` starts channel vector c's sums,
+    /// `state(c)` is what `store` needs for it (a requantizer's constants), made once per vector
+    /// and pass over the row, and `store(ox, c, sum, state)` writes pixel ox. A protocol with
+    /// `@inline(__always)` methods rather than closures: the requantizing body, a closure called
+    /// at some thirty places in the loops below, was compiled out of line and called for every
+    /// 16 outputs, its state reloaded from memory each time (a quarter of the int8 depthwise).
+    /// `lanes`: the lanes of the vector the pass computes (`FirstLanes` for a row's last channels past a multiple of 16).
     protocol DepthwiseRowBody {
         associatedtype State
         func initial<L: Lanes>(_ c: Int, _ lanes: L) -> __m512
@@ -1180,12 +1180,13 @@ extension InstructionSetKernels {
     /// Float rows for every channel: the whole vectors of 16, then the rest as one vector of
     /// masked lanes (the same loops: MobileNetV3's 72, 120, 184 and 200 channels leave 8, which
     /// the generic 8-lane code took 20 % of the depthwise time over); returns the channel count.
-    static func depthwiseFloatRows16<E: WideEpilogue>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, bias: UnsafePointer<Float>,
-                                                      out: UnsafeMutablePointer<Float>, minimum: Float, maximum: Float, _ epilogue: E) -> Int {
+    static func depthwiseFloatRows16<E: WideEpilogue, Layout: RowLayout>(_ s: DepthwiseRowShape, _ inputs: DepthwiseRowInputs, _ layout: Layout,
+                                                                         bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                                                                         minimum: Float, maximum: Float, _ epilogue: E) -> Int {
         // max(lo, x) and min(hi, x) return x when x is NaN, as the reference's std::max/min do.
         let lo = _mm512_set1_ps(minimum), hi = _mm512_set1_ps(maximum)
         let body = FloatDepthwiseBody(bias: bias, out: out, stride: s.pixelStride, lo: lo, hi: hi, epilogue: epilogue)
-        allChannelSums(s, inputs, PixelMajor(stride: s.pixelStride), body)
+        allChannelSums(s, inputs, layout, body)
         return s.channels
     }
 

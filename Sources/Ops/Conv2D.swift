@@ -379,15 +379,8 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     var producesBlockedRows: Bool { geometry.isPointwise && !runsDirectly && inputScale == nil && weights.isa >= .avx512 }
 
     func produceBlockedRow(_ row: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, blockStride: Int) {
-        let g = geometry, tileRows = weights.tileRows, k = g.patchSize
-        let a = input + row * g.outputWidth * k
-        var done = 0
-        while done < g.outputWidth {
-            let rows = min(tileRows, g.outputWidth - done)
-            weights.multiply(rows: rows, a: a + done * k, aStride: k, out: out + done * 16, outStride: 16, minimum: minimum, maximum: maximum,
-                             epilogue: FloatGEMMEpilogue(hardSwish: hardSwish), blockStride: blockStride)
-            done += rows
-        }
+        let g = geometry
+        storeTiles(pixels: g.outputWidth, a: input + row * g.outputWidth * g.patchSize, out: out, addend: nil, blockStride: blockStride)
     }
 
     /// Whether `projectPixels` can run this convolution: 1×1, on the matrix-multiply path, no
@@ -409,15 +402,18 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     }
 
     /// `pixels` consecutive output pixels, every channel, from their input rows at `a`
-    /// (`patchSize` apart) into `out` (`outputChannels` apart), a tile at a time (`storeTile`;
-    /// `addend`: the residual addend's same pixels).
+    /// (`patchSize` apart) into `out` (`outputChannels` apart; with `blockStride`, in blocks of
+    /// 16 channels: `PackedFloatWeights.multiply`), a tile at a time (`storeTile`; `addend`: the
+    /// residual addend's same pixels).
     @inline(__always)
-    private func storeTiles(pixels: Int, a: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?) {
-        let tileRows = weights.tileRows, k = geometry.patchSize, n = geometry.outputChannels
+    private func storeTiles(pixels: Int, a: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?,
+                            blockStride: Int? = nil) {
+        let tileRows = weights.tileRows, k = geometry.patchSize, n = blockStride == nil ? geometry.outputChannels : 16
         var done = 0
         while done < pixels {
             let rows = min(tileRows, pixels - done)
-            storeTile(rows: rows, a: a + done * k, out: out + done * n, addend: addend.map { $0 + done * n }, panels: 0..<weights.panels)
+            storeTile(rows: rows, a: a + done * k, out: out + done * n, addend: addend.map { $0 + done * n }, panels: 0..<weights.panels,
+                      blockStride: blockStride)
             done += rows
         }
     }
@@ -427,8 +423,9 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     /// any fused HARD_SWISH and residual ADD (`addend`: the addend's same pixels) applied to
     /// each value before it is stored.
     @inline(__always)
-    private func storeTile(rows: Int, a: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?, panels: Range<Int>) {
-        let k = geometry.patchSize, n = geometry.outputChannels
+    private func storeTile(rows: Int, a: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?, panels: Range<Int>,
+                           blockStride: Int? = nil) {
+        let k = geometry.patchSize, n = blockStride == nil ? geometry.outputChannels : 16
         var epilogue = FloatGEMMEpilogue(hardSwish: hardSwish)
         if let addend, let r = residual {
             epilogue.addend = addend
@@ -437,7 +434,7 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
             epilogue.maximum = r.maximum
         }
         weights.multiply(rows: rows, a: a, aStride: k, out: out, outStride: n, minimum: minimum, maximum: maximum, panels: panels,
-                         epilogue: epilogue)
+                         epilogue: epilogue, blockStride: blockStride)
     }
 }
 

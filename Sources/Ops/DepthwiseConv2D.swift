@@ -110,21 +110,20 @@ extension DepthwiseShape {
     /// Floats of one input row in blocks of 16 output channels: a block's columns 16 apart,
     /// `blockElements` from one block to the next; plus a vector of slack.
     var blockedRowElements: Int { saturatingSum(saturatingProduct(blockElements, (outputChannels + 15) / 16), 16) }
-    /// (Read at every row: not through the variadic `saturatingProduct`, whose call allocates.)
-    var blockElements: Int {
-        let (product, overflow) = inputWidth.multipliedReportingOverflow(by: 16)
-        return overflow ? .max : product
-    }
+    var blockElements: Int { saturatingProduct(inputWidth, 16) }
+
+    /// Floats of one row slot of the kernels' scratch: an expanded row or a blocked one.
+    var rowSlotElements: Int { max(expandedRowElements, blockedRowElements) }
 
     /// Bytes of the per-thread tables: row pointers, filter-row pointers, and which input row
     /// each expanded-row slot holds.
     var tablesBytes: Int { (filterHeight * 24 + 63) / 64 * 64 }
 
-    /// Bytes of a thread's scratch slice: the row and filter pointer tables, `rows` expanded
-    /// input rows, then `extra` bytes; 64-byte aligned parts.
-    func sliceBytes(expandedRows rows: Int, rowElements: Int? = nil, extra: Int) -> Int {
+    /// Bytes of a thread's scratch slice: the row and filter pointer tables, `rows` row slots
+    /// (`rowSlotElements`), then `extra` bytes; 64-byte aligned parts.
+    func sliceBytes(expandedRows rows: Int, extra: Int) -> Int {
         let tables = tablesBytes
-        return saturatingSum(tables, saturatingProduct(rows, rowElements ?? expandedRowElements, 4), extra, 64)
+        return saturatingSum(tables, saturatingProduct(rows, rowSlotElements, 4), extra, 64)
     }
 
     /// Points the tables at the input rows of output row `row` that lie inside the input, with
@@ -205,8 +204,7 @@ final class FloatDepthwiseKernel: HardSwishFusing {
 
     /// Bytes of one thread's scratch.
     var sliceBytes: Int {
-        shape.sliceBytes(expandedRows: shape.multiplier == 1 && !copiesBlockedRows ? 0 : shape.filterHeight,
-                         rowElements: max(shape.expandedRowElements, shape.blockedRowElements), extra: 0)
+        shape.sliceBytes(expandedRows: shape.multiplier == 1 && !copiesBlockedRows ? 0 : shape.filterHeight, extra: 0)
     }
 
     /// Whether the rows are copied in blocks of 16 channels for the AVX-512 kernel
@@ -257,7 +255,7 @@ final class FloatDepthwiseKernel: HardSwishFusing {
     private func run(_ rows: Range<Int>, channels: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                      slice: UnsafeMutableRawPointer) {
         let s = shape
-        let rowStride = s.expandedRowElements
+        let rowStride = s.rowSlotElements
         let expanded = (slice + s.tablesBytes).assumingMemoryBound(to: Float.self)
         for row in rows {
             let batch = row / s.outputHeight
@@ -288,7 +286,7 @@ final class FloatDepthwiseKernel: HardSwishFusing {
         if rowsBlocked || rowsAreBlocked || copiesBlockedRows {
             // `channels` is every channel here (`takesBlockedRows` excludes split channels).
             let to = (slice + s.tablesBytes).assumingMemoryBound(to: Float.self)
-            let rowElements = max(s.expandedRowElements, s.blockedRowElements)
+            let rowElements = s.rowSlotElements
             let inputs = s.collectRows(row, tables: slice, filters: UnsafePointer(weights.pointer)) { iy, slot in
                 if rowsBlocked || rowsAreBlocked { return rowFor(iy, slot) }
                 let rowSlot = to + slot * rowElements
@@ -349,9 +347,7 @@ final class QuantizedDepthwiseKernel: Kernel {
 
     /// Int32 accumulators of one output row, plus a vector of slack for the requantizer.
     private var accumulatorBytes: Int { saturatingProduct(saturatingSum(saturatingProduct(shape.outputWidth, shape.outputChannels), 16), 4) }
-    private var sliceBytes: Int {
-        shape.sliceBytes(expandedRows: shape.filterHeight, rowElements: max(shape.expandedRowElements, shape.blockedRowElements), extra: accumulatorBytes)
-    }
+    private var sliceBytes: Int { shape.sliceBytes(expandedRows: shape.filterHeight, extra: accumulatorBytes) }
 
     /// Rows per call so that a call sums at most `exactProductChunk` taps per pixel (0: the
     /// filter is wider than that).
@@ -401,7 +397,7 @@ final class QuantizedDepthwiseKernel: Kernel {
         let w = UnsafePointer(p.weights.pointer)
         let count = s.outputWidth * oc
         let tablesBytes = s.tablesBytes
-        let rowStride = max(s.expandedRowElements, s.blockedRowElements)
+        let rowStride = s.rowSlotElements
         let requantization = p.requantization.vectors
         let rowsPerCall = self.rowsPerCall, blocked = self.blocked
         let expanded = (slice + tablesBytes).assumingMemoryBound(to: Float.self)

@@ -73,6 +73,19 @@ func saturatingProduct(_ factors: Int...) -> Int {
     return product
 }
 
+/// `saturatingProduct` of two factors without the variadic call's array (which allocates: the
+/// two-factor forms are read at every row of some kernels).
+func saturatingProduct(_ a: Int, _ b: Int) -> Int {
+    let (p, overflow) = a.multipliedReportingOverflow(by: b)
+    return overflow || a < 0 || b < 0 ? Int.max : p
+}
+
+/// `saturatingSum` of two terms without the variadic call's array.
+func saturatingSum(_ a: Int, _ b: Int) -> Int {
+    let (s, overflow) = a.addingReportingOverflow(b)
+    return overflow ? Int.max : s
+}
+
 /// A sum, saturating at `Int.max`.
 func saturatingSum(_ terms: Int...) -> Int {
     var sum = 0
