@@ -77,15 +77,6 @@ package final class PackedByteWeights {
         #endif
     }
 
-    /// Copies `count` input bytes to `row` XOR `flip` (a whole tile of pointwise rows when
-    /// they need no padding and no sums: `rowBytes == k`, no weight zero points).
-    @inline(__always)
-    func flipBytes(_ source: UnsafeRawPointer, count: Int, into row: UnsafeMutablePointer<UInt8>) {
-        #if arch(x86_64)
-        VNNIKernels.flipBytes(source.assumingMemoryBound(to: UInt8.self), count: count, flip: flip, into: row)
-        #endif
-    }
-
     /// Whether the kernels read the rows' sums (the weights have zero points).
     var needsRowSums: Bool { weightZeroPoints != nil }
 
@@ -99,11 +90,14 @@ package final class PackedByteWeights {
 }
 
 extension PackedQuantizedWeights {
-    /// Computes `rows` (1…8) output rows from prepared byte rows (`PackedByteWeights.prepareRow`,
-    /// `rowBytes` apart) with their sums. `scratch` holds `byteTileScratchBytes`.
-    /// `panels` limits the call to those output panels (default all).
+    /// Computes `rows` output rows (any number) from prepared byte rows
+    /// (`PackedByteWeights.prepareRow`, `rowBytes` apart) with their sums, or, with `flipInto`
+    /// (8 · `rowBytes` bytes rounded up to a multiple of 64), from raw INT8 rows that need no padding (`rowBytes == k`) and
+    /// no sums. `scratch` holds `byteTileScratchBytes`. `panels` limits the call to those
+    /// output panels (default all).
     @inline(__always)
-    func multiplyBytes<Output: FixedWidthInteger>(_ bytes: PackedByteWeights, rows: Int, a: UnsafePointer<UInt8>, rowSums: UnsafePointer<Int32>,
+    func multiplyBytes<Output: FixedWidthInteger>(_ bytes: PackedByteWeights, rows: Int, a: UnsafePointer<UInt8>,
+                                                  flipInto: UnsafeMutablePointer<UInt8>? = nil, rowSums: UnsafePointer<Int32>,
                                                   out whole: UnsafeMutablePointer<Output>, outStride: Int, scratch: UnsafeMutableRawPointer,
                                                   panels range: Range<Int>? = nil) {
         #if arch(x86_64)
@@ -114,12 +108,18 @@ extension PackedQuantizedWeights {
         if let doubleScales {
             let tile = scratch.assumingMemoryBound(to: Int32.self)
             for r in 0..<rows {
-                VNNIKernels.accumulatorRows(p, rows: 1, a: a + r * bytes.rowBytes, aStride: bytes.rowBytes, rowSums: rowSums + r, out: tile, outStride: 0)
+                var row = a + r * bytes.rowBytes
+                if let flipInto {
+                    VNNIKernels.flipBytes(row, count: bytes.rowBytes, into: flipInto)
+                    row = UnsafePointer(flipInto)
+                }
+                VNNIKernels.accumulatorRows(p, rows: 1, a: row, aStride: bytes.rowBytes, rowSums: rowSums + r, out: tile, outStride: 0)
                 requantizeInDouble(tile, doubleScales, into: whole + r * outStride, channels: column..<column + p.n)
             }
             return
         }
-        VNNIKernels.rows(p, rows: rows, a: a, aStride: bytes.rowBytes, rowSums: rowSums, out: UnsafeMutableRawPointer(out), outStride: outStride)
+        VNNIKernels.rows(p, rows: rows, a: a, aStride: bytes.rowBytes, flipInto: flipInto, rowSums: rowSums, out: UnsafeMutableRawPointer(out),
+                         outStride: outStride)
         #endif
     }
 

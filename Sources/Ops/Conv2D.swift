@@ -560,32 +560,25 @@ final class QuantizedConv2DKernel: Kernel {
                 VNNIKernels.gatherBytePatches(g.directShape, input: UnsafeRawPointer(input).assumingMemoryBound(to: UInt8.self), first: first,
                                               count: count, padding: bytes.paddingByte, flip: bytes.flip, vectors: vectors, into: rows,
                                               rowStride: rowBytes, sums: bytes.needsRowSums ? sums : nil)
-                var done = 0
-                while done < count {
-                    let part = min(byteTileRows, count - done)
-                    weights.multiplyBytes(bytes, rows: part, a: rows + done * rowBytes, rowSums: sums + done, out: output + (first + done) * n, outStride: n,
-                                          scratch: tileScratch, panels: panels)
-                    done += part
-                }
+                weights.multiplyBytes(bytes, rows: count, a: rows, rowSums: sums, out: output + first * n, outStride: n, scratch: tileScratch,
+                                      panels: panels)
                 tile += batch
             }
             return
         }
         #endif
+        if direct {
+            // Every tile in one call, INT8 rows flipped a tile at a time into `rows`.
+            let first = tiles.lowerBound * byteTileRows
+            let count = min(tiles.count * byteTileRows, g.outputPixels - first)
+            let a = UnsafeRawPointer(input + first * k).assumingMemoryBound(to: UInt8.self)
+            weights.multiplyBytes(bytes, rows: count, a: a, flipInto: bytes.flip != 0 ? rows : nil, rowSums: sums, out: output + first * n, outStride: n,
+                                  scratch: tileScratch, panels: panels)
+            return
+        }
         for tile in tiles {
             let first = tile * byteTileRows
             let count = min(byteTileRows, g.outputPixels - first)
-            if direct {
-                let source = UnsafeRawPointer(input + first * k)
-                var a = source.assumingMemoryBound(to: UInt8.self)
-                if bytes.flip != 0 {
-                    bytes.flipBytes(source, count: count * k, into: rows)
-                    a = UnsafePointer(rows)
-                }
-                weights.multiplyBytes(bytes, rows: count, a: a, rowSums: sums, out: output + first * n, outStride: n, scratch: tileScratch,
-                                      panels: panels)
-                continue
-            }
             if !g.isPointwise {
                 g.gatherPatches(input, first: first, count: count, into: UnsafeMutableRawPointer(rows).assumingMemoryBound(to: Input.self),
                                 rowStride: rowBytes, pad: padding, convert: { $0 })
