@@ -106,3 +106,15 @@ package func zeroPointFreeFloats<Element: FixedWidthInteger>(_ source: UnsafePoi
                                                               into to: UnsafeMutablePointer<Float>) {
     for i in 0..<count { to[i] = Float(Int32(truncatingIfNeeded: source[i]) &- zeroPoint) }
 }
+
+/// The float constants of quantized ADD and SUB computed in float at AVX-512
+/// (`InstructionSetKernels.quantizedAddInFloat`; made at prepare, where the error bound that
+/// makes it exact is checked): output ≈ x1·k1 + x2·k2 + z for the inputs plus their offsets
+/// x1, x2, with the tie margin δ in `low` = z − δ and `high` = z + δ.
+package struct QuantizedAddFloats: Sendable {
+    package var k1: Float, k2: Float, low: Float, high: Float
+
+    package init(k1: Float, k2: Float, low: Float, high: Float) {
+        self.k1 = k1; self.k2 = k2; self.low = low; self.high = high
+    }
+}

@@ -441,6 +441,62 @@ extension InstructionSetKernels {
         if output.fast { run(FloatLaneRequantization.self) } else { run(LaneRequantization.self) }
     }
 
+    /// `quantizedAdd`'s outputs, bit for bit, from float arithmetic: ~16 vector instructions
+    /// per 16 outputs where the three fixed-point multiplications take ~36. Only where the
+    /// output's parameters are `fast` and `f` has passed prepare's error bound.
+    ///
+    /// Why it is exact. Each scaled input S = MultiplyByQuantizedMultiplierSmallerThanOneExp(
+    /// x · 2^20, m, −r) is within 1 of σ = x · c (c = 2^20 · m / 2^(31+r)): the doubling high
+    /// multiply and the rounding divide each round by at most ½ of their unit. The output of
+    /// the sum R = S1 ± S2 is ⌊W + ½⌋, W = (R ± u/s)·s + z, the sign that of R, as in
+    /// `FloatLaneRequantization` (s = m_out / 2^(31+r_out), u = 2^−(r_out+1)). The kernel
+    /// computes W̃ = x1·k1 + x2·k2 + z in float, k = c·s (k2 negated for SUB): |W̃ − W| is at
+    /// most 2s (from |R − σ1 ∓ σ2| ≤ 2) + u + the float rounding, which prepare bounds over
+    /// every pair of input bytes by E ≤ δ/2 (u is ~2^−20: the output's right shift is ~19).
+    /// W̃ − δ and W̃ + δ then round to one integer k only where W lies strictly between
+    /// k − ½ and k + ½, and the output is k; the vectors with a lane where they round apart
+    /// are redone in integers.
+    package static func quantizedAddInFloat(_ a: UnsafeRawPointer, contiguous aContiguous: Bool, _ b: UnsafeRawPointer, contiguous bContiguous: Bool,
+                                            signed: Bool, count: Int, offsets: (Int32, Int32), _ f: QuantizedAddFloats,
+                                            inputs: (RequantizationVectors, RequantizationVectors), subtract: Bool, output: RequantizationVectors,
+                                            outputOffset: Int32, minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) {
+        let q1 = LaneRequantization(inputs.0, column: 0, outputZeroPoint: 0, minimum: 0, maximum: 0)
+        let q2 = LaneRequantization(inputs.1, column: 0, outputZeroPoint: 0, minimum: 0, maximum: 0)
+        let exact = LaneRequantization(output, column: 0, outputZeroPoint: outputOffset, minimum: minimum, maximum: maximum)
+        let o1 = _mm512_set1_epi32(offsets.0), o2 = _mm512_set1_epi32(offsets.1)
+        let k1 = _mm512_set1_ps(f.k1), k2 = _mm512_set1_ps(f.k2)
+        let low = _mm512_set1_ps(f.low), high = _mm512_set1_ps(f.high)
+        let lo = _mm512_set1_epi32(minimum), hi = _mm512_set1_epi32(maximum)
+        // The INT8 range needs no clamp before a saturating narrowing.
+        let wholeRange = signed && minimum == -128 && maximum == 127
+        @inline(__always) func values(_ p: UnsafeRawPointer, _ i: Int, _ n: Int, _ offset: __m512i) -> __m512i {
+            let bytes = n == 16 ? _mm_loadu_si128(p.advanced(by: i).assumingMemoryBound(to: __m128i.self)) : _mm_maskz_loadu_epi8(laneMask(n), p + i)
+            return _mm512_add_epi32(signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes), offset)
+        }
+        @inline(__always) func single(_ p: UnsafeRawPointer, _ offset: __m512i) -> __m512i {
+            let byte = p.load(as: UInt8.self)
+            return _mm512_add_epi32(_mm512_set1_epi32(signed ? Int32(Int8(bitPattern: byte)) : Int32(byte)), offset)
+        }
+        let fixed1 = aContiguous ? o1 : single(a, o1), fixed2 = bContiguous ? o2 : single(b, o2)
+        var i = 0
+        while i < count {
+            let n = min(16, count &- i)
+            let x1 = aContiguous ? values(a, i, n, o1) : fixed1
+            let x2 = bContiguous ? values(b, i, n, o2) : fixed2
+            let w = _mm512_fmadd_ps(_mm512_cvtepi32_ps(x1), k1, _mm512_mul_ps(_mm512_cvtepi32_ps(x2), k2))
+            let l = _mm512_cvtps_epi32(_mm512_add_ps(w, low)), h = _mm512_cvtps_epi32(_mm512_add_ps(w, high))
+            let differ = _mm512_xor_si512(l, h)
+            if _mm512_test_epi32_mask(differ, differ) != 0 {
+                let s1 = q1.requantize(x1), s2 = q2.requantize(x2)
+                exact.store(subtract ? _mm512_sub_epi32(s1, s2) : _mm512_add_epi32(s1, s2), count: n, to: out + i)
+            } else {
+                let bytes = wholeRange ? _mm512_cvtsepi32_epi8(l) : narrowClamped(_mm512_min_epi32(_mm512_max_epi32(l, lo), hi), signed: minimum < 0)
+                storeBytes(bytes, count: n, to: out + i)
+            }
+            i &+= 16
+        }
+    }
+
     /// One output row (`row` = batch · outputHeight + oy) of a direct float convolution, all
     /// panels: each pixel's taps are read straight from the input (scalar broadcasts) against
     /// the panel's weight vectors, which stay in L1 across the row.

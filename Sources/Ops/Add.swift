@@ -1,3 +1,4 @@
+import Microkernels
 import MicrokernelsAVX512
 import TFLiteCore
 
@@ -97,6 +98,34 @@ package struct QuantizedAddParameters: Sendable {
                                                        input2Multiplier.multiplier, input2Multiplier.shift)
     }
 
+    /// The constants of the float form at AVX-512 (`InstructionSetKernels.quantizedAddInFloat`,
+    /// whose comment has the argument), where its error bound holds for every pair of input
+    /// bytes; nil where it does not (then the three fixed-point multiplications run).
+    func floatConstants(signed: Bool) -> QuantizedAddFloats? {
+        let mo = Double(outputMultiplier.multiplier), right = -outputMultiplier.shift
+        // The output requantization's float form needs a multiplier in [2^30, 2^31) and a right
+        // shift of 1 to 31 (RequantizationVectors.fast); the inputs' need nothing.
+        guard (Double(1 << 30)..<Double(1 << 31)).contains(mo), (1...31).contains(right) else { return nil }
+        let scale = mo * 0x1p-31 * Double(sign: .plus, exponent: -right, significand: 1)
+        func k(_ m: QuantizedMultiplier) -> Double {
+            Double(m.multiplier) * 0x1p-11 * Double(sign: .plus, exponent: m.shift, significand: 1) * scale
+        }
+        let k1 = k(input1Multiplier), k2 = subtract ? -k(input2Multiplier) : k(input2Multiplier)
+        let u = Double(sign: .plus, exponent: -right - 1, significand: 1)
+        let bytes: ClosedRange<Double> = signed ? -128...127 : 0...255
+        func largest(_ offset: Int32) -> Double { max(abs(bytes.lowerBound + Double(offset)), abs(bytes.upperBound + Double(offset))) }
+        let a = largest(input1Offset) * abs(k1), b = largest(input2Offset) * abs(k2), z = Double(outputOffset)
+        // 2s for the scaled inputs' roundings (each within 1 of x·c), u for the sign's term
+        // left out, and six roundings of float at most, each by 2^−24 of the largest magnitude
+        // they can meet.
+        let error = 2 * scale + u + 6 * 0x1p-24 * (a + b + abs(z) + 1)
+        var delta = 0x1p-14
+        while delta < 2 * error { delta *= 2 }
+        // Above 2^−6 too many vectors would be redone (z ± δ stays exact in float: |z| < 2^8).
+        guard delta <= 0x1p-6 else { return nil }
+        return QuantizedAddFloats(k1: Float(k1), k2: Float(k2), low: Float(z - delta), high: Float(z + delta))
+    }
+
     /// The reference kernel's output for one pair of input values (`AddFunc`, `SubElementwise`).
     package func reference(_ x1: Int32, _ x2: Int32) -> Int32 {
         let scaled1 = scaledInput1(x1), scaled2 = scaledInput2(x2)
@@ -172,6 +201,8 @@ final class VectorQuantizedAddKernel: Kernel {
     /// and the output's, in 16 lanes.
     let input1: RequantizationBuffers, input2: RequantizationBuffers, output: RequantizationBuffers
     let outputOffset: Int32, minimum: Int32, maximum: Int32
+    /// The float form's constants (`QuantizedAddParameters.floatConstants`), where it is exact.
+    let floats: QuantizedAddFloats?
 
     init(plan: BroadcastPlan, parameters p: QuantizedAddParameters, signed: Bool) {
         self.plan = plan
@@ -187,6 +218,7 @@ final class VectorQuantizedAddKernel: Kernel {
         outputOffset = p.outputOffset
         minimum = p.activationMin
         maximum = p.activationMax
+        floats = output.fast ? p.floatConstants(signed: signed) : nil
     }
 
     /// Elements per range at least: each costs ~1 ns (three fixed-point multiplications), so a
@@ -201,6 +233,13 @@ final class VectorQuantizedAddKernel: Kernel {
             let plan = kernel.plan, contiguous1 = plan.innerStride1 != 0, contiguous2 = plan.innerStride2 != 0
             let inputs = (kernel.input1.vectors, kernel.input2.vectors), output = kernel.output.vectors
             plan.forEachSegment(in: elements) { o, o1, o2, n in
+                if let floats = kernel.floats {
+                    MicrokernelsAVX512.InstructionSetKernels.quantizedAddInFloat(
+                        a + o1, contiguous: contiguous1, b + o2, contiguous: contiguous2, signed: kernel.signed, count: n, offsets: kernel.offsets,
+                        floats, inputs: inputs, subtract: kernel.subtract, output: output, outputOffset: kernel.outputOffset,
+                        minimum: kernel.minimum, maximum: kernel.maximum, into: out + o)
+                    return
+                }
                 MicrokernelsAVX512.InstructionSetKernels.quantizedAdd(
                     a + o1, contiguous: contiguous1, b + o2, contiguous: contiguous2, signed: kernel.signed, count: n, offsets: kernel.offsets,
                     inputs: inputs, subtract: kernel.subtract, output: output, outputOffset: kernel.outputOffset,
