@@ -60,10 +60,18 @@ package enum DepthwiseConv2D {
             let requantization = (0..<outputs).map { q.requantization.count == 1 ? q.requantization[0] : q.requantization[$0] }
             // The biases padded to whole vectors of 16 (a last vector of fewer channels loads all 16).
             let padding = [Int32](repeating: 0, count: (outputs + 15) / 16 * 16 - outputs + 16)
+            let requantizationBuffers = RequantizationBuffers(requantization, paddedTo: outputs)
+            #if arch(x86_64)
+            if let bytes = ByteDepthwiseKernel(shape: shape, weights: weights, bias: biasValues, requantization: requantizationBuffers,
+                                               signed: input.type == .int8, inputZeroPoint: q.inputZeroPoint, outputZeroPoint: q.outputZeroPoint,
+                                               minimum: q.minimum, maximum: q.maximum, threads: context.threadCount, isa: context.kernelISA) {
+                return bytes
+            }
+            #endif
             let kernel = QuantizedDepthwiseParameters(
                 weights: AlignedBuffer(weights.map(Float.init)), bias: AlignedBuffer(biasValues + padding),
                 floatBias: biasValues.allSatisfy { $0.magnitude < 1 << 23 } ? AlignedBuffer((biasValues + padding).map(Float.init)) : nil,
-                requantization: RequantizationBuffers(requantization, paddedTo: outputs),
+                requantization: requantizationBuffers,
                 inputZeroPoint: q.inputZeroPoint, outputZeroPoint: q.outputZeroPoint, minimum: q.minimum, maximum: q.maximum)
             return QuantizedDepthwiseKernel(signed: input.type == .int8, shape: shape, parameters: kernel, threads: context.threadCount,
                                             isa: context.kernelISA)

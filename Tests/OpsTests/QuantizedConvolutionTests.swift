@@ -70,7 +70,7 @@ import TFLiteCore
         return out
     }
 
-    func check(signed: Bool, depthwise: Bool, seed: UInt64, firstLayers: Bool = false) throws {
+    func check(signed: Bool, depthwise: Bool, seed: UInt64, firstLayers: Bool = false, byteDepthwise: Bool = false) throws {
         var g = SeededGenerator(seed: seed)
         for round in 0..<60 {
             var c = Self.randomCase(&g, depthwise: depthwise)
@@ -94,6 +94,17 @@ import TFLiteCore
                 c.outputChannels = c.inputChannels
                 c.dilation = 1
             }
+            if byteDepthwise {
+                // What the byte depthwise kernel takes at AVX512_VNNI with VBMI: 3×3, multiplier
+                // and dilation 1, 1–40 channels (partial blocks of 16; 100–200 in the wide rows
+                // above), widths from 1.
+                (c.kernel, c.columns, c.dilation) = (3, 0, 1)
+                if round % 10 != 4 {
+                    c.inputChannels = Int.random(in: 1...40, using: &g)
+                    c.width = Int.random(in: 1...30, using: &g)
+                }
+                c.outputChannels = c.inputChannels
+            }
             let type: DataType = signed ? .int8 : .uint8
             let (qmin, qmax): (Int32, Int32) = signed ? (-128, 127) : (0, 255)
             let inputScale = Float.random(in: 0.01...0.1, using: &g), outputScale = Float.random(in: 0.05...1, using: &g)
@@ -103,7 +114,9 @@ import TFLiteCore
             let weightScales = signed ? (0..<channels).map { _ in Float.random(in: 0.001...0.05, using: &g) } : [Float.random(in: 0.001...0.05, using: &g)]
             let inputValues = (0..<(c.batches * c.height * c.width * c.inputChannels)).map { _ in Int32.random(in: qmin...qmax, using: &g) }
             let weightShape = depthwise ? [1, c.kernel, c.kernelWidth, channels] : [channels, c.kernel, c.kernelWidth, c.inputChannels]
-            let weightValues = (0..<weightShape.reduce(1, *)).map { _ in signed ? Int32.random(in: -127...127, using: &g) : Int32.random(in: 0...255, using: &g) }
+            // UINT8 weights for the byte depthwise within −128…127 of their zero point.
+            let weightRange: ClosedRange<Int32> = signed ? -127...127 : byteDepthwise ? max(0, zw - 128)...min(255, zw + 127) : 0...255
+            let weightValues = (0..<weightShape.reduce(1, *)).map { _ in Int32.random(in: weightRange, using: &g) }
             let bias = (0..<channels).map { _ in Int32.random(in: -5000...5000, using: &g) }
             func bytes(_ v: [Int32]) -> [UInt8] { v.map { signed ? UInt8(bitPattern: Int8($0)) : UInt8($0) } }
             let weightQuantization = QuantizationParameters(scales: weightScales, zeroPoints: weightScales.map { _ in Int64(zw) },
@@ -151,4 +164,7 @@ import TFLiteCore
     @Test func uint8ConvolutionMatchesTheReference() throws { try check(signed: false, depthwise: false, seed: 2) }
     @Test func int8DepthwiseMatchesTheReference() throws { try check(signed: true, depthwise: true, seed: 3) }
     @Test func uint8DepthwiseMatchesTheReference() throws { try check(signed: false, depthwise: true, seed: 4) }
+    /// 3×3 depthwise cases the byte kernel takes (`ByteDepthwiseKernel`), at every level.
+    @Test func int8ByteDepthwiseMatchesTheReference() throws { try check(signed: true, depthwise: true, seed: 7, byteDepthwise: true) }
+    @Test func uint8ByteDepthwiseMatchesTheReference() throws { try check(signed: false, depthwise: true, seed: 8, byteDepthwise: true) }
 }
