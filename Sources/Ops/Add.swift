@@ -221,14 +221,15 @@ final class VectorQuantizedAddKernel: Kernel {
         floats = output.fast ? p.floatConstants(signed: signed) : nil
     }
 
-    /// Elements per range at least: each costs ~1 ns (three fixed-point multiplications), so a
-    /// range of 2048 is ~2 µs, against ~1 µs for handing a loop to the threads (MobileNetV2's
-    /// 14×14×64 and 7×7×160 residual ADDs ran on one thread with the float ops' 8192).
-    static let parallelGrain = 1 << 11
+    /// Elements per range at least, for ranges of ~2 µs against ~1 µs for handing a loop to
+    /// the threads: an element costs ~1 ns with the three fixed-point multiplications (MobileNetV2's
+    /// 14×14×64 and 7×7×160 residual ADDs ran on one thread with the float ops' 8192), ~0.13 ns
+    /// in float.
+    var parallelGrain: Int { floats == nil ? 1 << 11 : 1 << 14 }
 
     func eval(_ args: KernelArguments) {
         let context = (self, args.inputs[0].unsafelyUnwrapped, args.inputs[1].unsafelyUnwrapped, args.outputs[0])
-        args.runner.forEachRange(count: plan.outputCount, grain: Self.parallelGrain, context: context) { c, elements in
+        args.runner.forEachRange(count: plan.outputCount, grain: parallelGrain, context: context) { c, elements in
             let (kernel, a, b, out) = c
             let plan = kernel.plan, contiguous1 = plan.innerStride1 != 0, contiguous2 = plan.innerStride2 != 0
             let inputs = (kernel.input1.vectors, kernel.input2.vectors), output = kernel.output.vectors
