@@ -415,16 +415,8 @@ extension InstructionSetKernels {
         let q1 = LaneRequantization(inputs.0, column: 0, outputZeroPoint: 0, minimum: 0, maximum: 0)
         let q2 = LaneRequantization(inputs.1, column: 0, outputZeroPoint: 0, minimum: 0, maximum: 0)
         let o1 = _mm512_set1_epi32(offsets.0), o2 = _mm512_set1_epi32(offsets.1)
-        @inline(__always) func values(_ p: UnsafeRawPointer, _ i: Int, _ n: Int) -> __m512i {
-            let bytes = _mm_maskz_loadu_epi8(laneMask(n), p + i)
-            return signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes)
-        }
-        @inline(__always) func single(_ p: UnsafeRawPointer) -> __m512i {
-            let byte = p.load(as: UInt8.self)
-            return _mm512_set1_epi32(signed ? Int32(Int8(bitPattern: byte)) : Int32(byte))
-        }
-        let fixed1 = aContiguous ? o1 : q1.requantize(_mm512_add_epi32(single(a), o1))
-        let fixed2 = bContiguous ? o2 : q2.requantize(_mm512_add_epi32(single(b), o2))
+        let fixed1 = aContiguous ? o1 : q1.requantize(byteValue(a, signed: signed, plus: o1))
+        let fixed2 = bContiguous ? o2 : q2.requantize(byteValue(b, signed: signed, plus: o2))
         // The inputs' multipliers include the left shift of 20 (the integer form); the output's
         // is far below ½, so it takes the float form.
         @inline(__always) func run<Q: ByteRequantizer>(_: Q.Type) {
@@ -432,8 +424,8 @@ extension InstructionSetKernels {
             var i = 0
             while i < count {
                 let n = min(16, count &- i)
-                let s1 = aContiguous ? q1.requantize(_mm512_add_epi32(values(a, i, n), o1)) : fixed1
-                let s2 = bContiguous ? q2.requantize(_mm512_add_epi32(values(b, i, n), o2)) : fixed2
+                let s1 = aContiguous ? q1.requantize(byteValues(a + i, count: n, signed: signed, plus: o1)) : fixed1
+                let s2 = bContiguous ? q2.requantize(byteValues(b + i, count: n, signed: signed, plus: o2)) : fixed2
                 qo.store(subtract ? _mm512_sub_epi32(s1, s2) : _mm512_add_epi32(s1, s2), count: n, to: out + i)
                 i &+= 16
             }
@@ -469,20 +461,12 @@ extension InstructionSetKernels {
         let lo = _mm512_set1_epi32(minimum), hi = _mm512_set1_epi32(maximum)
         // The INT8 range needs no clamp before a saturating narrowing.
         let wholeRange = signed && minimum == -128 && maximum == 127
-        @inline(__always) func values(_ p: UnsafeRawPointer, _ i: Int, _ n: Int, _ offset: __m512i) -> __m512i {
-            let bytes = n == 16 ? _mm_loadu_si128(p.advanced(by: i).assumingMemoryBound(to: __m128i.self)) : _mm_maskz_loadu_epi8(laneMask(n), p + i)
-            return _mm512_add_epi32(signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes), offset)
-        }
-        @inline(__always) func single(_ p: UnsafeRawPointer, _ offset: __m512i) -> __m512i {
-            let byte = p.load(as: UInt8.self)
-            return _mm512_add_epi32(_mm512_set1_epi32(signed ? Int32(Int8(bitPattern: byte)) : Int32(byte)), offset)
-        }
-        let fixed1 = aContiguous ? o1 : single(a, o1), fixed2 = bContiguous ? o2 : single(b, o2)
+        let fixed1 = aContiguous ? o1 : byteValue(a, signed: signed, plus: o1), fixed2 = bContiguous ? o2 : byteValue(b, signed: signed, plus: o2)
         var i = 0
         while i < count {
             let n = min(16, count &- i)
-            let x1 = aContiguous ? values(a, i, n, o1) : fixed1
-            let x2 = bContiguous ? values(b, i, n, o2) : fixed2
+            let x1 = aContiguous ? byteValues(a + i, count: n, signed: signed, plus: o1) : fixed1
+            let x2 = bContiguous ? byteValues(b + i, count: n, signed: signed, plus: o2) : fixed2
             let w = _mm512_fmadd_ps(_mm512_cvtepi32_ps(x1), k1, _mm512_mul_ps(_mm512_cvtepi32_ps(x2), k2))
             let l = _mm512_cvtps_epi32(_mm512_add_ps(w, low)), h = _mm512_cvtps_epi32(_mm512_add_ps(w, high))
             let differ = _mm512_xor_si512(l, h)
@@ -495,6 +479,45 @@ extension InstructionSetKernels {
             }
             i &+= 16
         }
+    }
+
+    /// Quantized MUL of `count` 8-bit values as TFLite's reference computes them: the product
+    /// of the inputs plus their offsets, `MultiplyByQuantizedMultiplier` by the output's
+    /// multiplier (`output`, 16 lanes alike), plus `outputOffset`, clamped; 16 lanes at a time,
+    /// through the float requantizer where the multiplier allows it (`fast`: the products,
+    /// at most 255² in magnitude, are exact floats). A side that is not `contiguous` is one
+    /// value, repeated.
+    package static func quantizedMul(_ a: UnsafeRawPointer, contiguous aContiguous: Bool, _ b: UnsafeRawPointer, contiguous bContiguous: Bool,
+                                     signed: Bool, count: Int, offsets: (Int32, Int32), output: RequantizationVectors, outputOffset: Int32,
+                                     minimum: Int32, maximum: Int32, into out: UnsafeMutableRawPointer) {
+        let o1 = _mm512_set1_epi32(offsets.0), o2 = _mm512_set1_epi32(offsets.1)
+        let fixed1 = aContiguous ? o1 : byteValue(a, signed: signed, plus: o1), fixed2 = bContiguous ? o2 : byteValue(b, signed: signed, plus: o2)
+        @inline(__always) func run<Q: ByteRequantizer>(_: Q.Type) {
+            let q = Q(output, column: 0, outputZeroPoint: outputOffset, minimum: minimum, maximum: maximum)
+            var i = 0
+            while i < count {
+                let n = min(16, count &- i)
+                let x1 = aContiguous ? byteValues(a + i, count: n, signed: signed, plus: o1) : fixed1
+                let x2 = bContiguous ? byteValues(b + i, count: n, signed: signed, plus: o2) : fixed2
+                q.store(_mm512_mullo_epi32(x1, x2), count: n, to: out + i)
+                i &+= 16
+            }
+        }
+        if output.fast { run(FloatLaneRequantization.self) } else { run(LaneRequantization.self) }
+    }
+
+    /// The first `count` (1 ... 16) bytes at `p` as Int32 lanes (signed or unsigned), plus `offset`.
+    @inline(__always)
+    static func byteValues(_ p: UnsafeRawPointer, count: Int, signed: Bool, plus offset: __m512i) -> __m512i {
+        let bytes = count == 16 ? _mm_loadu_si128(p.assumingMemoryBound(to: __m128i.self)) : _mm_maskz_loadu_epi8(laneMask(count), p)
+        return _mm512_add_epi32(signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes), offset)
+    }
+
+    /// The byte at `p` in every lane, plus `offset`.
+    @inline(__always)
+    static func byteValue(_ p: UnsafeRawPointer, signed: Bool, plus offset: __m512i) -> __m512i {
+        let byte = p.load(as: UInt8.self)
+        return _mm512_add_epi32(_mm512_set1_epi32(signed ? Int32(Int8(bitPattern: byte)) : Int32(byte)), offset)
     }
 
     /// One output row (`row` = batch · outputHeight + oy) of a direct float convolution, all
