@@ -11,6 +11,7 @@ package enum Add {
         switch prepared.output.type {
         case .int8, .uint8:
             let parameters = try QuantizedAddParameters(prepared, activation: options.activation, subtract: false)
+            if let table = BinaryArithmetic.constantOperandTable(prepared, isa: context.kernelISA, compute: parameters.reference) { return table }
             return parameters.kernel(plan: prepared.plan, signed: prepared.output.type == .int8, isa: context.kernelISA)
         default:
             return try BinaryArithmetic.unquantizedKernel(.add, prepared, activation: options.activation, isa: context.kernelISA)

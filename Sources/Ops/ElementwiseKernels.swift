@@ -24,11 +24,14 @@ final class ByteTableKernel: Kernel {
     let table: AlignedBuffer<UInt8>
     let count: Int
     let vectorLookups: Bool
+    /// The op's input the table maps (0, or 1 for a binary op whose input 0 is a constant).
+    let inputIndex: Int
 
     /// `compute` maps an input value (signed for INT8 inputs) to the output value, already in
     /// the output type's range (its low 8 bits are stored).
-    init(inputSigned: Bool, count: Int, isa: KernelISA, compute: (Int32) -> Int32) {
+    init(inputSigned: Bool, count: Int, isa: KernelISA, inputIndex: Int = 0, compute: (Int32) -> Int32) {
         self.count = count
+        self.inputIndex = inputIndex
         vectorLookups = isa.hasByteTableLookups
         table = AlignedBuffer(count: 256, repeating: 0)
         for byte in 0..<256 {
@@ -38,7 +41,7 @@ final class ByteTableKernel: Kernel {
     }
 
     func eval(_ args: KernelArguments) {
-        let input = args.input(0, as: UInt8.self), output = args.output(0, as: UInt8.self)
+        let input = args.input(inputIndex, as: UInt8.self), output = args.output(0, as: UInt8.self)
         let t = table.pointer
         #if arch(x86_64)
         if vectorLookups {

@@ -11,6 +11,7 @@ package enum Mul {
         case .int8, .uint8:
             let parameters = try QuantizedMulParameters(prepared, activation: options.activation)
             let signed = prepared.output.type == .int8
+            if let table = BinaryArithmetic.constantOperandTable(prepared, isa: context.kernelISA, compute: parameters.reference) { return table }
             #if arch(x86_64)
             if context.kernelISA >= .avx512 { return VectorQuantizedMulKernel(plan: prepared.plan, parameters: parameters, signed: signed) }
             #endif

@@ -9,6 +9,7 @@ package enum Sub {
         switch prepared.output.type {
         case .int8, .uint8:
             let parameters = try QuantizedAddParameters(prepared, activation: options.activation, subtract: true)
+            if let table = BinaryArithmetic.constantOperandTable(prepared, isa: context.kernelISA, compute: parameters.reference) { return table }
             return parameters.kernel(plan: prepared.plan, signed: prepared.output.type == .int8, isa: context.kernelISA)
         default:
             return try BinaryArithmetic.unquantizedKernel(.sub, prepared, activation: options.activation, isa: context.kernelISA)

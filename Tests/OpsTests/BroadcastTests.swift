@@ -70,3 +70,42 @@ import TFLiteCore
         #expect(throws: OpError.self) { try BroadcastPlan([Int](repeating: 1, count: 9), [2]) }
     }
 }
+
+/// ADD, SUB and MUL with one input a constant single value (MobileNetV3's input scaling) are
+/// tables of the other input's bytes: every byte of it, on either side, at every level,
+/// against the reference.
+@Suite struct ConstantOperandTests {
+    @Test(arguments: [DataType.int8, .uint8])
+    func everyByteAgainstAConstant(type: DataType) throws {
+        var rng = SeededGenerator(seed: type == .int8 ? 31 : 32)
+        let bytes = (0..<256).map { UInt8($0) }
+        for round in 0..<6 {
+            let q1 = Elementwise.randomQuantization(type, &rng), q2 = Elementwise.randomQuantization(type, &rng)
+            let qo = Elementwise.randomQuantization(type, &rng, scales: 0.01...1)
+            let activation = Elementwise.activations[round % Elementwise.activations.count]
+            let constant = UInt8.random(in: 0...255, using: &rng)
+            let add = ReferenceQuantizedAddSub(q1, q2, qo, type: type, activation: activation)
+            let sub = ReferenceQuantizedAddSub(q1, q2, qo, type: type, activation: activation, subtract: true)
+            let mul = ReferenceQuantizedMul(q1, q2, qo, type: type, activation: activation)
+            let ops: [(String, (inout PrepareContext) throws(OpError) -> any Kernel, (Int32, Int32) -> Int32)] = [
+                ("ADD", AddTests.prepare(activation), add.callAsFunction), ("SUB", SubTests.prepare(activation), sub.callAsFunction),
+                ("MUL", MulTests.prepare(activation), mul.callAsFunction),
+            ]
+            func value(_ byte: UInt8) -> Int32 { type == .int8 ? Int32(Int8(bitPattern: byte)) : Int32(byte) }
+            for (name, prepare, reference) in ops {
+                for constantFirst in [false, true] {
+                    let tensor = KernelHarness.Input(type, [1, 16, 16], bytes, quantization: constantFirst ? q2 : q1)
+                    let single = KernelHarness.Input(type, [], [constant], quantization: constantFirst ? q1 : q2, constant: true)
+                    for isa in KernelISA.allCases where isa <= KernelISA.supported {
+                        let output = try KernelHarness.run(isa: isa, inputs: constantFirst ? [single, tensor] : [tensor, single],
+                                                           outputs: [TensorDescription(type: type, shape: [], quantization: qo)], prepare: prepare)[0]
+                        let expected = bytes.map { byte in
+                            UInt8(truncatingIfNeeded: constantFirst ? reference(value(constant), value(byte)) : reference(value(byte), value(constant)))
+                        }
+                        #expect(output == expected, "\(name) \(isa) constant \(constantFirst ? "first" : "second") round \(round)")
+                    }
+                }
+            }
+        }
+    }
+}
