@@ -144,25 +144,16 @@ struct ReferenceQuantizedAddSub {
     @Test(arguments: [DataType.int8, .uint8])
     func everyPairAsTensorsNearTies(type: DataType) throws {
         var rng = SeededGenerator(seed: type == .int8 ? 21 : 22)
-        let range = type.quantizedRange ?? (0, 0)
-        func zero() -> Int64 { Int64.random(in: Int64(range.min)...Int64(range.max), using: &rng) }
-        var cases: [(QuantizationParameters, QuantizationParameters, QuantizationParameters)] = []
-        for (s1, s2, so) in [(0.05, 0.05, 0.1), (0.02, 0.01, 0.02), (0.5, 0.5, 1.0), (0.003, 0.2, 0.1), (0.2, 0.003, 0.5)] as [(Float, Float, Float)] {
-            cases.append((quantization(s1, zero()), quantization(s2, zero()), quantization(so, zero())))
-        }
-        for _ in 0..<5 {
-            cases.append((Elementwise.randomQuantization(type, &rng), Elementwise.randomQuantization(type, &rng),
-                          Elementwise.randomQuantization(type, &rng, scales: 0.01...1)))
-        }
-        let first = (0..<65536).map { UInt8(truncatingIfNeeded: $0 >> 8) }, second = (0..<65536).map { UInt8(truncatingIfNeeded: $0) }
+        let cases = Elementwise.pairCases(type, [(0.05, 0.05, 0.1), (0.02, 0.01, 0.02), (0.5, 0.5, 1.0), (0.003, 0.2, 0.1), (0.2, 0.003, 0.5)],
+                                          random: 5, outputScales: 0.01...1, &rng)
         for (index, (q1, q2, qo)) in cases.enumerated() {
             let activation = Elementwise.activations[index % Elementwise.activations.count]
             for subtract in [false, true] {
                 let reference = ReferenceQuantizedAddSub(q1, q2, qo, type: type, activation: activation, subtract: subtract)
                 let prepare = subtract ? SubTests.prepare(activation) : Self.prepare(activation)
                 for isa in KernelISA.allCases where isa <= KernelISA.supported {
-                    let mismatch = try Elementwise.quantizedBinaryMismatch(prepare, type: type, [256, 256], first, [256, 256], second, q1, q2, qo,
-                                                                           isa: isa, reference: reference.callAsFunction)
+                    let mismatch = try Elementwise.everyPairAsTensorsMismatch(prepare, type: type, q1, q2, qo, isa: isa,
+                                                                              reference: reference.callAsFunction)
                     #expect(mismatch == nil, "\(isa) \(subtract ? "SUB" : "ADD") case \(index)")
                 }
             }

@@ -198,6 +198,30 @@ extension Elementwise {
         return nil
     }
 
+    /// Quantizations for pair tests: `fixed` scales (input 1, input 2, output) with random zero
+    /// points, then `random` random ones.
+    static func pairCases(_ type: DataType, _ fixed: [(Float, Float, Float)], random: Int, outputScales: ClosedRange<Double>,
+                          _ rng: inout SeededGenerator) -> [(QuantizationParameters, QuantizationParameters, QuantizationParameters)] {
+        let range = type.quantizedRange ?? (0, 0)
+        func zero() -> Int64 { Int64.random(in: Int64(range.min)...Int64(range.max), using: &rng) }
+        var cases = fixed.map { (QuantizationParameters(scales: [$0.0], zeroPoints: [zero()]), QuantizationParameters(scales: [$0.1], zeroPoints: [zero()]),
+                                 QuantizationParameters(scales: [$0.2], zeroPoints: [zero()])) }
+        for _ in 0..<random {
+            cases.append((randomQuantization(type, &rng), randomQuantization(type, &rng), randomQuantization(type, &rng, scales: outputScales)))
+        }
+        return cases
+    }
+
+    /// All 65536 input pairs as two tensors of one shape ([256, 256], input 1 the row's byte,
+    /// input 2 the column's): the same-shape kernels' path. A description of the first
+    /// mismatch, or nil.
+    static func everyPairAsTensorsMismatch(_ prepare: (inout PrepareContext) throws(OpError) -> any Kernel, type: DataType,
+                                           _ q1: QuantizationParameters, _ q2: QuantizationParameters, _ qo: QuantizationParameters,
+                                           isa: KernelISA, reference: (Int32, Int32) -> Int32) throws(OpError) -> String? {
+        let first = (0..<65536).map { UInt8(truncatingIfNeeded: $0 >> 8) }, second = (0..<65536).map { UInt8(truncatingIfNeeded: $0) }
+        return try quantizedBinaryMismatch(prepare, type: type, [256, 256], first, [256, 256], second, q1, q2, qo, isa: isa, reference: reference)
+    }
+
     /// Every pair of 8-bit input values through the op: input 1 holds all 256 values down a
     /// column, input 2 across a row, in `rowsPerRun`-row slices (outputs of 256 × rowsPerRun
     /// elements, so small slices take the per-element path and whole ones the pair table).

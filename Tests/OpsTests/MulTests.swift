@@ -76,8 +76,6 @@ struct ReferenceQuantizedMul {
         }
     }
 
-    /// The multiplier is s1 · s2 / s_out computed in float, as mul.cc does, then widened: in
-    /// double these scales give another multiplier and here another output. LiteRT gives −83.
     /// All 65536 input pairs as two tensors of one shape (at AVX-512 the 16-lane kernel), for
     /// multipliers whose products fall on rounding ties often (2^−9: the float requantizer,
     /// ties redone in integers), of ½ to 1 (the integer one) and above 1 (a left shift), and
@@ -85,28 +83,21 @@ struct ReferenceQuantizedMul {
     @Test(arguments: [DataType.int8, .uint8])
     func everyPairAsTensors(type: DataType) throws {
         var rng = SeededGenerator(seed: type == .int8 ? 26 : 27)
-        let range = type.quantizedRange ?? (0, 0)
-        func zero() -> Int64 { Int64.random(in: Int64(range.min)...Int64(range.max), using: &rng) }
-        var cases: [(QuantizationParameters, QuantizationParameters, QuantizationParameters)] = []
-        for (s1, s2, so) in [(0.5, 0.25, 64.0), (0.5, 0.5, 0.3), (1.0, 1.5, 0.5), (0.02, 0.004, 0.00001)] as [(Float, Float, Float)] {
-            cases.append((quantization(s1, zero()), quantization(s2, zero()), quantization(so, zero())))
-        }
-        for _ in 0..<4 {
-            cases.append((Elementwise.randomQuantization(type, &rng), Elementwise.randomQuantization(type, &rng),
-                          Elementwise.randomQuantization(type, &rng, scales: 1e-4...2)))
-        }
-        let first = (0..<65536).map { UInt8(truncatingIfNeeded: $0 >> 8) }, second = (0..<65536).map { UInt8(truncatingIfNeeded: $0) }
+        let cases = Elementwise.pairCases(type, [(0.5, 0.25, 64.0), (0.5, 0.5, 0.3), (1.0, 1.5, 0.5), (0.02, 0.004, 0.00001)], random: 4,
+                                          outputScales: 1e-4...2, &rng)
         for (index, (q1, q2, qo)) in cases.enumerated() {
             let activation = Elementwise.activations[index % Elementwise.activations.count]
             let reference = ReferenceQuantizedMul(q1, q2, qo, type: type, activation: activation)
             for isa in KernelISA.allCases where isa <= KernelISA.supported {
-                let mismatch = try Elementwise.quantizedBinaryMismatch(Self.prepare(activation), type: type, [256, 256], first, [256, 256], second,
-                                                                       q1, q2, qo, isa: isa, reference: reference.callAsFunction)
+                let mismatch = try Elementwise.everyPairAsTensorsMismatch(Self.prepare(activation), type: type, q1, q2, qo, isa: isa,
+                                                                          reference: reference.callAsFunction)
                 #expect(mismatch == nil, "\(isa) case \(index)")
             }
         }
     }
 
+    /// The multiplier is s1 · s2 / s_out computed in float, as mul.cc does, then widened: in
+    /// double these scales give another multiplier and here another output. LiteRT gives −83.
     @Test func multiplierIsComputedInFloat() throws {
         let (s1, s2, so): (Float, Float, Float) = (0.0017063478007912636, 0.19459284842014313, 0.010205252096056938)
         #expect(QuantizedMultiplier(Double(s1 * s2 / so)) != QuantizedMultiplier(Double(s1) * Double(s2) / Double(so)))
