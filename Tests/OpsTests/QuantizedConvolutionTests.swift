@@ -95,10 +95,10 @@ import TFLiteCore
                 c.dilation = 1
             }
             if byteDepthwise {
-                // What the byte depthwise kernel takes at AVX512_VNNI with VBMI: 3×3, multiplier
-                // and dilation 1, 1–40 channels (partial blocks of 16; 100–200 in the wide rows
-                // above), widths from 1.
-                (c.kernel, c.columns, c.dilation) = (3, 0, 1)
+                // What the byte depthwise kernel takes at AVX512_VNNI with VBMI: 3×3 or 5×5,
+                // multiplier and dilation 1, 1–40 channels (partial blocks of 16; 100–200 in the
+                // wide rows above), widths from 1.
+                (c.kernel, c.columns, c.dilation) = (Bool.random(using: &g) ? 3 : 5, 0, 1)
                 if round % 10 != 4 {
                     c.inputChannels = Int.random(in: 1...40, using: &g)
                     c.width = Int.random(in: 1...30, using: &g)
@@ -164,7 +164,7 @@ import TFLiteCore
     @Test func uint8ConvolutionMatchesTheReference() throws { try check(signed: false, depthwise: false, seed: 2) }
     @Test func int8DepthwiseMatchesTheReference() throws { try check(signed: true, depthwise: true, seed: 3) }
     @Test func uint8DepthwiseMatchesTheReference() throws { try check(signed: false, depthwise: true, seed: 4) }
-    /// 3×3 depthwise cases the byte kernel takes (`ByteDepthwiseKernel`), at every level.
+    /// 3×3 and 5×5 depthwise cases the byte kernel takes (`ByteDepthwiseKernel`), at every level.
     @Test func int8ByteDepthwiseMatchesTheReference() throws { try check(signed: true, depthwise: true, seed: 7, byteDepthwise: true) }
     @Test func uint8ByteDepthwiseMatchesTheReference() throws { try check(signed: false, depthwise: true, seed: 8, byteDepthwise: true) }
 }
