@@ -5,14 +5,14 @@ import MicrokernelsAVX512
 
 /// The 3×3 and 5×5 depthwise convolutions on bytes with `vpdpbusd`: a 32-bit lane adds the
 /// products of four bytes, here four taps of one filter row and one channel (a 3×3 filter row
-/// is one vector with a fourth tap of weight 0, a 5×5 one two vectors).
-/// The input rows are copied in blocks of 16 channels (`blockedByteRow`), unsigned (INT8 XOR
-/// 0x80), so that four pixels from one of an output pixel's taps are 64 consecutive bytes:
-/// one load and one `vpermb` put each channel's four bytes in its lane. An output vector of
-/// 16 channels of a 3×3 filter is three loads, three permutes and three `vpdpbusd` from the
-/// bias, then the requantization — where the float kernels convert every input row to floats (four times
-/// the bytes, which left the level-1 cache) and take nine multiply-adds. Needs AVX512_VNNI
-/// and AVX512_VBMI.
+/// is one vector with a fourth tap of weight 0, a 5×5 one two vectors). The input rows are
+/// copied in blocks of 16 channels (`blockedByteRow`), unsigned (INT8 XOR 0x80), so that four
+/// pixels from one of an output pixel's taps are 64 consecutive bytes: one load and one
+/// `vpermb` put each channel's four bytes in its lane. An output vector of 16 channels of a
+/// 3×3 filter is three loads, three permutes and three `vpdpbusd` from the bias, then the
+/// requantization — where the float kernels convert every input row to floats (four times the
+/// bytes, which left the level-1 cache) and take nine multiply-adds. Needs AVX512_VNNI and
+/// AVX512_VBMI.
 extension VNNIKernels {
     /// Bytes of one block of a row slot: `pixels` columns of 16 bytes, rounded up to whole
     /// cache lines.

@@ -8,11 +8,11 @@ import MicrokernelsAVX512
 /// `BytePanels` for the operands). Built with `-target-cpu icelake-server`; Ops calls it only
 /// when the CPU reports AVX512_VNNI.
 ///
-/// A call computes up to `byteTileRows` (8) rows against two 16-channel panels at a time: 16
-/// accumulator registers, enough independent chains to cover `vpdpbusd`'s latency. The
-/// requantization (TFLite's `MultiplyByQuantizedMultiplier`, per channel) runs on the 16
-/// lanes of each accumulator with 64-bit even/odd products, and a masked narrowing store
-/// (`vpmovdb`) writes the bytes.
+/// A call computes its rows `byteTileRows` (8) at a time against two 16-channel panels at a
+/// time: 16 accumulator registers, enough independent chains to cover `vpdpbusd`'s latency.
+/// The requantization (TFLite's `MultiplyByQuantizedMultiplier`, per channel) runs on the 16
+/// lanes of each accumulator (`ByteRequantizers.swift`: in float where exact, else with 64-bit
+/// even/odd products), narrowed to bytes in registers and stored.
 package enum VNNIKernels {
     /// Copies `count` activation bytes, XOR `flip` (0x80 turns INT8 into its offset unsigned
     /// form), zero-pads the row to `padded` bytes and returns the sum of the stored bytes.
@@ -147,12 +147,12 @@ package enum VNNIKernels {
     /// each tile's rows into `flipInto` (8 · `aStride` bytes rounded up to a multiple of 64).
     package static func rows(_ p: BytePanels, rows: Int, a: UnsafePointer<UInt8>, aStride: Int, flipInto: UnsafeMutablePointer<UInt8>? = nil,
                              rowSums: UnsafePointer<Int32>, out: UnsafeMutableRawPointer, outStride: Int) {
-        // Each panel's accumulators go through a small stack tile to the 16-lane requantizer.
         // A call covers many tiles: with a call per tile, the calls, their set-up and the copy
-        // of flipped rows were 40 % of a 1×1 convolution with 16 outputs.
-        // Aligned to a cache line: a vector stored across two lines costs both (V2's 1×1
-        // convolutions ran 10–15 % slower in a build where the stack placed the tile so).
-        // (Rounded up by hand: an alignment of 64 asked of the allocation put it on the heap.)
+        // of flipped rows were 40 % of a 1×1 convolution with 16 outputs. Each panel's
+        // accumulators go through a small stack tile to the 16-lane requantizer, aligned to a
+        // cache line by hand (a vector stored across two lines costs both: V2's 1×1 layers ran
+        // 10–15 % slower in a build whose stack put it so; asking the allocation for an
+        // alignment of 64 put it on the heap).
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: byteTileRows * 16 + 16) { buffer in
             guard let base = buffer.baseAddress else { return }
             let tile = base + (64 &- Int(bitPattern: base) & 63) / 4 & 15

@@ -124,10 +124,10 @@ final class ByteDepthwiseKernel: Kernel {
                 return UnsafePointer(to)
             }
             for ky in 0..<size { rowPointers[ky] = slot(ky) }
-            VNNIKernels.depthwiseByteRow(size: size, rowPointers, blockStride: blockStride, weights: UnsafePointer(weights.pointer), bias: UnsafePointer(bias.pointer),
-                                            channels: s.channels, outputWidth: s.outputWidth, stride: s.strideWidth, r,
-                                            outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
-                                            into: output + row * s.outputWidth * s.channels)
+            VNNIKernels.depthwiseByteRow(size: size, rowPointers, blockStride: blockStride, weights: UnsafePointer(weights.pointer),
+                                         bias: UnsafePointer(bias.pointer), channels: s.channels, outputWidth: s.outputWidth, stride: s.strideWidth, r,
+                                         outputZeroPoint: outputZeroPoint, minimum: minimum, maximum: maximum,
+                                         into: output + row * s.outputWidth * s.channels)
         }
     }
 }
