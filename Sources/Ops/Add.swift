@@ -219,7 +219,7 @@ final class VectorQuantizedAddKernel: Kernel {
         outputOffset = p.outputOffset
         minimum = p.activationMin
         maximum = p.activationMax
-        floats = output.fast ? p.floatConstants(signed: signed) : nil
+        floats = p.floatConstants(signed: signed)
     }
 
     /// Elements per range at least, for ranges of ~2 µs against ~1 µs for handing a loop to

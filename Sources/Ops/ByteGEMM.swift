@@ -92,9 +92,9 @@ package final class PackedByteWeights {
 extension PackedQuantizedWeights {
     /// Computes `rows` output rows (any number) from prepared byte rows
     /// (`PackedByteWeights.prepareRow`, `rowBytes` apart) with their sums, or, with `flipInto`
-    /// (8 · `rowBytes` bytes rounded up to a multiple of 64), from raw INT8 rows that need no padding (`rowBytes == k`) and
-    /// no sums. `scratch` holds `byteTileScratchBytes`. `panels` limits the call to those
-    /// output panels (default all).
+    /// (8 · `rowBytes` bytes rounded up to a multiple of 64), from raw INT8 rows that need no
+    /// padding (`rowBytes == k`) and no sums. `scratch` holds `byteTileScratchBytes`. `panels`
+    /// limits the call to those output panels (default all).
     @inline(__always)
     func multiplyBytes<Output: FixedWidthInteger>(_ bytes: PackedByteWeights, rows: Int, a: UnsafePointer<UInt8>,
                                                   flipInto: UnsafeMutablePointer<UInt8>? = nil, rowSums: UnsafePointer<Int32>,
