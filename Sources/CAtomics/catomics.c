@@ -29,6 +29,26 @@ bool tflite_atomic_compare_exchange(int64_t *word, int64_t expected, int64_t des
     return atomic_compare_exchange_strong((_Atomic int64_t *)word, &expected, desired);
 }
 
+void tflite_atomic_store_release(int64_t *word, int64_t value) {
+    atomic_store_explicit((_Atomic int64_t *)word, value, memory_order_release);
+}
+
+int64_t tflite_range_take_front(int64_t *word) {
+    int64_t value = atomic_load_explicit((_Atomic int64_t *)word, memory_order_relaxed);
+    while ((value >> 32) < (value & 0xffffffff)) {
+        if (atomic_compare_exchange_weak((_Atomic int64_t *)word, &value, value + ((int64_t)1 << 32))) return value >> 32;
+    }
+    return -1;
+}
+
+int64_t tflite_range_take_back(int64_t *word) {
+    int64_t value = atomic_load_explicit((_Atomic int64_t *)word, memory_order_relaxed);
+    while ((value >> 32) < (value & 0xffffffff)) {
+        if (atomic_compare_exchange_weak((_Atomic int64_t *)word, &value, value - 1)) return (value & 0xffffffff) - 1;
+    }
+    return -1;
+}
+
 void tflite_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();

@@ -102,3 +102,15 @@ package func sumRows<V: KernelFloatVector>(_: V.Type, _ input: UnsafePointer<Flo
         row += channels
     }
 }
+
+/// Each channel's sum over `rows` rows of `channels` INT8 or UINT8 values (`input`, one row
+/// after another), added into `sums` in wrapping Int32 arithmetic (the reference's
+/// accumulator): the same sums in any order.
+@inlinable @inline(__always)
+package func addByteRows<Element: FixedWidthInteger>(_ input: UnsafePointer<Element>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Int32>) {
+    var row = input
+    for _ in 0..<rows {
+        for channel in 0..<channels { sums[channel] &+= Int32(truncatingIfNeeded: row[channel]) }
+        row += channels
+    }
+}

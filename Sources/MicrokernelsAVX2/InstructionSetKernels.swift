@@ -64,6 +64,24 @@ package enum InstructionSetKernels {
         Microkernels.sumRows(SIMD16<Float>.self, input, rows: rows, channels: channels, into: sums)
     }
 
+    /// Each channel's sum over `rows` rows of INT8 values added into `sums` (`Microkernels.addByteRows`).
+    package static func addByteRows(_ input: UnsafePointer<Int8>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Int32>) {
+        #if TFLITE_AVX512
+        addByteRows16(UnsafeRawPointer(input), signed: true, rows: rows, channels: channels, into: sums)
+        #else
+        Microkernels.addByteRows(input, rows: rows, channels: channels, into: sums)
+        #endif
+    }
+
+    /// Each channel's sum over `rows` rows of UINT8 values added into `sums` (`Microkernels.addByteRows`).
+    package static func addByteRows(_ input: UnsafePointer<UInt8>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Int32>) {
+        #if TFLITE_AVX512
+        addByteRows16(UnsafeRawPointer(input), signed: false, rows: rows, channels: channels, into: sums)
+        #else
+        Microkernels.addByteRows(input, rows: rows, channels: channels, into: sums)
+        #endif
+    }
+
     package static func floatBinary(_ operation: FloatBinaryOperation, _ x: UnsafePointer<Float>, contiguous xContiguous: Bool,
                                     _ y: UnsafePointer<Float>, contiguous yContiguous: Bool, _ out: UnsafeMutablePointer<Float>, count: Int,
                                     minimum: Float, maximum: Float) {
@@ -207,6 +225,39 @@ extension InstructionSetKernels {
         let layout = ChannelBlocked(blockStride: blockStride)
         _ = hardSwish ? depthwiseFloatRows16(s, inputs, layout, bias: bias, out: out, minimum: minimum, maximum: maximum, HardSwishEpilogue())
                       : depthwiseFloatRows16(s, inputs, layout, bias: bias, out: out, minimum: minimum, maximum: maximum, NoEpilogue())
+    }
+
+    /// `addByteRows` 16 channels per vector (sign- or zero-extended to 32-bit lanes), four
+    /// vectors at a time, the last channels as masked lanes.
+    @inline(__always)
+    static func addByteRows16(_ input: UnsafeRawPointer, signed: Bool, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Int32>) {
+        @inline(__always) func widen(_ bytes: __m128i) -> __m512i { signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes) }
+        var c = 0
+        while c &+ 64 <= channels {
+            let out = UnsafeMutableRawPointer(sums + c)
+            var s0 = _mm512_loadu_si512(out), s1 = _mm512_loadu_si512(out + 64), s2 = _mm512_loadu_si512(out + 128), s3 = _mm512_loadu_si512(out + 192)
+            var row = input + c
+            for _ in 0..<rows {
+                s0 = _mm512_add_epi32(s0, widen(row.loadUnaligned(as: __m128i.self)))
+                s1 = _mm512_add_epi32(s1, widen(row.loadUnaligned(fromByteOffset: 16, as: __m128i.self)))
+                s2 = _mm512_add_epi32(s2, widen(row.loadUnaligned(fromByteOffset: 32, as: __m128i.self)))
+                s3 = _mm512_add_epi32(s3, widen(row.loadUnaligned(fromByteOffset: 48, as: __m128i.self)))
+                row += channels
+            }
+            _mm512_storeu_si512(out, s0); _mm512_storeu_si512(out + 64, s1); _mm512_storeu_si512(out + 128, s2); _mm512_storeu_si512(out + 192, s3)
+            c &+= 64
+        }
+        while c < channels {
+            let mask = laneMask(channels &- c)
+            var s = _mm512_maskz_loadu_epi32(mask, sums + c)
+            var row = input + c
+            for _ in 0..<rows {
+                s = _mm512_add_epi32(s, widen(_mm_maskz_loadu_epi8(mask, row)))
+                row += channels
+            }
+            _mm512_mask_storeu_epi32(sums + c, mask, s)
+            c &+= 16
+        }
     }
 
     /// `zeroPointFreeFloats` 16 lanes at a time, four vectors per step (the compiler's own

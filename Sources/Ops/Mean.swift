@@ -85,11 +85,12 @@ struct ReductionPlan {
         return (blocks.reduced, blocks.inner, Self.poolParts)
     }
 
-    /// Adds each part's sums (rows of `partials`) into the first row, part by part in order.
+    /// Adds each of the first `parts` parts' sums (rows of `partials`) into the first row, part
+    /// by part in order.
     @inline(__always)
-    func combineGlobalPoolSums<Sum>(_ partials: UnsafeMutablePointer<Sum>, add: (Sum, Sum) -> Sum) {
+    func combineGlobalPoolSums<Sum>(_ partials: UnsafeMutablePointer<Sum>, parts: Int, add: (Sum, Sum) -> Sum) {
         guard let pool = globalPool else { return }
-        for part in 1..<pool.parts {
+        for part in 1..<min(max(parts, 1), pool.parts) {
             let row = partials + part * pool.channels
             for c in 0..<pool.channels { partials[c] = add(partials[c], row[c]) }
         }
@@ -102,19 +103,21 @@ struct ReductionPlan {
         return max(8, blocks.map { $0.inner * MemoryLayout<Accumulator>.stride } ?? (keptSizes.count + reducedSizes.count) * MemoryLayout<Int>.stride)
     }
 
-    /// A global pool's sums: the rows in `globalPool.parts` consecutive parts, each summed in
-    /// order into its row of `partials` (`parts × channels`); the threads take parts in order,
+    /// A global pool's sums: the rows in `parts` consecutive parts (at most `globalPool.parts`:
+    /// always that many for floats, whose sums depend on it; one per thread for integers), each
+    /// summed in order into its row of `partials` (`parts × channels`); the threads take parts in order,
     /// so each sums the pixels it wrote in the op before (rows split the same way), where
     /// splitting the channels would make every thread read the other's pixels.
     /// `combineGlobalPoolSums` then adds the parts, on the calling thread.
     @inline(__always)
-    func globalPoolSums<Element: PoolElement>(_ input: UnsafePointer<Element>, partials: UnsafeMutablePointer<Element.Sum>,
+    func globalPoolSums<Element: PoolElement>(_ input: UnsafePointer<Element>, partials: UnsafeMutablePointer<Element.Sum>, parts: Int,
                                               runner: ParallelRunner, isa: KernelISA) {
         guard let pool = globalPool else { return }
-        runner.forEachRange(count: pool.parts, context: (input, partials, pool, isa)) { c, parts in
-            let (input, partials, pool, isa) = c
-            for part in parts {
-                let first = pool.rows * part / pool.parts, end = pool.rows * (part + 1) / pool.parts
+        let parts = min(max(parts, 1), pool.parts)
+        runner.forEachRange(count: parts, context: (input, partials, pool, isa, parts)) { c, range in
+            let (input, partials, pool, isa, parts) = c
+            for part in range {
+                let first = pool.rows * part / parts, end = pool.rows * (part + 1) / parts
                 Element.sumRows(input + first * pool.channels, rows: end - first, channels: pool.channels, into: partials + part * pool.channels,
                                 isa: isa)
             }
@@ -206,7 +209,8 @@ protocol PoolElement {
 extension PoolElement where Self: FixedWidthInteger, Sum == Int32 {
     @inline(__always)
     static func sumRows(_ input: UnsafePointer<Self>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Int32>, isa: KernelISA) {
-        ReductionPlan.sumBlock(input, reduced: rows, inner: channels, range: 0..<channels, into: sums, zero: 0, add: { $0 &+ Int32($1) })
+        sums.initialize(repeating: 0, count: channels)
+        isa.addByteRows(input, rows: rows, channels: channels, into: sums)
     }
 }
 
@@ -238,8 +242,8 @@ final class MeanKernel: Kernel {
         let input = args.input(0, as: Float.self), output = args.output(0, as: Float.self)
         let count = Float(plan.reducedCount)
         if let pool = plan.globalPool, let partials = args.scratch?.assumingMemoryBound(to: Float.self) {
-            plan.globalPoolSums(input, partials: partials, runner: args.runner, isa: isa)
-            plan.combineGlobalPoolSums(partials, add: +)
+            plan.globalPoolSums(input, partials: partials, parts: pool.parts, runner: args.runner, isa: isa)
+            plan.combineGlobalPoolSums(partials, parts: pool.parts, add: +)
             for c in 0..<pool.channels { output[c] = partials[c] / count }
             return
         }
@@ -291,8 +295,10 @@ final class QuantizedMeanKernel: Kernel {
         let input = args.input(0, as: Element.self), output = args.output(0, as: Element.self)
         let m = mode
         if let pool = plan.globalPool, let partials = args.scratch?.assumingMemoryBound(to: Int32.self) {
-            plan.globalPoolSums(input, partials: partials, runner: args.runner, isa: isa)
-            plan.combineGlobalPoolSums(partials, add: &+)
+            // Integer sums are the same in any order: one part per thread.
+            let parts = args.runner.threadCount
+            plan.globalPoolSums(input, partials: partials, parts: parts, runner: args.runner, isa: isa)
+            plan.combineGlobalPoolSums(partials, parts: parts, add: &+)
             if let lanes {
                 // The reference's value for each channel: MultiplyByQuantizedMultiplier of
                 // sum − zp_in · count, plus zp_out, clamped — 16 channels per row of the sums.

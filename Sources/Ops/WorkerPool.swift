@@ -48,6 +48,10 @@ final class WorkerPool: @unchecked Sendable {
     /// non-escaping closure to other threads takes `withoutActuallyEscaping`, which boxes it on
     /// the heap on every call.)
     func run<J: Job>(count: Int, _ job: J) {
+        guard count < 1 << 31 else {
+            for task in 0..<count { job.run(task, participant: 0) }
+            return
+        }
         withUnsafePointer(to: job) { state.run(count: count, JobReference(job: $0)) }
     }
 
@@ -57,25 +61,25 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private final class State: @unchecked Sendable {
-        /// One cache line per shared word or group: `generation` (bumped once per job, and once
-        /// to stop; workers wait for it to change), `gate` (the job's generation · 2^20, plus
-        /// `closed` once the caller has run out of tasks, plus the workers that joined and have
-        /// not yet left), one line per participant with its range (`remaining` tasks, the
-        /// `front` task its owner takes next, one past the `back` task a thief takes next),
-        /// then one `sleeping` flag per worker (1 while it sleeps, or is about to, on its
-        /// semaphore).
+        /// One cache line per group of shared words, so that a worker finds a new job in one
+        /// line: line 0 holds `generation` (bumped once per job, and once to stop; workers wait
+        /// for it to change), `gate` (the job's generation · 2^20, plus `closed` once the
+        /// caller has run out of tasks, plus the workers that joined and have not yet left) and
+        /// the job itself; then one line per participant with its range of tasks (front · 2^32
+        /// + back: its owner takes the front, a thief the back); then one `sleeping` flag per
+        /// worker (1 while it sleeps, or is about to, on its semaphore). The caller publishes a
+        /// job with plain (release) stores and one fenced store of `generation`.
         private let words: UnsafeMutableRawPointer
         private var generation: UnsafeMutablePointer<Int64> { word(0) }
-        private var gate: UnsafeMutablePointer<Int64> { word(1) }
+        private var gate: UnsafeMutablePointer<Int64> { word(0) + 1 }
+        private var job: UnsafeMutablePointer<(any Job)?> { (words + Self.jobOffset).assumingMemoryBound(to: (any Job)?.self) }
+        private static let jobOffset = 16
         private static let closed: Int64 = 1 << 19, joinedMask: Int64 = (1 << 19) - 1
-        private func remaining(_ p: Int) -> UnsafeMutablePointer<Int64> { word(2 + p) }
-        private func front(_ p: Int) -> UnsafeMutablePointer<Int64> { word(2 + p) + 1 }
-        private func back(_ p: Int) -> UnsafeMutablePointer<Int64> { word(2 + p) + 2 }
-        private func sleeping(_ worker: Int) -> UnsafeMutablePointer<Int64> { word(2 + participants + worker) }
-        private func word(_ index: Int) -> UnsafeMutablePointer<Int64> { (words + index * 64).assumingMemoryBound(to: Int64.self) }
+        private func range(_ p: Int) -> UnsafeMutablePointer<Int64> { word(1 + p) }
+        private func sleeping(_ worker: Int) -> UnsafeMutablePointer<Int64> { word(1 + participants + worker) }
+        private func word(_ line: Int) -> UnsafeMutablePointer<Int64> { (words + line * 64).assumingMemoryBound(to: Int64.self) }
         private let participants: Int
         private let semaphores: [DispatchSemaphore]
-        private var job: (any Job)?
         private var stopping = false
         /// Spins before a worker sleeps (`pause` takes ~12 ns here: about half a millisecond).
         /// Longer than any gap between two parallel ops of an invoke — a worker put to sleep
@@ -85,34 +89,41 @@ final class WorkerPool: @unchecked Sendable {
 
         init(workers: Int) {
             participants = workers + 1
-            let lines = 2 + participants + workers
+            let lines = 1 + participants + workers
+            // The job shares line 0 with the two words (an existential of five words and a tag).
+            precondition(Self.jobOffset + MemoryLayout<(any Job)?>.size <= 64, "the job fits in line 0")
             words = .allocate(byteCount: lines * 64, alignment: 64)
             words.initializeMemory(as: UInt8.self, repeating: 0, count: lines * 64)
+            (words + Self.jobOffset).bindMemory(to: (any Job)?.self, capacity: 1).initialize(to: nil)
             semaphores = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
         }
 
         // Workers keep `self` alive until they exit, so the words outlive every access.
-        deinit { words.deallocate() }
+        deinit {
+            job.deinitialize(count: 1)
+            words.deallocate()
+        }
 
+        /// `count` < 2^31 (`WorkerPool.run` runs larger counts on the caller).
         func run(count: Int, _ job: any Job) {
-            self.job = job
+            self.job.pointee = job
             for p in 0..<participants {
                 let first = count * p / participants, end = count * (p + 1) / participants
-                tflite_atomic_store(front(p), Int64(first))
-                tflite_atomic_store(back(p), Int64(end))
-                tflite_atomic_store(remaining(p), Int64(end - first))
+                tflite_atomic_store_release(range(p), Int64(first) << 32 | Int64(end))
             }
             // A worker joins the job through the gate before it touches it; once the caller has
             // run out of tasks it closes the gate and waits only for the workers inside, so a
-            // worker the system has not scheduled yet (a busy core) delays nothing.
+            // worker the system has not scheduled yet (a busy core) delays nothing. The
+            // sequentially consistent store of `generation` orders it before the reads of the
+            // `sleeping` flags (a worker sets its flag, then reads `generation`).
             let id = tflite_atomic_load(generation) + 1
-            tflite_atomic_store(gate, id << 20)
+            tflite_atomic_store_release(gate, id << 20)
             tflite_atomic_store(generation, id)
             wakeSleepers()
             drain(job, participant: 0)
             _ = tflite_atomic_fetch_or(gate, Self.closed)
             while tflite_atomic_load(gate) & Self.joinedMask != 0 { tflite_spin_pause() }
-            self.job = nil
+            self.job.pointee = nil
         }
 
         /// Enters job `id` unless the gate has closed (or moved on to a later job).
@@ -136,13 +147,13 @@ final class WorkerPool: @unchecked Sendable {
 
         /// Runs the participant's own tasks from the front, then the others' from the back.
         private func drain(_ job: any Job, participant: Int) {
-            while tflite_atomic_decrement_if_positive(remaining(participant)) {
-                job.run(Int(tflite_atomic_fetch_add(front(participant), 1)), participant: participant)
+            while case let task = tflite_range_take_front(range(participant)), task >= 0 {
+                job.run(Int(task), participant: participant)
             }
             for step in 1..<participants {
                 let other = (participant + step) % participants
-                while tflite_atomic_decrement_if_positive(remaining(other)) {
-                    job.run(Int(tflite_atomic_fetch_add(back(other), -1) - 1), participant: participant)
+                while case let task = tflite_range_take_back(range(other)), task >= 0 {
+                    job.run(Int(task), participant: participant)
                 }
             }
         }
@@ -164,7 +175,7 @@ final class WorkerPool: @unchecked Sendable {
                 seen = tflite_atomic_load(generation)
                 if stopping { return }
                 guard join(seen) else { continue }
-                if let job { drain(job, participant: worker + 1) }
+                if let job = job.pointee { drain(job, participant: worker + 1) }
                 _ = tflite_atomic_fetch_add(gate, -1)
             }
         }

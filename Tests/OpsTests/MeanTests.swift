@@ -73,7 +73,8 @@ import TFLiteCore
         }
     }
 
-    /// An INT8 and a UINT8 global average pool on 1 and 2 threads: the same bytes, each LiteRT's
+    /// An INT8 and a UINT8 global average pool on 1 and 2 threads and at every instruction-set
+    /// level (the sums 64, 16 and, masked, 8 channels at a time): the same bytes, each LiteRT's
     /// reference value (QuantizedMeanOrSum: the sum less zp_in · n through the multiplier
     /// s_in/s_out with 1/n folded in, plus zp_out, clamped) and the real mean within ±1; 49
     /// (7×7) and 196 (14×14) pixels, 200 channels (a partial vector of 8 at the end).
@@ -88,13 +89,16 @@ import TFLiteCore
             .init(type, [1, side, side, channels], bytes, quantization: QuantizationParameters(scales: [si], zeroPoints: [Int64(zi)])),
             .init(.int32, [2], [Int32(1), 2], constant: true)]
         let output = TensorDescription(type: type, shape: [], quantization: QuantizationParameters(scales: [so], zeroPoints: [Int64(zo)]))
-        func run(threads: Int) throws -> [UInt8] {
-            try KernelHarness.run(threads: threads, inputs: inputs, outputs: [output]) { (ctx: inout PrepareContext) throws(OpError) in
+        func run(_ isa: KernelISA = .current, threads: Int) throws -> [UInt8] {
+            try KernelHarness.run(threads: threads, isa: isa, inputs: inputs, outputs: [output]) { (ctx: inout PrepareContext) throws(OpError) in
                 try Mean.prepare(ReducerOptions(keepDims: true), &ctx) }[0]
         }
         let one = try run(threads: 1), two = try run(threads: 2)
         #expect(one.count == channels)
         #expect(one == two)
+        for isa in KernelISA.allCases where isa <= KernelISA.supported {
+            for threads in [1, 2] { #expect(try run(isa, threads: threads) == two, "\(isa), \(threads) thread(s)") }
+        }
         let (lo, hi) = type == .int8 ? (-128.0, 127.0) : (0.0, 255.0)
         let n = side * side
         let base = QuantizedMultiplier(Double(si) / Double(so))
