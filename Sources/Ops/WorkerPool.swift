@@ -47,12 +47,23 @@ final class WorkerPool: @unchecked Sendable {
     /// existential small enough to live inline. (A closure would not do: handing a
     /// non-escaping closure to other threads takes `withoutActuallyEscaping`, which boxes it on
     /// the heap on every call.)
+    @inline(__always)
     func run<J: Job>(count: Int, _ job: J) {
         guard count < 1 << 31 else {
             for task in 0..<count { job.run(task, participant: 0) }
             return
         }
-        withUnsafePointer(to: job) { state.run(count: count, JobReference(job: $0)) }
+        withUnsafePointer(to: job) { pointer in
+            state.publish(count: count, JobReference(job: pointer))
+            // The caller's tasks run on `job` itself, borrowed. Through the type-erased
+            // reference (which the workers take), each task copies the job, retaining the
+            // objects its context holds: with the caller doing so too, the two cores' atomic
+            // updates of the same reference counts sent those cache lines back and forth — an
+            // empty job of 8 tasks with two objects in its context took 843 ns, now ~430 (with
+            // none: 464, now ~380).
+            state.drain(job, participant: 0)
+            state.finish()
+        }
     }
 
     private struct JobReference<J: Job>: Job {
@@ -104,8 +115,10 @@ final class WorkerPool: @unchecked Sendable {
             words.deallocate()
         }
 
-        /// `count` < 2^31 (`WorkerPool.run` runs larger counts on the caller).
-        func run(count: Int, _ job: any Job) {
+        /// Hands out job `job` of `count` tasks (< 2^31; `WorkerPool.run` runs larger counts
+        /// on the caller) to the workers; the caller then drains participant 0's tasks and calls
+        /// `finish`.
+        func publish(count: Int, _ job: any Job) {
             self.job.pointee = job
             for p in 0..<participants {
                 let first = count * p / participants, end = count * (p + 1) / participants
@@ -120,7 +133,10 @@ final class WorkerPool: @unchecked Sendable {
             tflite_atomic_store_release(gate, id << 20)
             tflite_atomic_store(generation, id)
             wakeSleepers()
-            drain(job, participant: 0)
+        }
+
+        /// Waits for the workers that joined the job, once the caller has run out of tasks.
+        func finish() {
             _ = tflite_atomic_fetch_or(gate, Self.closed)
             while tflite_atomic_load(gate) & Self.joinedMask != 0 { tflite_spin_pause() }
             self.job.pointee = nil
@@ -146,7 +162,8 @@ final class WorkerPool: @unchecked Sendable {
         }
 
         /// Runs the participant's own tasks from the front, then the others' from the back.
-        private func drain(_ job: any Job, participant: Int) {
+        @inline(__always)
+        func drain<J: Job>(_ job: J, participant: Int) {
             while case let task = tflite_range_take_front(range(participant)), task >= 0 {
                 job.run(Int(task), participant: participant)
             }
