@@ -527,7 +527,8 @@ final class QuantizedConv2DKernel: Kernel {
         let tiles = (geometry.outputPixels + byteTileRows - 1) / byteTileRows
         let context = (self, bytes, args.input(0, as: Input.self), args.output(0, as: Input.self), args.scratch.unsafelyUnwrapped)
         args.runner.forEachTileBlock(tiles: tiles, panels: bytes.panels, tileGrain: 2,
-                                     work: multiplyAdds(geometry.outputPixels, geometry.outputChannels, geometry.patchSize), context: context) {
+                                     work: multiplyAdds(geometry.outputPixels, geometry.outputChannels, geometry.patchSize),
+                                     weightBytes: saturatingProduct(bytes.rowBytes, geometry.outputChannels), context: context) {
             c, chunk, tiles, panels in
             c.0.multiplyBytes(c.1, tiles, panels: panels, input: c.2, output: c.3, base: c.4 + chunk * c.0.chunkBytes)
         }

@@ -50,16 +50,18 @@ import Testing
                 #expect((0..<count).allSatisfy { counts[$0] == 2 }, "threads \(threads) count \(count)")
                 counts.deallocate()
             }
-            for (tiles, panels) in [(1, 9), (2, 8), (3, 2), (40, 5), (0, 4)] {
+            for (tiles, panels) in [(1, 9), (2, 8), (3, 2), (7, 20), (40, 5), (0, 4)] {
                 let counts = UnsafeMutablePointer<Int>.allocate(capacity: max(tiles * panels, 1))
                 counts.initialize(repeating: 0, count: max(tiles * panels, 1))
-                // Enough work to split, then too little (one thread takes it all).
-                for work in [Int.max, 0] {
-                    runner.forEachTileBlock(tiles: tiles, panels: panels, tileGrain: 2, work: work, context: (counts, panels)) { c, _, tiles, panels in
+                // Enough work to split (with light weights, then weights heavy enough for few
+                // tiles to split by panels), then too little (one thread takes it all).
+                for (work, weightBytes) in [(Int.max, 0), (Int.max, Int.max), (0, 0)] {
+                    runner.forEachTileBlock(tiles: tiles, panels: panels, tileGrain: 2, work: work, weightBytes: weightBytes,
+                                            context: (counts, panels)) { c, _, tiles, panels in
                         for t in tiles { for p in panels { c.0[t * c.1 + p] += 1 } }
                     }
                 }
-                #expect((0..<(tiles * panels)).allSatisfy { counts[$0] == 2 }, "threads \(threads) \(tiles) × \(panels)")
+                #expect((0..<(tiles * panels)).allSatisfy { counts[$0] == 3 }, "threads \(threads) \(tiles) × \(panels)")
                 counts.deallocate()
             }
         }
