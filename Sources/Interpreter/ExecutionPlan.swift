@@ -255,6 +255,26 @@ final class ExecutionPlan {
                 }
             }
 
+            // 1d'. The same for INT8/UINT8 (`QuantizedResidualAddFusing`): the convolution
+            // stores its bytes where the ADD's output goes and runs the ADD on them, range by
+            // range, in place.
+            for (opIndex, op) in subgraph.operators.enumerated() where op.builtin == .add {
+                guard let add = kernels[opIndex], op.inputs.count == 2, op.outputs.count == 1, let out = op.outputs.first,
+                      op.inputs.allSatisfy({ $0 >= 0 && shapes[$0] == shapes[out] && tensors[$0].type == tensors[out].type }),
+                      tensors[out].type == .int8 || tensors[out].type == .uint8 else { continue }
+                for (position, t) in op.inputs.enumerated() {
+                    let other = op.inputs[1 - position]
+                    guard t != other, readers[t] == 1, !subgraph.outputs.contains(t), writer[t] >= 0, writes[writer[t]] == [t],
+                          writer[other] < writer[t], let convolution = kernels[writer[t]] as? QuantizedResidualAddFusing,
+                          convolution.fuseResidualAdd(add, input: reads[writer[t]].count, addendFirst: position == 1) else { continue }
+                    reads[writer[t]].append(other)
+                    writes[writer[t]] = op.outputs
+                    writer[out] = writer[t]
+                    kernels[opIndex] = nil
+                    break
+                }
+            }
+
             // 1e. A FLOAT32 MUL of a tensor by a per-channel vector (MobileNetV3's squeeze-and-
             // excite scaling) whose output only a 1×1 convolution reads, as its input, runs inside
             // that convolution (`InputScaleFusing`): the convolution reads the MUL's inputs and

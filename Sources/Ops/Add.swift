@@ -2,6 +2,16 @@ import Microkernels
 import MicrokernelsAVX512
 import TFLiteCore
 
+/// An INT8/UINT8 ADD a convolution can run on the rows it stores (`QuantizedResidualAddFusing`).
+protocol QuantizedRowAdding: Kernel {
+    /// Whether it adds two inputs of the output's shape, elementwise, in the float form, on
+    /// `signed` (INT8) or UINT8 values.
+    func runsOnRows(signed: Bool) -> Bool
+    /// `count` elements of the two inputs (`runsOnRows`) into `out`, which may be either
+    /// input: the arithmetic of the ADD's `eval`.
+    func addElements(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int, into out: UnsafeMutableRawPointer)
+}
+
 /// ADD: `out = act(a + b)` with NumPy broadcasting (ranks up to 8). FLOAT32, INT32 (wrapping),
 /// INT8 and UINT8 with TFLite's reference integer arithmetic (add.cc, reference/add.h,
 /// reference/integer_ops/add.h), bit for bit.
@@ -193,7 +203,7 @@ final class QuantizedAddKernel: Kernel {
 /// Quantized ADD and SUB at AVX-512: the reference's three fixed-point multiplications (each
 /// input's, then the output's), 16 lanes at a time (`InstructionSetKernels.quantizedAdd`), over
 /// each contiguous segment of the broadcast.
-final class VectorQuantizedAddKernel: Kernel {
+final class VectorQuantizedAddKernel: QuantizedRowAdding {
     let plan: BroadcastPlan
     let signed: Bool
     let subtract: Bool
@@ -227,6 +237,15 @@ final class VectorQuantizedAddKernel: Kernel {
     /// 14×14×64 and 7×7×160 residual ADDs ran on one thread with the float ops' 8192), ~0.13 ns
     /// in float.
     var parallelGrain: Int { floats == nil ? 1 << 11 : 1 << 14 }
+
+    func runsOnRows(signed: Bool) -> Bool { floats != nil && !subtract && plan.isElementwise && self.signed == signed }
+
+    func addElements(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int, into out: UnsafeMutableRawPointer) {
+        guard let floats else { return }
+        MicrokernelsAVX512.InstructionSetKernels.quantizedAddInFloat(
+            a, contiguous: true, b, contiguous: true, signed: signed, count: count, offsets: offsets, floats, inputs: (input1.vectors, input2.vectors),
+            subtract: subtract, output: output.vectors, outputOffset: outputOffset, minimum: minimum, maximum: maximum, into: out)
+    }
 
     func eval(_ args: KernelArguments) {
         let context = (self, args.inputs[0].unsafelyUnwrapped, args.inputs[1].unsafelyUnwrapped, args.outputs[0])

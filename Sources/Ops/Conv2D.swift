@@ -438,7 +438,7 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
     }
 }
 
-final class QuantizedConv2DKernel: Kernel {
+final class QuantizedConv2DKernel: QuantizedResidualAddFusing {
     let signed: Bool
     let geometry: ConvolutionShape
     let weights: PackedQuantizedWeights
@@ -461,6 +461,19 @@ final class QuantizedConv2DKernel: Kernel {
     /// `gatherPatches`' slack.
     private var sumsBytes: Int { max(64, gatherSlackBytes, patchRows * 4) }
     static let patchTilesPerGather = 8
+
+    /// The fused residual ADD (`fuseResidualAdd`): its kernel, the step input holding the other
+    /// addend, and whether that addend is the ADD's first input.
+    private(set) var residual: (add: any QuantizedRowAdding, input: Int, addendFirst: Bool)?
+
+    func fuseResidualAdd(_ add: any Kernel, input: Int, addendFirst: Bool) -> Bool {
+        // The byte kernels' paths only (VNNI): the ADD runs on the rows each chunk stores.
+        guard residual == nil, !direct, weights.bytes != nil, let add = add as? any QuantizedRowAdding, add.runsOnRows(signed: signed) else {
+            return false
+        }
+        residual = (add, input, addendFirst)
+        return true
+    }
 
     init(signed: Bool, geometry: ConvolutionShape, weights: PackedQuantizedWeights, inputZeroPoint: Int32, threads: Int, direct: Bool = false,
          patchTables: BytePatchTables? = nil) {
@@ -525,12 +538,38 @@ final class QuantizedConv2DKernel: Kernel {
     @inline(__always)
     private func runBytes<Input: FixedWidthInteger>(_ args: KernelArguments, _ bytes: PackedByteWeights, _: Input.Type) {
         let tiles = (geometry.outputPixels + byteTileRows - 1) / byteTileRows
-        let context = (self, bytes, args.input(0, as: Input.self), args.output(0, as: Input.self), args.scratch.unsafelyUnwrapped)
+        let addend = residual.map { UnsafeRawPointer(args.input($0.input, as: Input.self)) }
+        let context = (self, bytes, args.input(0, as: Input.self), args.output(0, as: Input.self), args.scratch.unsafelyUnwrapped, addend)
         args.runner.forEachTileBlock(tiles: tiles, panels: bytes.panels, tileGrain: 2,
                                      work: multiplyAdds(geometry.outputPixels, geometry.outputChannels, geometry.patchSize),
                                      weightBytes: saturatingProduct(bytes.rowBytes, geometry.outputChannels), context: context) {
             c, chunk, tiles, panels in
             c.0.multiplyBytes(c.1, tiles, panels: panels, input: c.2, output: c.3, base: c.4 + chunk * c.0.chunkBytes)
+            if let addend = c.5 { c.0.addResidual(addend, tiles: tiles, panels: panels, output: c.3) }
+        }
+    }
+
+    /// The fused ADD (`residual`) on the outputs of row tiles `tiles` × panels `panels`, just
+    /// stored: in place, with the other addend's same elements.
+    private func addResidual(_ addend: UnsafeRawPointer, tiles: Range<Int>, panels: Range<Int>, output: UnsafeMutableRawPointer) {
+        guard let residual else { return }
+        let n = geometry.outputChannels
+        let first = tiles.lowerBound * byteTileRows, end = min(tiles.upperBound * byteTileRows, geometry.outputPixels)
+        let c0 = min(n, panels.lowerBound * 16), c1 = min(n, panels.upperBound * 16)
+        guard first < end, c0 < c1 else { return }
+        @inline(__always) func add(_ offset: Int, _ count: Int) {
+            let out = output + offset, other = addend + offset
+            if residual.addendFirst {
+                residual.add.addElements(other, UnsafeRawPointer(out), count: count, into: out)
+            } else {
+                residual.add.addElements(UnsafeRawPointer(out), other, count: count, into: out)
+            }
+        }
+        // Whole rows are one run of elements; a range of panels is a run per row.
+        if c0 == 0 && c1 == n {
+            add(first * n, (end - first) * n)
+        } else {
+            for row in first..<end { add(row * n + c0, c1 - c0) }
         }
     }
 

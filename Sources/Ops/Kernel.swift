@@ -36,6 +36,18 @@ package protocol ResidualAddFusing: Kernel {
     func fuseResidualAdd(input: Int, addendFirst: Bool, minimum: Float, maximum: Float) -> Bool
 }
 
+/// An INT8/UINT8 convolution whose output only a same-shape ADD reads (MobileNet's residual
+/// connections) runs that ADD on each range of rows as soon as it has stored them, while they
+/// are in cache, and writes the ADD's output (its own bytes first, then the sums in place); the
+/// ADD does not run. The bytes are those of the two ops run one after the other: the ADD's own
+/// arithmetic (`VectorQuantizedAddKernel.addElements`) on the same inputs.
+package protocol QuantizedResidualAddFusing: Kernel {
+    /// Runs `add` — an ADD kernel of the output's shape — after every range of rows, its other
+    /// addend being input `input` of this kernel's step, first in the ADD when `addendFirst`.
+    /// False, and nothing changes, when this kernel or `add` cannot.
+    func fuseResidualAdd(_ add: any Kernel, input: Int, addendFirst: Bool) -> Bool
+}
+
 /// A FLOAT32 1×1 convolution whose input only a MUL by a per-channel vector writes
 /// (MobileNetV3's squeeze-and-excite scaling) multiplies each row of its input by that vector as
 /// it takes the row, in a small buffer; the MUL does not run and its output gets no memory. The

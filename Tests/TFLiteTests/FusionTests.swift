@@ -98,4 +98,55 @@ import TFLite
         #expect(separateSteps == 3)
         if Interpreter.kernelInstructionSet.hasPrefix("avx512") { #expect(steps == 1, "\(steps) steps: the normalization was not fused") }
     }
+
+    /// An INT8 or UINT8 1×1 convolution whose output only a residual ADD reads: fused (with the
+    /// byte kernels, the ADD runs on each range of rows the convolution stores, in place), the
+    /// bytes of the two ops run apart — the addend first or second, on 1 and 2 threads, split
+    /// by rows (12×12 pixels) and by panels (one pixel, 256 → 256 channels).
+    @Test(arguments: [1, 2])
+    func quantizedResidualAddChangesNoByte(threads: Int) throws {
+        typealias F = TestModelBuilder.Field
+        for type: Int8 in [9, 3] {  // INT8, UINT8
+            let signed = type == 9
+            for (side, k, n) in [(12, 24, 40), (1, 256, 256)] {
+                for addendFirst in [false, true] {
+                    let (zx, zw, zy, zr, zo): (Int64, Int64, Int64, Int64, Int64) = signed ? (-3, 0, 5, -10, 2) : (125, 120, 131, 118, 127)
+                    let pixels = side * side
+                    let tensors: [TestModel.TensorSpec] = [
+                        .init(shape: [1, Int32(side), Int32(side), Int32(k)], type: type, name: "x", scales: [0.05], zeroPoints: [zx]),
+                        .init(shape: [Int32(n), 1, 1, Int32(k)], type: type, buffer: 1, name: "w", scales: [0.02], zeroPoints: [zw]),
+                        .init(shape: [Int32(n)], type: 2, buffer: 2, name: "b", scales: [0.001], zeroPoints: [0]),
+                        .init(shape: [1, Int32(side), Int32(side), Int32(n)], type: type, name: "y", scales: [0.1], zeroPoints: [zy]),
+                        .init(shape: [1, Int32(side), Int32(side), Int32(n)], type: type, name: "r", scales: [0.08], zeroPoints: [zr]),
+                        .init(shape: [1, Int32(side), Int32(side), Int32(n)], type: type, name: "out", scales: [0.12], zeroPoints: [zo])]
+                    let convolutionOptions: [(Int, F)] = [(0, .i8(0)), (1, .i32(1)), (2, .i32(1)), (3, .i8(0))]
+                    let operators: [TestModel.OperatorSpec] = [
+                        .init(opcode: 0, inputs: [0, 1, 2], outputs: [3], optionsType: 1, options: convolutionOptions),
+                        .init(opcode: 1, inputs: addendFirst ? [4, 3] : [3, 4], outputs: [5], optionsType: 11, options: [(0, .i8(0))])]
+                    let weights = (0..<(n * k)).map { UInt8(truncatingIfNeeded: ($0 * 37 + $0 / k * 11) % 251) }
+                    let bias = (0..<n).map { Int32($0 * 97 % 401) - 200 }
+                    // CONV_2D, ADD.
+                    let model = TestModel(builtinCodes: [3, 0], tensors: tensors, operators: operators, inputs: [0, 4], outputs: [5],
+                                          buffers: [[], weights, bias.littleEndianBytes])
+                    var generator = SystemRandomNumberGenerator()
+                    let x = Data((0..<(pixels * k)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+                    let r = Data((0..<(pixels * n)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+                    func run(preserveAll: Bool) throws -> (Data, Int) {
+                        let interpreter = try Interpreter(modelData: model.data, options: .init(threadCount: threads, preserveAllTensors: preserveAll))
+                        try interpreter.allocateTensors()
+                        try interpreter.copy(x, toInputAt: 0)
+                        try interpreter.copy(r, toInputAt: 1)
+                        let steps = try interpreter.invokeProfiled().count
+                        return (try interpreter.output(at: 0).data, steps)
+                    }
+                    let (fused, steps) = try run(preserveAll: false)
+                    let (separate, separateSteps) = try run(preserveAll: true)
+                    let label = "type \(type), \(side)×\(side)×\(k) → \(n), addend first: \(addendFirst)"
+                    #expect(fused == separate && fused.count == pixels * n, "\(label)")
+                    #expect(separateSteps == 2)
+                    if Interpreter.kernelInstructionSet == "avx512vnni" { #expect(steps == 1, "\(label): \(steps) steps, the ADD was not fused") }
+                }
+            }
+        }
+    }
 }
