@@ -279,6 +279,7 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
         let scale = inputScale.map { args.input($0.input, as: Float.self) }
         args.runner.forEachTileBlock(tiles: tiles, panels: weights.panels, tileGrain: 16 / tileRows,
                                      work: multiplyAdds(g.outputPixels, g.outputChannels, g.patchSize),
+                                     weightBytes: multiplyAdds(g.outputChannels, g.patchSize, 4), inputBytes: multiplyAdds(g.inputCount, 4, 1),
                                      context: (self, input, output, args.scratch, addend, scale)) {
             c, chunk, tiles, panels in
             c.0.multiply(tiles, panels: panels, input: c.1, output: c.2, rows: c.3.map { ($0 + chunk * c.0.chunkBytes).assumingMemoryBound(to: Float.self) },
@@ -542,7 +543,8 @@ final class QuantizedConv2DKernel: QuantizedResidualAddFusing {
         let context = (self, bytes, args.input(0, as: Input.self), args.output(0, as: Input.self), args.scratch.unsafelyUnwrapped, addend)
         args.runner.forEachTileBlock(tiles: tiles, panels: bytes.panels, tileGrain: 2,
                                      work: multiplyAdds(geometry.outputPixels, geometry.outputChannels, geometry.patchSize),
-                                     weightBytes: saturatingProduct(bytes.rowBytes, geometry.outputChannels), context: context) {
+                                     weightBytes: saturatingProduct(bytes.rowBytes, geometry.outputChannels), inputBytes: geometry.inputCount,
+                                     context: context) {
             c, chunk, tiles, panels in
             c.0.multiplyBytes(c.1, tiles, panels: panels, input: c.2, output: c.3, base: c.4 + chunk * c.0.chunkBytes)
             if let addend = c.5 { c.0.addResidual(addend, tiles: tiles, panels: panels, output: c.3) }

@@ -239,21 +239,25 @@ package struct ParallelRunner: Sendable {
     /// panels, every thread read the half of the input the other had written in the op before,
     /// which cost more than the uneven tiles (two threads, paired: MobileNetV3-small float
     /// 0.94–0.99, V3-large 0.96, V2 0.97–0.99 of the time with the panel split).
-    /// With `weightBytes` of at least `panelSplitWeightBytes` (the 8-bit kernels pass theirs),
-    /// fewer than four tiles per thread also split by panels: each thread then streams half the
-    /// weights, where each of its tiles took a pass over all of them (MobileNetV2 int8's
-    /// 7×7×320 → 1280, 410 KB: ~37 → ~30 µs on two threads; the 7×7 layers with less weight
-    /// were slower split that way).
+    /// With `weightBytes` of at least `panelSplitWeightBytes` and five times the input's
+    /// `inputBytes`, fewer than four tiles per thread also split by panels: each thread then
+    /// streams half the weights, where each of its tiles took a pass over all of them, and
+    /// reads the whole input, half of it from the other core's cache (MobileNetV2 int8's
+    /// 7×7×320 → 1280, 410 KB: ~37 → ~30 µs on two threads; float's 7×7×160 → 960 41 → 36 µs,
+    /// but its 7×7×960 → 160, with 3.3 times its input in weights, 41 → 43–60; the int8 7×7
+    /// layers with 154 KB of weights were slower split that way).
     /// `body(context, thread, tiles, panels)`, `thread` as in `forEachChunk`.
     /// `work` (multiply-adds, `multiplyAdds(…)`) below `minimumParallelWork` runs on the
     /// calling thread alone.
-    package func forEachTileBlock<Context>(tiles: Int, panels: Int, tileGrain: Int, work: Int, weightBytes: Int = 0, context: Context,
+    package func forEachTileBlock<Context>(tiles: Int, panels: Int, tileGrain: Int, work: Int, weightBytes: Int = 0, inputBytes: Int = 0,
+                                           context: Context,
                                            _ body: @escaping (Context, _ thread: Int, _ tiles: Range<Int>, _ panels: Range<Int>) -> Void) {
         guard work >= Self.minimumParallelWork else {
             if tiles > 0 && panels > 0 { body(context, 0, 0..<tiles, 0..<panels) }
             return
         }
-        let fewTiles = tiles < 2 * threadCount || (tiles < 4 * threadCount && weightBytes >= Self.panelSplitWeightBytes)
+        let heavyWeights = weightBytes >= Self.panelSplitWeightBytes && weightBytes / 5 >= inputBytes
+        let fewTiles = tiles < 2 * threadCount || (tiles < 4 * threadCount && heavyWeights)
         let byPanels = threadCount > 1 && fewTiles && panels >= 2 * threadCount
         // Split by panels, a range re-reads every input row: one range per thread.
         let split = byPanels ? ChunkSplit(count: (panels + 1) / 2, grain: 1, threads: threadCount, blocks: 1)
