@@ -64,21 +64,17 @@ package enum InstructionSetKernels {
         Microkernels.sumRows(SIMD16<Float>.self, input, rows: rows, channels: channels, into: sums)
     }
 
-    /// Each channel's sum over `rows` rows of INT8 values added into `sums` (`Microkernels.addByteRows`).
-    package static func addByteRows(_ input: UnsafePointer<Int8>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Int32>) {
+    /// Each channel's sum over `rows` rows of INT8 (`signed`) or UINT8 values added into `sums`
+    /// (`Microkernels.addByteRows`).
+    package static func addByteRows(_ input: UnsafeRawPointer, signed: Bool, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Int32>) {
         #if TFLITE_AVX512
-        addByteRows16(UnsafeRawPointer(input), signed: true, rows: rows, channels: channels, into: sums)
+        addByteRows16(input, signed: signed, rows: rows, channels: channels, into: sums)
         #else
-        Microkernels.addByteRows(input, rows: rows, channels: channels, into: sums)
-        #endif
-    }
-
-    /// Each channel's sum over `rows` rows of UINT8 values added into `sums` (`Microkernels.addByteRows`).
-    package static func addByteRows(_ input: UnsafePointer<UInt8>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Int32>) {
-        #if TFLITE_AVX512
-        addByteRows16(UnsafeRawPointer(input), signed: false, rows: rows, channels: channels, into: sums)
-        #else
-        Microkernels.addByteRows(input, rows: rows, channels: channels, into: sums)
+        if signed {
+            Microkernels.addByteRows(input.assumingMemoryBound(to: Int8.self), rows: rows, channels: channels, into: sums)
+        } else {
+            Microkernels.addByteRows(input.assumingMemoryBound(to: UInt8.self), rows: rows, channels: channels, into: sums)
+        }
         #endif
     }
 

@@ -38,16 +38,12 @@ extension KernelISA {
     /// (wrapping Int32; `Microkernels.addByteRows`).
     @inline(__always)
     func addByteRows<Element: FixedWidthInteger>(_ input: UnsafePointer<Element>, rows: Int, channels: Int, into sums: UnsafeMutablePointer<Int32>) {
-        let raw = UnsafeRawPointer(input)
+        let raw = UnsafeRawPointer(input), signed = Element.self == Int8.self
         switch self {
-        case .avx512 where Element.self == Int8.self, .avx512vnni where Element.self == Int8.self:
-            MicrokernelsAVX512.InstructionSetKernels.addByteRows(raw.assumingMemoryBound(to: Int8.self), rows: rows, channels: channels, into: sums)
         case .avx512, .avx512vnni:
-            MicrokernelsAVX512.InstructionSetKernels.addByteRows(raw.assumingMemoryBound(to: UInt8.self), rows: rows, channels: channels, into: sums)
-        case .avx2 where Element.self == Int8.self:
-            MicrokernelsAVX2.InstructionSetKernels.addByteRows(raw.assumingMemoryBound(to: Int8.self), rows: rows, channels: channels, into: sums)
+            MicrokernelsAVX512.InstructionSetKernels.addByteRows(raw, signed: signed, rows: rows, channels: channels, into: sums)
         case .avx2:
-            MicrokernelsAVX2.InstructionSetKernels.addByteRows(raw.assumingMemoryBound(to: UInt8.self), rows: rows, channels: channels, into: sums)
+            MicrokernelsAVX2.InstructionSetKernels.addByteRows(raw, signed: signed, rows: rows, channels: channels, into: sums)
         case .baseline:
             Microkernels.addByteRows(input, rows: rows, channels: channels, into: sums)
         }
