@@ -17,14 +17,6 @@ int64_t tflite_atomic_fetch_or(int64_t *word, int64_t bits) {
     return atomic_fetch_or((_Atomic int64_t *)word, bits);
 }
 
-bool tflite_atomic_decrement_if_positive(int64_t *word) {
-    int64_t value = atomic_load_explicit((_Atomic int64_t *)word, memory_order_relaxed);
-    while (value > 0) {
-        if (atomic_compare_exchange_weak((_Atomic int64_t *)word, &value, value - 1)) return true;
-    }
-    return false;
-}
-
 bool tflite_atomic_compare_exchange(int64_t *word, int64_t expected, int64_t desired) {
     return atomic_compare_exchange_strong((_Atomic int64_t *)word, &expected, desired);
 }
