@@ -233,40 +233,36 @@ final class ExecutionPlan {
                 maxScratch = max(maxScratch, fused.scratchByteCount)
             }
 
-            // 1d. A FLOAT32 ADD of two same-shape tensors, one of which only it reads and a
-            // convolution writes (MobileNet's residual connections), runs inside that
-            // convolution (`ResidualAddFusing`): the convolution also reads the other addend —
-            // which must exist by then — and writes the ADD's output.
-            for (opIndex, op) in subgraph.operators.enumerated() where op.builtin == .add {
-                guard let add = kernels[opIndex] as? FloatBinaryKernel, let range = add.additionRange, op.inputs.count == 2,
-                      op.outputs.count == 1, let out = op.outputs.first,
-                      op.inputs.allSatisfy({ $0 >= 0 && shapes[$0] == shapes[out] && tensors[$0].type == .float32 }) else { continue }
-                for (position, t) in op.inputs.enumerated() {
-                    let other = op.inputs[1 - position]
-                    guard t != other, readers[t] == 1, !subgraph.outputs.contains(t), writer[t] >= 0, writes[writer[t]] == [t],
-                          writer[other] < writer[t], let convolution = kernels[writer[t]] as? ResidualAddFusing,
-                          convolution.fuseResidualAdd(input: reads[writer[t]].count, addendFirst: position == 1,
-                                                      minimum: range.minimum, maximum: range.maximum) else { continue }
-                    reads[writer[t]].append(other)
-                    writes[writer[t]] = op.outputs
-                    writer[out] = writer[t]
-                    kernels[opIndex] = nil
-                    break
-                }
-            }
-
-            // 1d'. The same for INT8/UINT8 (`QuantizedResidualAddFusing`): the convolution
+            // 1d. An ADD of two same-shape tensors, one of which only it reads and a convolution
+            // writes (MobileNet's residual connections), runs inside that convolution: the
+            // convolution also reads the other addend — which must exist by then — and writes the
+            // ADD's output. FLOAT32 (`ResidualAddFusing`): each tile gets the other addend added
+            // before it is stored; INT8/UINT8 (`QuantizedResidualAddFusing`): the convolution
             // stores its bytes where the ADD's output goes and runs the ADD on them, range by
             // range, in place.
             for (opIndex, op) in subgraph.operators.enumerated() where op.builtin == .add {
                 guard let add = kernels[opIndex], op.inputs.count == 2, op.outputs.count == 1, let out = op.outputs.first,
-                      op.inputs.allSatisfy({ $0 >= 0 && shapes[$0] == shapes[out] && tensors[$0].type == tensors[out].type }),
-                      tensors[out].type == .int8 || tensors[out].type == .uint8 else { continue }
+                      op.inputs.allSatisfy({ $0 >= 0 && shapes[$0] == shapes[out] && tensors[$0].type == tensors[out].type }) else { continue }
+                let fuse: (_ convolution: any Kernel, _ input: Int, _ addendFirst: Bool) -> Bool
+                switch tensors[out].type {
+                case .float32:
+                    guard let range = (add as? FloatBinaryKernel)?.additionRange else { continue }
+                    fuse = { convolution, input, addendFirst in
+                        (convolution as? ResidualAddFusing)?.fuseResidualAdd(input: input, addendFirst: addendFirst,
+                                                                             minimum: range.minimum, maximum: range.maximum) ?? false
+                    }
+                case .int8, .uint8:
+                    fuse = { convolution, input, addendFirst in
+                        (convolution as? QuantizedResidualAddFusing)?.fuseResidualAdd(add, input: input, addendFirst: addendFirst) ?? false
+                    }
+                default:
+                    continue
+                }
                 for (position, t) in op.inputs.enumerated() {
                     let other = op.inputs[1 - position]
                     guard t != other, readers[t] == 1, !subgraph.outputs.contains(t), writer[t] >= 0, writes[writer[t]] == [t],
-                          writer[other] < writer[t], let convolution = kernels[writer[t]] as? QuantizedResidualAddFusing,
-                          convolution.fuseResidualAdd(add, input: reads[writer[t]].count, addendFirst: position == 1) else { continue }
+                          writer[other] < writer[t], let convolution = kernels[writer[t]],
+                          fuse(convolution, reads[writer[t]].count, position == 1) else { continue }
                     reads[writer[t]].append(other)
                     writes[writer[t]] = op.outputs
                     writer[out] = writer[t]

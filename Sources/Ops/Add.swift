@@ -242,9 +242,18 @@ final class VectorQuantizedAddKernel: QuantizedRowAdding {
 
     func addElements(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int, into out: UnsafeMutableRawPointer) {
         guard let floats else { return }
+        addInFloat(floats, a, contiguous: true, b, contiguous: true, count: count, into: out)
+    }
+
+    /// `count` outputs in the float form (`quantizedAddInFloat`); a side that is not
+    /// `contiguous` is one value, repeated.
+    @inline(__always)
+    private func addInFloat(_ floats: QuantizedAddFloats, _ a: UnsafeRawPointer, contiguous aContiguous: Bool, _ b: UnsafeRawPointer,
+                            contiguous bContiguous: Bool, count: Int, into out: UnsafeMutableRawPointer) {
         MicrokernelsAVX512.InstructionSetKernels.quantizedAddInFloat(
-            a, contiguous: true, b, contiguous: true, signed: signed, count: count, offsets: offsets, floats, inputs: (input1.vectors, input2.vectors),
-            subtract: subtract, output: output.vectors, outputOffset: outputOffset, minimum: minimum, maximum: maximum, into: out)
+            a, contiguous: aContiguous, b, contiguous: bContiguous, signed: signed, count: count, offsets: offsets, floats,
+            inputs: (input1.vectors, input2.vectors), subtract: subtract, output: output.vectors, outputOffset: outputOffset,
+            minimum: minimum, maximum: maximum, into: out)
     }
 
     func eval(_ args: KernelArguments) {
@@ -255,10 +264,7 @@ final class VectorQuantizedAddKernel: QuantizedRowAdding {
             let inputs = (kernel.input1.vectors, kernel.input2.vectors), output = kernel.output.vectors
             plan.forEachSegment(in: elements) { o, o1, o2, n in
                 if let floats = kernel.floats {
-                    MicrokernelsAVX512.InstructionSetKernels.quantizedAddInFloat(
-                        a + o1, contiguous: contiguous1, b + o2, contiguous: contiguous2, signed: kernel.signed, count: n, offsets: kernel.offsets,
-                        floats, inputs: inputs, subtract: kernel.subtract, output: output, outputOffset: kernel.outputOffset,
-                        minimum: kernel.minimum, maximum: kernel.maximum, into: out + o)
+                    kernel.addInFloat(floats, a + o1, contiguous: contiguous1, b + o2, contiguous: contiguous2, count: n, into: out + o)
                     return
                 }
                 MicrokernelsAVX512.InstructionSetKernels.quantizedAdd(

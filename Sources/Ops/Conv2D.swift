@@ -279,7 +279,7 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
         let scale = inputScale.map { args.input($0.input, as: Float.self) }
         args.runner.forEachTileBlock(tiles: tiles, panels: weights.panels, tileGrain: 16 / tileRows,
                                      work: multiplyAdds(g.outputPixels, g.outputChannels, g.patchSize),
-                                     weightBytes: multiplyAdds(g.outputChannels, g.patchSize, 4), inputBytes: multiplyAdds(g.inputCount, 4, 1),
+                                     weightBytes: multiplyAdds(g.outputChannels, g.patchSize, 4), inputBytes: saturatingProduct(g.inputCount, 4),
                                      context: (self, input, output, args.scratch, addend, scale)) {
             c, chunk, tiles, panels in
             c.0.multiply(tiles, panels: panels, input: c.1, output: c.2, rows: c.3.map { ($0 + chunk * c.0.chunkBytes).assumingMemoryBound(to: Float.self) },

@@ -85,12 +85,15 @@ struct ReductionPlan {
         return (blocks.reduced, blocks.inner, Self.poolParts)
     }
 
-    /// Adds each of the first `parts` parts' sums (rows of `partials`) into the first row, part
-    /// by part in order.
+    /// Parts a global pool's rows are summed in when `requested` are asked for: 1 ... `poolParts`.
+    static func globalPoolParts(_ requested: Int) -> Int { min(max(requested, 1), poolParts) }
+
+    /// Adds each of the first `parts` parts' sums (rows of `partials`; `parts` as
+    /// `globalPoolSums` took) into the first row, part by part in order.
     @inline(__always)
     func combineGlobalPoolSums<Sum>(_ partials: UnsafeMutablePointer<Sum>, parts: Int, add: (Sum, Sum) -> Sum) {
         guard let pool = globalPool else { return }
-        for part in 1..<min(max(parts, 1), pool.parts) {
+        for part in 1..<parts {
             let row = partials + part * pool.channels
             for c in 0..<pool.channels { partials[c] = add(partials[c], row[c]) }
         }
@@ -103,8 +106,9 @@ struct ReductionPlan {
         return max(8, blocks.map { $0.inner * MemoryLayout<Accumulator>.stride } ?? (keptSizes.count + reducedSizes.count) * MemoryLayout<Int>.stride)
     }
 
-    /// A global pool's sums: the rows in `parts` consecutive parts (at most `globalPool.parts`:
-    /// always that many for floats, whose sums depend on it; one per thread for integers), each
+    /// A global pool's sums: the rows in `parts` consecutive parts (1 ... `globalPool.parts`:
+    /// always that many for floats, whose sums depend on it; one per thread for integers,
+    /// `globalPoolParts`), each
     /// summed in order into its row of `partials` (`parts × channels`); the threads take parts in order,
     /// so each sums the pixels it wrote in the op before (rows split the same way), where
     /// splitting the channels would make every thread read the other's pixels.
@@ -113,7 +117,6 @@ struct ReductionPlan {
     func globalPoolSums<Element: PoolElement>(_ input: UnsafePointer<Element>, partials: UnsafeMutablePointer<Element.Sum>, parts: Int,
                                               runner: ParallelRunner, isa: KernelISA) {
         guard let pool = globalPool else { return }
-        let parts = min(max(parts, 1), pool.parts)
         runner.forEachRange(count: parts, context: (input, partials, pool, isa, parts)) { c, range in
             let (input, partials, pool, isa, parts) = c
             for part in range {
@@ -296,7 +299,7 @@ final class QuantizedMeanKernel: Kernel {
         let m = mode
         if let pool = plan.globalPool, let partials = args.scratch?.assumingMemoryBound(to: Int32.self) {
             // Integer sums are the same in any order: one part per thread.
-            let parts = args.runner.threadCount
+            let parts = ReductionPlan.globalPoolParts(args.runner.threadCount)
             plan.globalPoolSums(input, partials: partials, parts: parts, runner: args.runner, isa: isa)
             plan.combineGlobalPoolSums(partials, parts: parts, add: &+)
             if let lanes {
