@@ -30,15 +30,26 @@ extension VNNIKernels {
         @inline(__always) func store(_ v: __m128i, _ block: Int, _ column: Int) {
             _mm_storeu_si128(UnsafeMutableRawPointer(to + (block &* blockStride &+ column &* 16)).assumingMemoryBound(to: __m128i.self), v)
         }
-        for j in 0..<pixels {
-            let x = j &- padLeft
-            guard let source, x >= 0, x < width else {
-                for b in 0..<blocks { store(padding, b, j) }
-                continue
+        // Slot columns first..<end hold input columns; the others (and a padding row) the fill.
+        let first = source == nil ? pixels : min(pixels, max(0, padLeft)), end = source == nil ? pixels : max(first, min(pixels, padLeft &+ width))
+        for j in 0..<first { for b in 0..<blocks { store(padding, b, j) } }
+        for j in end..<pixels { for b in 0..<blocks { store(padding, b, j) } }
+        guard let source, first < end else { return }
+        // A block at a time: its column stores are consecutive (the loads `channels` apart).
+        let row = source + (first &- padLeft) &* channels
+        for b in 0..<whole {
+            var from = row + b &* 16
+            var into = UnsafeMutableRawPointer(to + (b &* blockStride &+ first &* 16))
+            for _ in first..<end {
+                _mm_storeu_si128(into.assumingMemoryBound(to: __m128i.self),
+                                 _mm_xor_si128(_mm_loadu_si128(UnsafeRawPointer(from).assumingMemoryBound(to: __m128i.self)), f))
+                from += channels
+                into += 16
             }
-            let pixel = source + x &* channels
-            for b in 0..<whole { store(_mm_xor_si128(_mm_loadu_si128(UnsafeRawPointer(pixel + b &* 16).assumingMemoryBound(to: __m128i.self)), f), b, j) }
-            if whole < blocks {
+        }
+        if whole < blocks {
+            for j in first..<end {
+                let pixel = row + (j &- first) &* channels
                 store(_mm_mask_blend_epi8(restMask, padding, _mm_xor_si128(_mm_maskz_loadu_epi8(restMask, pixel + whole &* 16), f)), whole, j)
             }
         }

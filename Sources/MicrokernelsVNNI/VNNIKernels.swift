@@ -161,8 +161,12 @@ package enum VNNIKernels {
             if flipInto != nil && p.panels <= 2 {
                 var done = 0
                 while done < rows {
-                    run(p, rows: min(byteTileRows, rows &- done), a: a + done &* aStride, aStride: aStride, flip: true, rowSums: rowSums + done,
-                        RequantizingSink(p: p, out: out + done &* outStride, outStride: outStride, tile: tile))
+                    let part = min(byteTileRows, rows &- done), sink = RequantizingSink(p: p, out: out + done &* outStride, outStride: outStride, tile: tile)
+                    if part == 1 {
+                        runRow(p, a: a + done &* aStride, flip: true, rowSums: rowSums + done, sink)
+                    } else {
+                        run(p, rows: part, a: a + done &* aStride, aStride: aStride, flip: true, rowSums: rowSums + done, sink)
+                    }
                     done &+= byteTileRows
                 }
                 return
@@ -175,8 +179,12 @@ package enum VNNIKernels {
                     flipBytes(source, count: part &* aStride, into: flipInto)
                     source = UnsafePointer(flipInto)
                 }
-                run(p, rows: part, a: source, aStride: aStride, flip: false, rowSums: rowSums + done,
-                    RequantizingSink(p: p, out: out + done &* outStride, outStride: outStride, tile: tile))
+                let sink = RequantizingSink(p: p, out: out + done &* outStride, outStride: outStride, tile: tile)
+                if part == 1 {
+                    runRow(p, a: source, flip: false, rowSums: rowSums + done, sink)
+                } else {
+                    run(p, rows: part, a: source, aStride: aStride, flip: false, rowSums: rowSums + done, sink)
+                }
                 done &+= byteTileRows
             }
         }
@@ -199,7 +207,11 @@ package enum VNNIKernels {
     /// The Int32 accumulators alone (for kernels that requantize differently), up to 8 rows.
     package static func accumulatorRows(_ p: BytePanels, rows: Int, a: UnsafePointer<UInt8>, aStride: Int, rowSums: UnsafePointer<Int32>,
                                         out: UnsafeMutablePointer<Int32>, outStride: Int) {
-        run(p, rows: rows, a: a, aStride: aStride, flip: false, rowSums: rowSums, AccumulatorSink(out: out, outStride: outStride))
+        if rows == 1 {
+            runRow(p, a: a, flip: false, rowSums: rowSums, AccumulatorSink(out: out, outStride: outStride))
+        } else {
+            run(p, rows: rows, a: a, aStride: aStride, flip: false, rowSums: rowSums, AccumulatorSink(out: out, outStride: outStride))
+        }
     }
 
     /// Where `run` puts a panel's finished accumulators: `columns` once per panel, `store`
@@ -323,6 +335,44 @@ package enum VNNIKernels {
                 finishPanel(sink, p, column: panel &* 16, rowSums: rowSums, rows: rows, (c0, c1, c2, c3, c4, c5, c6, c7))
                 panel &+= 1
             }
+        }
+    }
+
+    /// `run` for one row (a 7×7 image's 49th pixel, a batch of one): eight panels at a time,
+    /// each broadcast feeding eight `vpdpbusd` — where the 8-row kernel would compute eight
+    /// rows to keep one (a seventh of a 7×7 layer's work).
+    @inline(never)
+    static func runRow<Sink: TileSink>(_ p: BytePanels, a: UnsafePointer<UInt8>, flip: Bool, rowSums: UnsafePointer<Int32>, _ sink: Sink) {
+        let groups = p.groups
+        let panelBytes = groups &* 64
+        var panel = 0
+        while panel < p.panels {
+            // Panels past the last repeat the first: computed, never stored.
+            let count = min(8, p.panels &- panel)
+            let w0 = p.weights + panel &* panelBytes
+            let w1 = count > 1 ? w0 + panelBytes : w0, w2 = count > 2 ? w0 + 2 &* panelBytes : w0, w3 = count > 3 ? w0 + 3 &* panelBytes : w0
+            let w4 = count > 4 ? w0 + 4 &* panelBytes : w0, w5 = count > 5 ? w0 + 5 &* panelBytes : w0
+            let w6 = count > 6 ? w0 + 6 &* panelBytes : w0, w7 = count > 7 ? w0 + 7 &* panelBytes : w0
+            let z = _mm512_setzero_si512()
+            var c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z
+            var g = 0
+            while g < groups {
+                let x = broadcast(a, g, flip), o = g &* 64
+                c0 = _mm512_dpbusd_epi32(c0, x, _mm512_load_si512(w0 + o)); c1 = _mm512_dpbusd_epi32(c1, x, _mm512_load_si512(w1 + o))
+                c2 = _mm512_dpbusd_epi32(c2, x, _mm512_load_si512(w2 + o)); c3 = _mm512_dpbusd_epi32(c3, x, _mm512_load_si512(w3 + o))
+                c4 = _mm512_dpbusd_epi32(c4, x, _mm512_load_si512(w4 + o)); c5 = _mm512_dpbusd_epi32(c5, x, _mm512_load_si512(w5 + o))
+                c6 = _mm512_dpbusd_epi32(c6, x, _mm512_load_si512(w6 + o)); c7 = _mm512_dpbusd_epi32(c7, x, _mm512_load_si512(w7 + o))
+                g &+= 1
+            }
+            finishPanel(sink, p, column: panel &* 16, rowSums: rowSums, rows: 1, (c0, c0, c0, c0, c0, c0, c0, c0))
+            if count > 1 { finishPanel(sink, p, column: (panel &+ 1) &* 16, rowSums: rowSums, rows: 1, (c1, c1, c1, c1, c1, c1, c1, c1)) }
+            if count > 2 { finishPanel(sink, p, column: (panel &+ 2) &* 16, rowSums: rowSums, rows: 1, (c2, c2, c2, c2, c2, c2, c2, c2)) }
+            if count > 3 { finishPanel(sink, p, column: (panel &+ 3) &* 16, rowSums: rowSums, rows: 1, (c3, c3, c3, c3, c3, c3, c3, c3)) }
+            if count > 4 { finishPanel(sink, p, column: (panel &+ 4) &* 16, rowSums: rowSums, rows: 1, (c4, c4, c4, c4, c4, c4, c4, c4)) }
+            if count > 5 { finishPanel(sink, p, column: (panel &+ 5) &* 16, rowSums: rowSums, rows: 1, (c5, c5, c5, c5, c5, c5, c5, c5)) }
+            if count > 6 { finishPanel(sink, p, column: (panel &+ 6) &* 16, rowSums: rowSums, rows: 1, (c6, c6, c6, c6, c6, c6, c6, c6)) }
+            if count > 7 { finishPanel(sink, p, column: (panel &+ 7) &* 16, rowSums: rowSums, rows: 1, (c7, c7, c7, c7, c7, c7, c7, c7)) }
+            panel &+= 8
         }
     }
 
