@@ -638,7 +638,13 @@ extension InstructionSetKernels {
                 let i0 = initial(column0), i1 = initial(column1), s0 = state(column0), s1 = state(column1)
                 let mask0 = laneMask(min(16, s.outputChannels &- column0)), mask1 = laneMask(min(16, s.outputChannels &- column1))
                 var ox = inside.lowerBound
-                while ox &+ 8 <= inside.upperBound {
+                // Eight pixels from `ox`, of which the first `count` (1…8) are stored: the rest
+                // repeat the last of them (a row's last few inside pixels, which one by one
+                // would each run one chain of multiply-adds, latency-bound).
+                @inline(__always) func group(_ ox: Int, _ count: Int) {
+                    let o1 = min(1, count &- 1) &* pixelStep, o2 = min(2, count &- 1) &* pixelStep, o3 = min(3, count &- 1) &* pixelStep
+                    let o4 = min(4, count &- 1) &* pixelStep, o5 = min(5, count &- 1) &* pixelStep
+                    let o6 = min(6, count &- 1) &* pixelStep, o7 = min(7, count &- 1) &* pixelStep
                     var c00 = i0, c10 = i0, c20 = i0, c30 = i0, c40 = i0, c50 = i0, c60 = i0, c70 = i0
                     var c01 = i1, c11 = i1, c21 = i1, c31 = i1, c41 = i1, c51 = i1, c61 = i1, c71 = i1
                     var ky = firstRow
@@ -649,24 +655,30 @@ extension InstructionSetKernels {
                         while j < run {
                             let v0 = _mm512_loadu_ps(taps0 + j &* 16), v1 = _mm512_loadu_ps(taps1 + j &* 16)
                             var b = _mm512_set1_ps(value(x[j])); c00 = _mm512_fmadd_ps(b, v0, c00); c01 = _mm512_fmadd_ps(b, v1, c01)
-                            b = _mm512_set1_ps(value(x[pixelStep &+ j])); c10 = _mm512_fmadd_ps(b, v0, c10); c11 = _mm512_fmadd_ps(b, v1, c11)
-                            b = _mm512_set1_ps(value(x[2 &* pixelStep &+ j])); c20 = _mm512_fmadd_ps(b, v0, c20); c21 = _mm512_fmadd_ps(b, v1, c21)
-                            b = _mm512_set1_ps(value(x[3 &* pixelStep &+ j])); c30 = _mm512_fmadd_ps(b, v0, c30); c31 = _mm512_fmadd_ps(b, v1, c31)
-                            b = _mm512_set1_ps(value(x[4 &* pixelStep &+ j])); c40 = _mm512_fmadd_ps(b, v0, c40); c41 = _mm512_fmadd_ps(b, v1, c41)
-                            b = _mm512_set1_ps(value(x[5 &* pixelStep &+ j])); c50 = _mm512_fmadd_ps(b, v0, c50); c51 = _mm512_fmadd_ps(b, v1, c51)
-                            b = _mm512_set1_ps(value(x[6 &* pixelStep &+ j])); c60 = _mm512_fmadd_ps(b, v0, c60); c61 = _mm512_fmadd_ps(b, v1, c61)
-                            b = _mm512_set1_ps(value(x[7 &* pixelStep &+ j])); c70 = _mm512_fmadd_ps(b, v0, c70); c71 = _mm512_fmadd_ps(b, v1, c71)
+                            b = _mm512_set1_ps(value(x[o1 &+ j])); c10 = _mm512_fmadd_ps(b, v0, c10); c11 = _mm512_fmadd_ps(b, v1, c11)
+                            b = _mm512_set1_ps(value(x[o2 &+ j])); c20 = _mm512_fmadd_ps(b, v0, c20); c21 = _mm512_fmadd_ps(b, v1, c21)
+                            b = _mm512_set1_ps(value(x[o3 &+ j])); c30 = _mm512_fmadd_ps(b, v0, c30); c31 = _mm512_fmadd_ps(b, v1, c31)
+                            b = _mm512_set1_ps(value(x[o4 &+ j])); c40 = _mm512_fmadd_ps(b, v0, c40); c41 = _mm512_fmadd_ps(b, v1, c41)
+                            b = _mm512_set1_ps(value(x[o5 &+ j])); c50 = _mm512_fmadd_ps(b, v0, c50); c51 = _mm512_fmadd_ps(b, v1, c51)
+                            b = _mm512_set1_ps(value(x[o6 &+ j])); c60 = _mm512_fmadd_ps(b, v0, c60); c61 = _mm512_fmadd_ps(b, v1, c61)
+                            b = _mm512_set1_ps(value(x[o7 &+ j])); c70 = _mm512_fmadd_ps(b, v0, c70); c71 = _mm512_fmadd_ps(b, v1, c71)
                             j &+= 1
                         }
                         ky &+= 1
                     }
-                    store(c00, ox, column0, mask0, s0); store(c10, ox &+ 1, column0, mask0, s0); store(c20, ox &+ 2, column0, mask0, s0)
-                    store(c30, ox &+ 3, column0, mask0, s0); store(c40, ox &+ 4, column0, mask0, s0); store(c50, ox &+ 5, column0, mask0, s0)
-                    store(c60, ox &+ 6, column0, mask0, s0); store(c70, ox &+ 7, column0, mask0, s0)
-                    store(c01, ox, column1, mask1, s1); store(c11, ox &+ 1, column1, mask1, s1); store(c21, ox &+ 2, column1, mask1, s1)
-                    store(c31, ox &+ 3, column1, mask1, s1); store(c41, ox &+ 4, column1, mask1, s1); store(c51, ox &+ 5, column1, mask1, s1)
-                    store(c61, ox &+ 6, column1, mask1, s1); store(c71, ox &+ 7, column1, mask1, s1)
-                    ox &+= 8
+                    store(c00, ox, column0, mask0, s0); store(c01, ox, column1, mask1, s1)
+                    if count > 1 { store(c10, ox &+ 1, column0, mask0, s0); store(c11, ox &+ 1, column1, mask1, s1) }
+                    if count > 2 { store(c20, ox &+ 2, column0, mask0, s0); store(c21, ox &+ 2, column1, mask1, s1) }
+                    if count > 3 { store(c30, ox &+ 3, column0, mask0, s0); store(c31, ox &+ 3, column1, mask1, s1) }
+                    if count > 4 { store(c40, ox &+ 4, column0, mask0, s0); store(c41, ox &+ 4, column1, mask1, s1) }
+                    if count > 5 { store(c50, ox &+ 5, column0, mask0, s0); store(c51, ox &+ 5, column1, mask1, s1) }
+                    if count > 6 { store(c60, ox &+ 6, column0, mask0, s0); store(c61, ox &+ 6, column1, mask1, s1) }
+                    if count > 7 { store(c70, ox &+ 7, column0, mask0, s0); store(c71, ox &+ 7, column1, mask1, s1) }
+                }
+                while ox < inside.upperBound {
+                    let count = min(8, inside.upperBound &- ox)
+                    group(ox, count)
+                    ox &+= count
                 }
                 // The rest of the row, a panel at a time.
                 directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: w0, panel: paired,
@@ -683,7 +695,11 @@ extension InstructionSetKernels {
             var ox = inside.lowerBound
             if s.dilationWidth == 1 {
                 let run = s.filterWidth &* channels
-                while ox &+ 8 <= inside.upperBound {
+                // As `group` above, one panel.
+                @inline(__always) func group(_ ox: Int, _ count: Int) {
+                    let o1 = min(1, count &- 1) &* pixelStep, o2 = min(2, count &- 1) &* pixelStep, o3 = min(3, count &- 1) &* pixelStep
+                    let o4 = min(4, count &- 1) &* pixelStep, o5 = min(5, count &- 1) &* pixelStep
+                    let o6 = min(6, count &- 1) &* pixelStep, o7 = min(7, count &- 1) &* pixelStep
                     var c0 = i0, c1 = i0, c2 = i0, c3 = i0, c4 = i0, c5 = i0, c6 = i0, c7 = i0
                     var ky = firstRow
                     while ky < endRow {
@@ -693,21 +709,30 @@ extension InstructionSetKernels {
                         while j < run {
                             let v = _mm512_loadu_ps(taps + j &* 16)
                             c0 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[j])), v, c0)
-                            c1 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[pixelStep &+ j])), v, c1)
-                            c2 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[2 &* pixelStep &+ j])), v, c2)
-                            c3 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[3 &* pixelStep &+ j])), v, c3)
-                            c4 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[4 &* pixelStep &+ j])), v, c4)
-                            c5 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[5 &* pixelStep &+ j])), v, c5)
-                            c6 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[6 &* pixelStep &+ j])), v, c6)
-                            c7 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[7 &* pixelStep &+ j])), v, c7)
+                            c1 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[o1 &+ j])), v, c1)
+                            c2 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[o2 &+ j])), v, c2)
+                            c3 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[o3 &+ j])), v, c3)
+                            c4 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[o4 &+ j])), v, c4)
+                            c5 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[o5 &+ j])), v, c5)
+                            c6 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[o6 &+ j])), v, c6)
+                            c7 = _mm512_fmadd_ps(_mm512_set1_ps(value(x[o7 &+ j])), v, c7)
                             j &+= 1
                         }
                         ky &+= 1
                     }
-                    store(c0, ox, column, mask, s0); store(c1, ox &+ 1, column, mask, s0); store(c2, ox &+ 2, column, mask, s0)
-                    store(c3, ox &+ 3, column, mask, s0); store(c4, ox &+ 4, column, mask, s0); store(c5, ox &+ 5, column, mask, s0)
-                    store(c6, ox &+ 6, column, mask, s0); store(c7, ox &+ 7, column, mask, s0)
-                    ox &+= 8
+                    store(c0, ox, column, mask, s0)
+                    if count > 1 { store(c1, ox &+ 1, column, mask, s0) }
+                    if count > 2 { store(c2, ox &+ 2, column, mask, s0) }
+                    if count > 3 { store(c3, ox &+ 3, column, mask, s0) }
+                    if count > 4 { store(c4, ox &+ 4, column, mask, s0) }
+                    if count > 5 { store(c5, ox &+ 5, column, mask, s0) }
+                    if count > 6 { store(c6, ox &+ 6, column, mask, s0) }
+                    if count > 7 { store(c7, ox &+ 7, column, mask, s0) }
+                }
+                while ox < inside.upperBound {
+                    let count = min(8, inside.upperBound &- ox)
+                    group(ox, count)
+                    ox &+= count
                 }
             }
             directConvolutionPixels(s, image: image, top: top, rows: firstRow..<endRow, weights: w, panel: panel,

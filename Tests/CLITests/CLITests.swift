@@ -5,10 +5,13 @@ import Testing
 enum CLI {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static var binary: URL {
-        // The test bundle sits in the products folder beside the executable.
+        // The test runner (Linux) or the test bundle (macOS) sits in the products folder beside
+        // the executable; the runner's own folder comes first, so that a build in another
+        // scratch path tests its own tflite-run, not a stale one in .build.
         let products = Bundle.main.bundleURL.deletingLastPathComponent()
-        for candidate in [products.appendingPathComponent("tflite-run"), root.appendingPathComponent(".build/release/tflite-run"),
-                          root.appendingPathComponent(".build/debug/tflite-run")]
+        let runner = Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("tflite-run")
+        for candidate in [runner, products.appendingPathComponent("tflite-run"), root.appendingPathComponent(".build/release/tflite-run"),
+                          root.appendingPathComponent(".build/debug/tflite-run")].compactMap({ $0 })
         where FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         return products.appendingPathComponent("tflite-run")
     }
