@@ -392,6 +392,28 @@ extension InstructionSetKernels {
                 store(c3, 0, column &+ 48, laneMask(min(16, p.n &- column &- 48)))
                 panel &+= 4
             }
+            // The last one to three panels, as many chains (the 8-row tile would compute eight
+            // rows for the one kept).
+            if panel < p.panels {
+                let column = panel &* 16, count = p.panels &- panel
+                let b0 = weights + column &* k
+                let b1 = count > 1 ? b0 + 16 &* k : b0, b2 = count > 2 ? b0 + 32 &* k : b0
+                // Missing panels repeat the first: computed, never stored.
+                var c0 = _mm512_loadu_ps(bias + column)
+                var c1 = count > 1 ? _mm512_loadu_ps(bias + (column &+ 16)) : c0, c2 = count > 2 ? _mm512_loadu_ps(bias + (column &+ 32)) : c0
+                var i = 0
+                while i < k {
+                    let x = _mm512_set1_ps(a0[i]), o = i &* 16
+                    c0 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b0 + o), c0)
+                    c1 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b1 + o), c1)
+                    c2 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b2 + o), c2)
+                    i &+= 1
+                }
+                store(c0, 0, column, laneMask(min(16, p.n &- column)))
+                if count > 1 { store(c1, 0, column &+ 16, laneMask(min(16, p.n &- column &- 16))) }
+                if count > 2 { store(c2, 0, column &+ 32, laneMask(min(16, p.n &- column &- 32))) }
+                return
+            }
         }
         while panel < p.panels {
             let column0 = panel &* 16

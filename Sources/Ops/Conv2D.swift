@@ -315,7 +315,9 @@ final class FloatConv2DKernel: HardSwishFusing, ConvolutionRowProducing, Residua
             // time (each block stays in cache while every tile passes over it) instead of all
             // of them streaming past each tile: that matters when they outgrow the L2 cache
             // (the 7×7 layers of MobileNet: 1.6 MB for 320 → 1280 channels).
-            let block = max(2, panelBlockBytes / max(1, k * weights.panelBytesPerStep) / 2 * 2)
+            // (One tile — a 1×1 image — passes once: its panels in one call, which takes one
+            // row four panels at a time.)
+            let block = tiles.count == 1 ? panels.count : max(2, panelBlockBytes / max(1, k * weights.panelBytesPerStep) / 2 * 2)
             var firstPanel = panels.lowerBound
             while firstPanel < panels.upperBound {
                 let blockPanels = firstPanel..<min(panels.upperBound, firstPanel + block)
