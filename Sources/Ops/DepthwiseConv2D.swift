@@ -212,8 +212,24 @@ final class FloatDepthwiseKernel: HardSwishFusing {
 
     /// Bytes of one thread's scratch.
     var sliceBytes: Int {
-        shape.sliceBytes(expandedRows: shape.multiplier == 1 && !copiesBlockedRows ? 0 : shape.filterHeight, extra: 0)
+        if padsRows { return saturatingSum(shape.tablesBytes, 64, saturatingProduct(shape.filterHeight, paddedSlotElements, 4), 64) }
+        return shape.sliceBytes(expandedRows: shape.multiplier == 1 && !copiesBlockedRows ? 0 : shape.filterHeight, extra: 0)
     }
+
+    /// Whether each input row is copied once into a slot in blocks of 16 channels with its
+    /// padding columns as zeros (`runPadded`): rows of at most 16 output pixels under a 3×3 or
+    /// 5×5 filter, where the pixels whose window leaves the row (two to four of 7 or 14) had
+    /// each run one latency-bound chain of taps (half a 7×7 layer's time under a 5×5 filter).
+    /// Every pixel then takes the inside pixels' kernel, four at a time. Isolated, one thread:
+    /// 7×7×960 under 5×5 0.52 of the time, 14×14×672 → 7×7 at stride 2 0.79, 7×7×576 under
+    /// 3×3 0.75, 14×14×672 0.89 (14×14×384: 1.07; in MobileNetV2 its four layers lose
+    /// 4 µs, the 576-channel ones gain 7).
+    var padsRows: Bool { takesBlockedRows && shape.outputWidth <= 16 && shape.strideWidth <= 2 && !rowsAreBlocked }
+
+    /// Columns of a padded slot: the windows of the output pixels rounded up to a multiple of
+    /// four, slot column j holding input column j − padLeft.
+    var paddedWidth: Int { ((shape.outputWidth + 3) / 4 * 4 - 1) * shape.strideWidth + shape.filterWidth }
+    var paddedSlotElements: Int { saturatingProduct(paddedWidth, 16, (shape.outputChannels + 15) / 16) }
 
     /// Whether the rows are copied in blocks of 16 channels for the AVX-512 kernel
     /// (`ChannelBlocked`): 3×3 filters at stride 2 (dilation and multiplier 1), whose passes
@@ -254,9 +270,51 @@ final class FloatDepthwiseKernel: HardSwishFusing {
             }
             return
         }
+        if padsRows {
+            for thread in 0..<min(threads, args.runner.threadCount) {
+                let keys = (args.scratch.unsafelyUnwrapped + thread * sliceBytes + shape.tablesBytes).assumingMemoryBound(to: Int.self)
+                for slot in 0..<shape.filterHeight { keys[slot] = .min }
+            }
+            args.runner.forEachChunk(count: shape.outputRows, context: context) { c, chunk, rows in
+                c.0.runPadded(rows, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
+            }
+            return
+        }
         args.runner.forEachChunk(count: shape.outputRows, context: context) { c, chunk, rows in
             c.0.run(rows, channels: 0..<c.0.shape.outputChannels, input: c.1, output: c.2, slice: c.3 + chunk * c.0.sliceBytes)
         }
+    }
+
+    /// Output rows `rows` from padded slots (`padsRows`): input row iy lives in slot
+    /// iy mod filterHeight (an output row's input rows are consecutive), copied when a row
+    /// first needs it; a slot is zeroed when the invoke first uses it, so its padding columns
+    /// stay zero. `slice`: the tables, the slots' keys (the input row each holds, batch
+    /// included), the slots.
+    private func runPadded(_ rows: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, slice: UnsafeMutableRawPointer) {
+        #if arch(x86_64)
+        let s = shape, width = paddedWidth, slotElements = paddedSlotElements
+        let keys = (slice + s.tablesBytes).assumingMemoryBound(to: Int.self)
+        let slots = (slice + s.tablesBytes + 64).assumingMemoryBound(to: Float.self)
+        let copied = min(s.inputWidth, width - s.padLeft)
+        let rowShape = DepthwiseRowShape(channels: s.outputChannels, inputWidth: width, outputWidth: s.outputWidth, filterWidth: s.filterWidth,
+                                         strideWidth: s.strideWidth, dilationWidth: 1, padLeft: 0)
+        for row in rows {
+            let batch = row / s.outputHeight
+            let inputs = s.collectRows(row, tables: slice, filters: UnsafePointer(weights.pointer)) { iy, _ in
+                let index = iy % s.filterHeight, key = batch * s.inputHeight + iy, slot = slots + index * slotElements
+                if keys[index] != key {
+                    if keys[index] == .min { slot.initialize(repeating: 0, count: slotElements) }
+                    keys[index] = key
+                    MicrokernelsAVX512.InstructionSetKernels.blockedFloats(input + key * s.inputWidth * s.channels, width: copied, channels: s.channels,
+                                                                          into: slot + s.padLeft * 16, blockStride: width * 16)
+                }
+                return UnsafePointer(slot)
+            }
+            MicrokernelsAVX512.InstructionSetKernels.depthwiseBlockedFloatRow(rowShape, inputs, blockStride: width * 16, bias: UnsafePointer(bias.pointer),
+                                                                            out: output + row * s.outputWidth * s.outputChannels,
+                                                                            minimum: minimum, maximum: maximum, hardSwish: hardSwish)
+        }
+        #endif
     }
 
     /// `channels` of output rows `rows`, with `slice` as this thread's scratch.
