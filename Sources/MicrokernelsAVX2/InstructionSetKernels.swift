@@ -415,6 +415,40 @@ extension InstructionSetKernels {
                 return
             }
         }
+        if rows > 1 && rows <= 4 {
+            // Two to four rows (a 14×14 image's last four pixels): four panels at a time, where
+            // the 8-row tile would compute eight rows — and on two threads the thread holding
+            // this tile did a tile's work more than the other (25 tiles: 13 against 12).
+            while panel &+ 4 <= p.panels {
+                let column = panel &* 16
+                let b = weights + column &* k
+                let j0 = _mm512_loadu_ps(bias + column), j1 = _mm512_loadu_ps(bias + (column &+ 16))
+                let j2 = _mm512_loadu_ps(bias + (column &+ 32)), j3 = _mm512_loadu_ps(bias + (column &+ 48))
+                var c00 = j0, c01 = j1, c02 = j2, c03 = j3, c10 = j0, c11 = j1, c12 = j2, c13 = j3
+                var c20 = j0, c21 = j1, c22 = j2, c23 = j3, c30 = j0, c31 = j1, c32 = j2, c33 = j3
+                var i = 0
+                while i < k {
+                    let w = b + i &* 16
+                    let w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16 &* k), w2 = _mm512_loadu_ps(w + 32 &* k), w3 = _mm512_loadu_ps(w + 48 &* k)
+                    var x = _mm512_set1_ps(a0[i])
+                    c00 = _mm512_fmadd_ps(x, w0, c00); c01 = _mm512_fmadd_ps(x, w1, c01); c02 = _mm512_fmadd_ps(x, w2, c02); c03 = _mm512_fmadd_ps(x, w3, c03)
+                    x = _mm512_set1_ps(a1[i])
+                    c10 = _mm512_fmadd_ps(x, w0, c10); c11 = _mm512_fmadd_ps(x, w1, c11); c12 = _mm512_fmadd_ps(x, w2, c12); c13 = _mm512_fmadd_ps(x, w3, c13)
+                    x = _mm512_set1_ps(a2[i])
+                    c20 = _mm512_fmadd_ps(x, w0, c20); c21 = _mm512_fmadd_ps(x, w1, c21); c22 = _mm512_fmadd_ps(x, w2, c22); c23 = _mm512_fmadd_ps(x, w3, c23)
+                    x = _mm512_set1_ps(a3[i])
+                    c30 = _mm512_fmadd_ps(x, w0, c30); c31 = _mm512_fmadd_ps(x, w1, c31); c32 = _mm512_fmadd_ps(x, w2, c32); c33 = _mm512_fmadd_ps(x, w3, c33)
+                    i &+= 1
+                }
+                let m0 = laneMask(min(16, p.n &- column)), m1 = laneMask(min(16, p.n &- column &- 16))
+                let m2 = laneMask(min(16, p.n &- column &- 32)), m3 = laneMask(min(16, p.n &- column &- 48))
+                store(c00, 0, column, m0); store(c01, 0, column &+ 16, m1); store(c02, 0, column &+ 32, m2); store(c03, 0, column &+ 48, m3)
+                store(c10, 1, column, m0); store(c11, 1, column &+ 16, m1); store(c12, 1, column &+ 32, m2); store(c13, 1, column &+ 48, m3)
+                store(c20, 2, column, m0); store(c21, 2, column &+ 16, m1); store(c22, 2, column &+ 32, m2); store(c23, 2, column &+ 48, m3)
+                store(c30, 3, column, m0); store(c31, 3, column &+ 16, m1); store(c32, 3, column &+ 32, m2); store(c33, 3, column &+ 48, m3)
+                panel &+= 4
+            }
+        }
         while panel < p.panels {
             let column0 = panel &* 16
             let b0 = weights + column0 &* k
