@@ -371,49 +371,31 @@ extension InstructionSetKernels {
         var panel = 0
         if rows == 1 {
             // One row (FULLY_CONNECTED, 1×1 convolutions on a 1×1 image): four panels at a time
-            // rather than eight rows of which seven would be thrown away.
-            while panel &+ 4 <= p.panels {
-                let column = panel &* 16
-                let b = weights + column &* k
-                var c0 = _mm512_loadu_ps(bias + column), c1 = _mm512_loadu_ps(bias + (column &+ 16))
-                var c2 = _mm512_loadu_ps(bias + (column &+ 32)), c3 = _mm512_loadu_ps(bias + (column &+ 48))
-                var i = 0
-                while i < k {
-                    let x = _mm512_set1_ps(a0[i]), w = b + i &* 16
-                    c0 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w), c0)
-                    c1 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + 16 &* k), c1)
-                    c2 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + 32 &* k), c2)
-                    c3 = _mm512_fmadd_ps(x, _mm512_loadu_ps(w + 48 &* k), c3)
-                    i &+= 1
-                }
-                store(c0, 0, column, laneMask(min(16, p.n &- column)))
-                store(c1, 0, column &+ 16, laneMask(min(16, p.n &- column &- 16)))
-                store(c2, 0, column &+ 32, laneMask(min(16, p.n &- column &- 32)))
-                store(c3, 0, column &+ 48, laneMask(min(16, p.n &- column &- 48)))
-                panel &+= 4
-            }
-            // The last one to three panels, as many chains (the 8-row tile would compute eight
-            // rows for the one kept).
-            if panel < p.panels {
-                let column = panel &* 16, count = p.panels &- panel
+            // rather than eight rows of which seven would be thrown away; a last group of one to
+            // three panels repeats its first (computed, never stored).
+            while panel < p.panels {
+                let column = panel &* 16, count = min(4, p.panels &- panel)
                 let b0 = weights + column &* k
-                let b1 = count > 1 ? b0 + 16 &* k : b0, b2 = count > 2 ? b0 + 32 &* k : b0
-                // Missing panels repeat the first: computed, never stored.
+                let b1 = count > 1 ? b0 + 16 &* k : b0, b2 = count > 2 ? b0 + 32 &* k : b0, b3 = count > 3 ? b0 + 48 &* k : b0
                 var c0 = _mm512_loadu_ps(bias + column)
                 var c1 = count > 1 ? _mm512_loadu_ps(bias + (column &+ 16)) : c0, c2 = count > 2 ? _mm512_loadu_ps(bias + (column &+ 32)) : c0
+                var c3 = count > 3 ? _mm512_loadu_ps(bias + (column &+ 48)) : c0
                 var i = 0
                 while i < k {
                     let x = _mm512_set1_ps(a0[i]), o = i &* 16
                     c0 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b0 + o), c0)
                     c1 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b1 + o), c1)
                     c2 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b2 + o), c2)
+                    c3 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b3 + o), c3)
                     i &+= 1
                 }
                 store(c0, 0, column, laneMask(min(16, p.n &- column)))
                 if count > 1 { store(c1, 0, column &+ 16, laneMask(min(16, p.n &- column &- 16))) }
                 if count > 2 { store(c2, 0, column &+ 32, laneMask(min(16, p.n &- column &- 32))) }
-                return
+                if count > 3 { store(c3, 0, column &+ 48, laneMask(min(16, p.n &- column &- 48))) }
+                panel &+= 4
             }
+            return
         }
         if rows > 1 && rows <= 4 {
             // Two to four rows (a 14×14 image's last four pixels): four panels at a time, where
